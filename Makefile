@@ -1,0 +1,53 @@
+# Quotebot: `make demo` sets up and runs the demo, `make test` sets up and runs the tests.
+# Both work on a fresh Debian machine with Python 3.11 (root may apt-get what is missing).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = "0" ] && echo "" || echo "sudo")
+
+.PHONY: setup demo test lint bench chromium clean
+
+setup: $(STAMP) chromium
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "quotebot needs Python 3.11 or newer ($(PYTHON) is $$($(PYTHON) -V))"; exit 1; }
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c 'import ensurepip' 2>/dev/null || \
+	  { echo "installing python3-venv"; $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+# Chromium: QUOTEBOT_CHROMIUM_PATH, else Debian's /usr/bin/chromium (installed when we are
+# root), else Playwright's own managed build.
+chromium: $(STAMP)
+	@if [ -n "$$QUOTEBOT_CHROMIUM_PATH" ] && [ -x "$$QUOTEBOT_CHROMIUM_PATH" ]; then \
+	  echo "chromium: $$QUOTEBOT_CHROMIUM_PATH"; \
+	elif [ -x /usr/bin/chromium ]; then \
+	  echo "chromium: /usr/bin/chromium"; \
+	elif command -v apt-get >/dev/null && { [ "$$(id -u)" = "0" ] || command -v sudo >/dev/null; }; then \
+	  echo "installing Debian's chromium"; \
+	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; \
+	else \
+	  echo "no system Chromium: using Playwright's managed browser"; \
+	  $(BIN)/playwright install chromium; \
+	fi
+
+demo: setup
+	$(BIN)/quotebot demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python benchmarks/audit_bench.py
+
+clean:
+	rm -rf $(VENV) var test-results .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Pricing engine and audit checks: expected quotes, findings, batch audit, metrics."""

@@ -1,0 +1,44 @@
+"""Which Chromium to launch and with which flags, for bots, tests and benchmarks alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from schemas.settings import Settings
+
+SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
+
+# Flags that keep Chromium quiet on a closed network and in a root container.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def chromium_executable(settings: Settings | None = None) -> Path | None:
+    """The configured Chromium, else Debian's, else None (Playwright's managed browser)."""
+    settings = settings or Settings()
+    if settings.chromium_path is not None:
+        if not settings.chromium_path.exists():
+            raise FileNotFoundError(
+                f"QUOTEBOT_CHROMIUM_PATH points to {settings.chromium_path}, which does not exist"
+            )
+        return settings.chromium_path
+    if SYSTEM_CHROMIUM.exists():
+        return SYSTEM_CHROMIUM
+    return None
+
+
+def launch_options(settings: Settings | None = None) -> dict[str, Any]:
+    """Keyword arguments for `playwright.chromium.launch(...)`."""
+    settings = settings or Settings()
+    options: dict[str, Any] = {"headless": settings.headless, "args": list(CHROMIUM_ARGS)}
+    executable = chromium_executable(settings)
+    if executable is not None:
+        options["executable_path"] = str(executable)
+    return options

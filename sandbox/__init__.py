@@ -1,0 +1,1 @@
+"""Simulated client portals that bots are tested and demonstrated against."""

@@ -1,0 +1,1 @@
+"""Runs engagements on their schedules (APScheduler 3, persistent job store)."""

@@ -1,0 +1,28 @@
+"""Quotebot's settings, read once from `QUOTEBOT_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where quotebot keeps its data and which browser it drives."""
+
+    model_config = SettingsConfigDict(env_prefix="QUOTEBOT_", extra="ignore", frozen=True)
+
+    home: Path = Path("var")
+    """Folder for quotebot's database, evidence (screenshots, traces) and reports."""
+
+    database_url: str | None = None
+    """SQLAlchemy URL; default: a SQLite file in `home`."""
+
+    chromium_path: Path | None = None
+    """Chromium to launch; default: /usr/bin/chromium, else Playwright's managed browser."""
+
+    headless: bool = True
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'quotebot.sqlite').resolve()}"

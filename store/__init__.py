@@ -1,0 +1,1 @@
+"""Quotebot's persistence: work items, their events, findings and runs."""

@@ -1,0 +1,1 @@
+"""The people's pages: review queue, runs and schedule, manager dashboard."""
