@@ -1,0 +1,80 @@
+"""How one sandbox portal server is set up: flavour, data, authentication and faults."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Flavour = Literal["acme", "globex"]
+
+DB_NAME = "portal.sqlite3"
+CREDENTIALS_NAME = "credentials.json"
+RULES_NAME = "rules.yaml"
+GROUND_TRUTH_NAME = "ground_truth.json"
+
+
+class FaultConfig(BaseModel):
+    """Fault injection, off by default: each knob makes the portal misbehave like a real one."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    latency_ms: tuple[int, int] | None = None
+    """Every request waits a uniform random time in this range (ms) before it is handled."""
+    error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Share of requests answered 503 before the handler runs (never after a write)."""
+    slow_save_ms: int = Field(default=0, ge=0)
+    """Extra delay on save, submit and book."""
+    seed: int = 0
+    """Seeds the fault decisions so that tests can predict rates."""
+
+    @model_validator(mode="after")
+    def _latency_ordered(self) -> FaultConfig:
+        if self.latency_ms is not None:
+            low, high = self.latency_ms
+            if low < 0 or high < low:
+                raise ValueError(f"latency_ms must be 0 <= low <= high, got {self.latency_ms}")
+        return self
+
+    @property
+    def active(self) -> bool:
+        return bool(self.latency_ms or self.error_rate or self.slow_save_ms)
+
+
+class SandboxConfig(BaseModel):
+    """One portal server: which UI, which data folder, and how strict/faulty it is."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    flavour: Flavour = "acme"
+    data_dir: Path
+    """Holds portal.sqlite3, credentials.json, rules.yaml and ground_truth.json."""
+    seed: int = 7
+    today: date = Field(default_factory=date.today)
+    """The portal's business date (quote date, PO date); fixed in tests."""
+    totp: bool = False
+    """Ask for a 6-digit TOTP code after the password."""
+    session_ttl: float = Field(default=1800.0, gt=0)
+    """Idle seconds after which a session expires."""
+    faults: FaultConfig = FaultConfig()
+    host: str = "127.0.0.1"
+    port: int = 0
+    """0 picks a free port."""
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / DB_NAME
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.data_dir / CREDENTIALS_NAME
+
+    @property
+    def rules_path(self) -> Path:
+        return self.data_dir / RULES_NAME
+
+    @property
+    def ground_truth_path(self) -> Path:
+        return self.data_dir / GROUND_TRUTH_NAME
