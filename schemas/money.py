@@ -1,0 +1,29 @@
+"""Money as the audit team reads it: exact decimals, half-up rounding, fixed places."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+DEFAULT_PLACES = 2
+RATE_PLACES = 6
+"""Most decimal places a rate (uplift, discount) may have; rates are scaled to integers."""
+
+
+def round_half_up(value: Decimal, places: int) -> Decimal:
+    """`round(x)` of AUDIT_SPEC: half away from zero, to `places` decimals."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def format_money(value: Decimal, places: int) -> str:
+    """The text of an amount in findings: exactly `places` decimals, never `-0.00`."""
+    rounded = round_half_up(value, places)
+    if rounded == 0:
+        rounded = abs(rounded)
+    return f"{rounded:f}"
+
+
+def decimal_places(value: Decimal) -> int:
+    """How many decimals `value` is written with (`1200.50` -> 2, `1E+2` -> 0)."""
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int), "finite decimals only"
+    return max(0, -exponent)
