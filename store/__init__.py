@@ -1,1 +1,34 @@
-"""Quotebot's persistence: work items, their events, findings and runs."""
+"""Quotebot's persistence: work items, their events, findings and runs.
+
+`open_store(url)` migrates the database and returns the `Store`; every method takes and
+returns `schemas.work` records.
+"""
+
+from store._errors import (
+    IntentClosed,
+    InvalidTransition,
+    LeaseLost,
+    OpenIntentExists,
+    RunAlreadyRunning,
+    RunNotRunning,
+    StoreError,
+    UnknownEngagement,
+    UnknownRecord,
+)
+from store._machine import ALLOWED_TRANSITIONS
+from store._store import Store, open_store
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "IntentClosed",
+    "InvalidTransition",
+    "LeaseLost",
+    "OpenIntentExists",
+    "RunAlreadyRunning",
+    "RunNotRunning",
+    "Store",
+    "StoreError",
+    "UnknownEngagement",
+    "UnknownRecord",
+    "open_store",
+]

@@ -1,0 +1,184 @@
+"""Work items, their history, runs and engagements as quotebot's store keeps them.
+
+These are the records the bots, the web pages and the reports read back from `store`:
+immutable snapshots of rows, never live database objects. No I/O here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ItemState(StrEnum):
+    """Where one renewal is in its journey: new → priced → entered → verified | flagged → booked."""
+
+    NEW = "new"
+    PRICED = "priced"
+    ENTERED = "entered"
+    VERIFIED = "verified"
+    FLAGGED = "flagged"
+    BOOKED = "booked"
+    FAILED = "failed"
+
+
+class FailureKind(StrEnum):
+    """Bad data goes to review without retry (business); infrastructure trouble is retried."""
+
+    BUSINESS = "business"
+    SYSTEM = "system"
+
+
+class RunKind(StrEnum):
+    QUOTE = "quote"
+    BOOKING = "booking"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ABANDONED = "abandoned"
+    """The run's process stopped sending heartbeats (killed, crashed machine)."""
+
+
+class IntentAction(StrEnum):
+    ENTER_QUOTE = "enter_quote"
+    ENTER_BOOKING = "enter_booking"
+
+
+class IntentStatus(StrEnum):
+    OPEN = "open"
+    """Recorded before the submit click; outcome unknown until completed or cancelled."""
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    """Reconciliation found nothing in the portal: the submit never happened."""
+
+
+class EvidenceKind(StrEnum):
+    SCREENSHOT = "screenshot"
+    TRACE = "trace"
+    PDF = "pdf"
+
+
+class Engagement(_Record):
+    """One client portal that quotebot works in, as stored."""
+
+    id: int
+    name: str
+    flavour: str
+    portal_url: str
+    created_at: datetime
+
+
+class WorkItem(_Record):
+    """One renewal opportunity of one engagement, and everything the bots did with it."""
+
+    id: int
+    engagement: str
+    opportunity_id: str
+    reference: str
+    """Stamped into the portal's external-reference field; carries the revision once corrected."""
+    revision: int
+    state: ItemState
+    account_name: str
+    contract_end: date | None
+    data: dict[str, Any]
+    quote_number: str | None
+    order_number: str | None
+    expected: dict[str, Any] | None
+    """The expected quote as JSON (money as strings)."""
+    snapshot: dict[str, Any] | None
+    """The quote as read back from the portal, as JSON (money as strings)."""
+    failure_kind: FailureKind | None
+    failure_code: str | None
+    failure_reason: str | None
+    attempts: int
+    """System errors so far (retried with backoff)."""
+    next_attempt_at: datetime | None
+    claimed_by: str | None
+    lease_until: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ItemEvent(_Record):
+    """One state change of a work item: the source of cycle times and of the audit trail."""
+
+    id: int
+    item_id: int
+    from_state: ItemState | None
+    """None for the event that created the item."""
+    to_state: ItemState
+    at: datetime
+    run_id: int | None
+    reason: str | None
+    data: dict[str, Any] | None
+
+
+class Run(_Record):
+    """One bot run of one engagement (quoting or booking)."""
+
+    id: int
+    engagement: str
+    kind: RunKind
+    status: RunStatus
+    worker: str
+    started_at: datetime
+    heartbeat_at: datetime
+    finished_at: datetime | None
+    counts: dict[str, int]
+    error: str | None
+
+
+class Intent(_Record):
+    """A portal submit about to happen, recorded first so a crash cannot duplicate or lose it."""
+
+    id: int
+    item_id: int
+    action: IntentAction
+    reference: str
+    status: IntentStatus
+    run_id: int | None
+    portal_id: str | None
+    """The portal's quote number or order number once the submit is known to have happened."""
+    created_at: datetime
+    closed_at: datetime | None
+    note: str | None
+
+
+class StoredFinding(_Record):
+    """One audit finding of a work item (the AUDIT_SPEC findings.csv columns, as text)."""
+
+    id: int
+    item_id: int
+    revision: int
+    quote_id: str
+    opportunity_id: str
+    sku: str | None
+    line_no: int | None
+    rule: str
+    severity: str
+    field: str | None
+    expected: str | None
+    actual: str | None
+    message: str
+    recorded_at: datetime
+
+
+class Evidence(_Record):
+    """A screenshot, trace or PDF kept for a work item."""
+
+    id: int
+    item_id: int
+    run_id: int | None
+    kind: EvidenceKind
+    path: str
+    created_at: datetime

@@ -1,0 +1,294 @@
+"""Work items: one per opportunity, moved through the state machine, every move an event."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from schemas.work import FailureKind, ItemEvent, ItemState, WorkItem
+from store import _convert as convert
+from store._base import StoreBase
+from store._errors import InvalidTransition, LeaseLost
+from store._machine import allowed, reference
+from store._models import EventRow, ItemRow
+from store._types import to_json
+
+_TERMINAL = {ItemState.BOOKED, ItemState.FAILED}
+
+
+class ItemsMixin(StoreBase):
+    def ensure_item(
+        self,
+        engagement: str,
+        opportunity_id: str,
+        *,
+        contract_end: date | None,
+        account_name: str,
+        data: Mapping[str, Any] | BaseModel,
+    ) -> WorkItem:
+        """The work item of an opportunity, created on first sight (safe to call on every run).
+
+        While the item is still `new` its portal data is refreshed; after that it is left
+        alone, so a re-read never rewrites an item the bots have already priced.
+        """
+        payload = to_json(data, "data")
+        now = self.now()
+        with self._write() as session:
+            engagement_id = self._engagement_id(session, engagement)
+            insert = self._insert(ItemRow).values(
+                engagement_id=engagement_id,
+                opportunity_id=opportunity_id,
+                reference=reference(engagement, opportunity_id, 0),
+                revision=0,
+                state=ItemState.NEW.value,
+                account_name=account_name,
+                contract_end=contract_end,
+                data=payload,
+                attempts=0,
+                created_at=now,
+                updated_at=now,
+            )
+            created = session.scalar(
+                insert.on_conflict_do_nothing(
+                    index_elements=["engagement_id", "opportunity_id"]
+                ).returning(ItemRow.id)
+            )
+            if created is not None:
+                session.add(EventRow(item_id=created, to_state=ItemState.NEW.value, at=now))
+            row = session.scalars(
+                select(ItemRow)
+                .where(ItemRow.engagement_id == engagement_id)
+                .where(ItemRow.opportunity_id == opportunity_id)
+                .with_for_update()
+            ).one()
+            fresh = (account_name, contract_end, payload)
+            if row.state == ItemState.NEW.value and (
+                (row.account_name, row.contract_end, row.data) != fresh
+            ):
+                row.account_name, row.contract_end, row.data = fresh
+                row.updated_at = now
+            return convert.item(row, engagement)
+
+    def transition(
+        self,
+        item_id: int,
+        to_state: ItemState | str,
+        *,
+        run_id: int | None = None,
+        reason: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        worker: str | None = None,
+    ) -> WorkItem:
+        """Move an item along its state machine and record the event, in one transaction.
+
+        `InvalidTransition` for an edge the machine does not have; with `worker`, `LeaseLost`
+        unless that worker holds the item. Use `fail` to move an item to `failed`.
+        """
+        to = ItemState(to_state)
+        if to is ItemState.FAILED:
+            raise ValueError("use Store.fail(item_id, kind, reason, code=...) to fail an item")
+        payload = to_json(data or None, "data")
+        with self._write() as session:
+            row = self._locked(session, item_id, worker)
+            came_from = ItemState(row.state)
+            if not allowed(came_from, to):
+                raise InvalidTransition(item_id, came_from, to)
+            engagement = self._engagement_name(session, row.engagement_id)
+            if came_from is ItemState.FLAGGED and to is ItemState.PRICED:
+                # Sent back for correction: the corrected quote carries a new reference.
+                row.revision += 1
+                row.reference = reference(engagement, row.opportunity_id, row.revision)
+            if came_from is ItemState.FAILED:
+                row.failure_kind = row.failure_code = row.failure_reason = None
+                row.attempts, row.next_attempt_at = 0, None
+            self._move(session, row, to, run_id=run_id, reason=reason, data=payload)
+            return convert.item(row, engagement)
+
+    def fail(
+        self,
+        item_id: int,
+        kind: FailureKind | str,
+        reason: str,
+        *,
+        code: str,
+        run_id: int | None = None,
+        data: Mapping[str, Any] | None = None,
+        worker: str | None = None,
+    ) -> WorkItem:
+        """Give up on an item: bad data (business, to review) or retries exhausted (system)."""
+        kind = FailureKind(kind)
+        payload = {"kind": kind.value, "code": code, **to_json(dict(data or {}), "data")}
+        with self._write() as session:
+            row = self._locked(session, item_id, worker)
+            came_from = ItemState(row.state)
+            if not allowed(came_from, ItemState.FAILED):
+                raise InvalidTransition(item_id, came_from, ItemState.FAILED)
+            row.failure_kind, row.failure_code, row.failure_reason = kind.value, code, reason
+            self._move(session, row, ItemState.FAILED, run_id=run_id, reason=reason, data=payload)
+            return convert.item(row, self._engagement_name(session, row.engagement_id))
+
+    def retry_later(
+        self,
+        item_id: int,
+        *,
+        code: str,
+        reason: str,
+        delay: timedelta,
+        run_id: int | None = None,
+        worker: str | None = None,
+    ) -> WorkItem:
+        """Count a system error and put the item back for a later attempt (after `delay`).
+
+        The state does not change; the attempt is still an event (from = to) so that the
+        history shows every timeout. The caller decides the backoff and when to `fail`.
+        """
+        now = self.now()
+        with self._write() as session:
+            row = self._locked(session, item_id, worker)
+            if ItemState(row.state) in _TERMINAL:
+                raise InvalidTransition(item_id, row.state, row.state)
+            due = now + delay
+            row.attempts += 1
+            row.next_attempt_at = due
+            payload = {
+                "kind": FailureKind.SYSTEM.value,
+                "code": code,
+                "attempt": row.attempts,
+                "next_attempt_at": due.isoformat(),
+            }
+            row.claimed_by = row.lease_until = None
+            row.updated_at = now
+            session.add(
+                EventRow(
+                    item_id=row.id,
+                    from_state=row.state,
+                    to_state=row.state,
+                    at=now,
+                    run_id=run_id,
+                    reason=reason,
+                    data=payload,
+                )
+            )
+            return convert.item(row, self._engagement_name(session, row.engagement_id))
+
+    def record_quote(
+        self,
+        item_id: int,
+        quote_number: str,
+        expected: Mapping[str, Any] | BaseModel,
+        snapshot: Mapping[str, Any] | BaseModel,
+    ) -> WorkItem:
+        """Keep the expected quote and the read-back snapshot (money as strings) on the item."""
+        expected_json = to_json(expected, "expected")
+        snapshot_json = to_json(snapshot, "snapshot")
+        with self._write() as session:
+            row = self._item_row(session, item_id, lock=True)
+            row.quote_number = quote_number
+            row.expected, row.snapshot = expected_json, snapshot_json
+            row.updated_at = self.now()
+            return convert.item(row, self._engagement_name(session, row.engagement_id))
+
+    def _locked(self, session: Session, item_id: int, worker: str | None) -> ItemRow:
+        row = self._item_row(session, item_id, lock=True)
+        # A worker keeps its item until another worker claims it after the lease ran out.
+        if worker is not None and row.claimed_by != worker:
+            raise LeaseLost(item_id, worker, row.claimed_by)
+        return row
+
+    def _move(
+        self,
+        session: Session,
+        row: ItemRow,
+        to: ItemState,
+        *,
+        run_id: int | None,
+        reason: str | None,
+        data: dict[str, Any] | None,
+    ) -> None:
+        now = self.now()
+        session.add(
+            EventRow(
+                item_id=row.id,
+                from_state=row.state,
+                to_state=to.value,
+                at=now,
+                run_id=run_id,
+                reason=reason,
+                data=data,
+            )
+        )
+        row.state = to.value
+        row.updated_at = now
+        if to in _TERMINAL:
+            row.claimed_by = row.lease_until = None
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def item(self, item_id: int) -> WorkItem:
+        with self._read() as session:
+            row = self._item_row(session, item_id)
+            return convert.item(row, self._engagement_name(session, row.engagement_id))
+
+    def item_for(self, engagement: str, opportunity_id: str) -> WorkItem | None:
+        """The item of one opportunity, or None if it was never seen."""
+        with self._read() as session:
+            row = session.scalar(
+                select(ItemRow)
+                .where(ItemRow.engagement_id == self._engagement_id(session, engagement))
+                .where(ItemRow.opportunity_id == opportunity_id)
+            )
+            return convert.item(row, engagement) if row else None
+
+    def items(
+        self, engagement: str | None = None, state: ItemState | str | None = None
+    ) -> list[WorkItem]:
+        """Work items in creation order, optionally of one engagement and/or in one state."""
+        with self._read() as session:
+            query = select(ItemRow).order_by(ItemRow.id)
+            if engagement is not None:
+                query = query.where(
+                    ItemRow.engagement_id == self._engagement_id(session, engagement)
+                )
+            if state is not None:
+                query = query.where(ItemRow.state == ItemState(state).value)
+            return [
+                convert.item(row, self._engagement_name(session, row.engagement_id))
+                for row in session.scalars(query)
+            ]
+
+    def events(
+        self,
+        item_id: int | None = None,
+        since: datetime | None = None,
+        *,
+        engagement: str | None = None,
+    ) -> list[ItemEvent]:
+        """Item events in the order they happened (for cycle times and the audit trail)."""
+        with self._read() as session:
+            query = select(EventRow).order_by(EventRow.at, EventRow.id)
+            if item_id is not None:
+                query = query.where(EventRow.item_id == item_id)
+            if since is not None:
+                query = query.where(EventRow.at >= since)
+            if engagement is not None:
+                engagement_id = self._engagement_id(session, engagement)
+                query = query.join(ItemRow, ItemRow.id == EventRow.item_id).where(
+                    ItemRow.engagement_id == engagement_id
+                )
+            return [convert.event(row) for row in session.scalars(query)]
+
+    def counts(self, engagement: str | None = None) -> dict[ItemState, int]:
+        """How many items are in each state (every state present, zero included)."""
+        with self._read() as session:
+            query = select(ItemRow.state, func.count()).group_by(ItemRow.state)
+            if engagement is not None:
+                query = query.where(
+                    ItemRow.engagement_id == self._engagement_id(session, engagement)
+                )
+            found = {ItemState(state): n for state, n in session.execute(query).tuples()}
+        return {state: found.get(state, 0) for state in ItemState}

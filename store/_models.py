@@ -1,0 +1,164 @@
+"""The tables: SQLAlchemy 2 typed models. Private: the store hands out `schemas.work` records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from store._types import UTCDateTime
+
+# Explicit constraint names, so migrations can name what they alter on both databases.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class EngagementRow(Base):
+    __tablename__ = "engagements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    flavour: Mapped[str] = mapped_column(String(64))
+    portal_url: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        # At most one running run per engagement, enforced by the database itself so that
+        # two schedulers racing on two machines cannot both start one.
+        Index(
+            "uq_runs_one_running",
+            "engagement_id",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    worker: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    counts: Mapped[dict[str, Any]]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ItemRow(Base):
+    __tablename__ = "work_items"
+    __table_args__ = (
+        UniqueConstraint("engagement_id", "opportunity_id"),
+        Index("ix_work_items_claim", "engagement_id", "state"),
+        # Not unique: an engagement name or opportunity id containing "-R1" could collide, and
+        # lookups by reference are always within one engagement (one portal).
+        Index("ix_work_items_reference", "engagement_id", "reference"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id"))
+    opportunity_id: Mapped[str] = mapped_column(String(100))
+    reference: Mapped[str] = mapped_column(String(200))
+    revision: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20))
+    account_name: Mapped[str] = mapped_column(String(300))
+    contract_end: Mapped[date | None] = mapped_column(Date)
+    data: Mapped[dict[str, Any]]
+    quote_number: Mapped[str | None] = mapped_column(String(100))
+    order_number: Mapped[str | None] = mapped_column(String(100))
+    expected: Mapped[dict[str, Any] | None]
+    snapshot: Mapped[dict[str, Any] | None]
+    failure_kind: Mapped[str | None] = mapped_column(String(20))
+    failure_code: Mapped[str | None] = mapped_column(String(100))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class EventRow(Base):
+    __tablename__ = "item_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None]
+
+
+class IntentRow(Base):
+    __tablename__ = "intents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    portal_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class FindingRow(Base):
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    quote_id: Mapped[str] = mapped_column(String(100))
+    opportunity_id: Mapped[str] = mapped_column(String(100))
+    sku: Mapped[str | None] = mapped_column(String(100))
+    line_no: Mapped[int | None] = mapped_column(Integer)
+    rule: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(20))
+    field: Mapped[str | None] = mapped_column(String(64))
+    expected: Mapped[str | None] = mapped_column(Text)
+    actual: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime]
+
+
+class EvidenceRow(Base):
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    path: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

@@ -1,0 +1,37 @@
+"""`Store`, the one object the bots, the scheduler and the web pages talk to, and `open_store`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from store._claims import ClaimsMixin
+from store._engine import make_engine, migrate
+from store._intents import IntentsMixin
+from store._items import ItemsMixin
+from store._records import RecordsMixin
+from store._runs import RunsMixin
+from store._types import utcnow
+
+
+class Store(RunsMixin, ItemsMixin, ClaimsMixin, IntentsMixin, RecordsMixin):
+    """Quotebot's persistence: engagements, runs, work items and their history.
+
+    Every method is one short transaction and returns `schemas.work` records. One `Store`
+    per process; it is safe to share between that process's threads.
+    """
+
+
+def open_store(url: str, *, clock: Callable[[], datetime] = utcnow) -> Store:
+    """Open (and migrate to the newest schema) the store at a SQLAlchemy URL.
+
+    `sqlite:///path/quotebot.sqlite` (the default, one machine; several processes may share
+    the file) or `postgresql+psycopg://user@host/db` (several machines).
+    """
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine, clock=clock)

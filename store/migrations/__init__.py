@@ -1,0 +1,1 @@
+"""Alembic migrations of quotebot's store (applied by `store.open_store`)."""

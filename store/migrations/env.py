@@ -1,0 +1,47 @@
+"""Alembic environment: runs on the connection `store.open_store` hands it, or on a URL.
+
+From a shell (e.g. to autogenerate a revision against a scratch database):
+`alembic -c store/migrations/alembic.ini revision --autogenerate -m "..."` with
+`QUOTEBOT_DATABASE_URL` set.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection
+
+from schemas.settings import Settings
+from store._models import Base
+
+target_metadata = Base.metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    from store._engine import make_engine, writer
+
+    engine = make_engine(Settings().effective_database_url)
+    try:
+        with writer(engine).connect() as conn:
+            _run(conn)
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("quotebot's migrations run online only (store.open_store or alembic upgrade)")
+run_migrations_online()
