@@ -290,5 +290,5 @@ class ItemsMixin(StoreBase):
                 query = query.where(
                     ItemRow.engagement_id == self._engagement_id(session, engagement)
                 )
-            found = {ItemState(state): n for state, n in session.execute(query).tuples()}
+            found = {ItemState(state): n for state, n in session.execute(query)}
         return {state: found.get(state, 0) for state in ItemState}
