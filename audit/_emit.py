@@ -1,0 +1,83 @@
+"""Findings of the batch audit as columns: one block per rule, rendered like `Finding.of`."""
+
+from __future__ import annotations
+
+from string import Formatter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audit._vector import Array
+from schemas.findings import FINDINGS_COLUMNS, RULES
+
+Column = Array | str
+
+
+class Findings:
+    """Collects blocks of findings, then renders and sorts them into findings.csv's rows."""
+
+    def __init__(self) -> None:
+        self._blocks: list[pd.DataFrame] = []
+
+    def add(
+        self,
+        rule: str,
+        mask: Array,
+        quote_id: Array,
+        opportunity_id: Column,
+        *,
+        sku: Column = "",
+        line_no: Array | None = None,
+        expected: Column = "",
+        actual: Column = "",
+        extra: Column = "",
+    ) -> None:
+        """Findings of `rule` where `mask` holds; array arguments align with `mask`."""
+        rows = np.flatnonzero(mask)
+        if not len(rows):
+            return
+
+        def pick(column: Column | None, default: Any = "") -> Array:
+            if column is None:
+                return np.full(len(rows), default, dtype=object)
+            if isinstance(column, str):
+                return np.full(len(rows), column, dtype=object)
+            return np.asarray(column)[rows].astype(object)
+
+        values = {
+            "quote_id": pick(quote_id),
+            "opportunity_id": pick(opportunity_id),
+            "sku": pick(sku),
+            "line_no": pick(line_no, -1).astype(np.int64),
+            "expected": pick(expected).astype(str).astype(object),
+            "actual": pick(actual).astype(str).astype(object),
+            "extra": pick(extra).astype(str).astype(object),
+        }
+        spec = RULES[rule]
+        values["message"] = _render(spec.message, values)
+        self._blocks.append(
+            pd.DataFrame({**values, "rule": rule, "severity": spec.severity, "field": spec.field})
+        )
+
+    def frame(self) -> pd.DataFrame:
+        """All findings in findings.csv's columns and order; `line_no` -1 where empty."""
+        if not self._blocks:
+            empty = {c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS}
+            empty["line_no"] = pd.Series(dtype=np.int64)
+            return pd.DataFrame(empty)
+        found = pd.concat(self._blocks, ignore_index=True)
+        found = found.sort_values(["quote_id", "line_no", "sku", "rule"], kind="stable")
+        return found.loc[:, list(FINDINGS_COLUMNS)].reset_index(drop=True)
+
+
+def _render(template: str, values: dict[str, Array]) -> Array:
+    """`template.format(**row)` for every row at once (literal text and fields only)."""
+    n = len(values["quote_id"])
+    text = np.full(n, "", dtype=object)
+    for literal, field, _, _ in Formatter().parse(template):
+        if literal:
+            text = text + literal
+        if field is not None:
+            text = text + values[field]
+    return text

@@ -1,0 +1,90 @@
+"""Vectorised parsing of CSV text columns: exact decimals to integer minor units, no float.
+
+Each parser takes an object array of `str` and returns the values and a mask of the rows
+that are not valid, so the reader can name the first bad line.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+_WIDTH = 24  # longer numbers are refused: 18 digits is all an int64 holds exactly
+_MAX_DIGITS = 18
+_POW10 = np.array([10**k for k in range(_MAX_DIGITS + 1)], dtype=np.int64)
+_DOT, _MINUS, _ZERO = ord("."), ord("-"), ord("0")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+EPOCH = date(1970, 1, 1)
+
+
+def _ascii_bytes(values: npt.NDArray[np.object_]) -> npt.NDArray[np.uint8]:
+    """The values as a (rows, width) byte matrix, zero-padded; non-ASCII text becomes `?`."""
+    try:
+        raw = values.astype(f"S{_WIDTH}")
+    except UnicodeEncodeError:
+        ascii_only = np.fromiter((v.isascii() for v in values), bool, len(values))
+        raw = np.where(ascii_only, values, "?").astype(f"S{_WIDTH}")
+    return raw.view(np.uint8).reshape(len(values), _WIDTH)
+
+
+def parse_decimal(
+    values: npt.NDArray[np.object_], places: IntArray | int, *, signed: bool = True
+) -> tuple[IntArray, BoolArray, BoolArray]:
+    """`-?digits[.digits]` to integers scaled by `10**places` (per row or one for all).
+
+    Returns `(units, bad, empty)`: `bad` marks text that is not such a number, has more
+    decimals than `places` allows, or is too large; `empty` marks empty cells.
+    """
+    n = len(values)
+    places = np.broadcast_to(np.asarray(places, dtype=np.int64), (n,))
+    m = _ascii_bytes(values)
+    length = np.count_nonzero(m, axis=1)
+    width = max(int(length.max(initial=0)), 1)
+    cols = np.ascontiguousarray(m[:, :width].T)  # one row per character position: fast
+    is_digit = (cols >= _ZERO) & (cols <= _ZERO + 9)
+    is_dot = cols == _DOT
+    neg = cols[0] == _MINUS
+    dots = np.count_nonzero(is_dot, axis=0)
+    dot_at = np.where(dots > 0, np.argmax(is_dot, axis=0), length)
+    int_digits = dot_at - neg
+    frac_digits = np.where(dots > 0, length - dot_at - 1, 0)
+    bad = np.count_nonzero(is_digit, axis=0) + neg + dots != length
+    bad |= (dots > 1) | (int_digits < 1) | ((dots == 1) & (frac_digits < 1))
+    bad |= (frac_digits > places) | (int_digits + places > _MAX_DIGITS) | (length >= _WIDTH)
+    if not signed:
+        bad |= neg
+    # All digits as one integer (sign and dot skipped), then scaled up to `places`.
+    units = np.zeros(n, dtype=np.int64)
+    for j in range(width):
+        units = np.where(is_digit[j], units * 10 + (cols[j] - _ZERO), units)
+    units *= _POW10[np.clip(places - frac_digits, 0, _MAX_DIGITS)]
+    units[bad] = 0
+    empty = length == 0
+    units = np.where(neg, -units, units)
+    return units, bad & ~empty, empty
+
+
+def parse_dates(values: npt.NDArray[np.object_]) -> tuple[IntArray, BoolArray]:
+    """`YYYY-MM-DD` to days since 1970-01-01; each distinct text is parsed once."""
+    codes, uniques = pd.factorize(values)
+    days = np.empty(len(uniques), dtype=np.int64)
+    ok = np.empty(len(uniques), dtype=bool)
+    for i, text in enumerate(uniques):
+        try:
+            if not _DATE.fullmatch(text):
+                raise ValueError(text)
+            days[i], ok[i] = (date.fromisoformat(text) - EPOCH).days, True
+        except ValueError:
+            days[i], ok[i] = 0, False
+    return days[codes], ~ok[codes]
+
+
+def to_date(days: int) -> date:
+    return date.fromordinal(EPOCH.toordinal() + int(days))

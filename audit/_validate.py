@@ -1,0 +1,137 @@
+"""Cell and row checks for the CSV readers; the earliest bad line is the one reported."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from audit._csvfile import Text
+from audit._parse import BoolArray, IntArray, parse_dates, parse_decimal
+from schemas.errors import InputError
+
+CURRENCY = re.compile(r"[A-Z]{3}")
+FIRST_DATA_LINE = 2  # line 1 is the header
+
+
+class Problems:
+    """The first problem found in a file: checks register bad rows, `raise_first` reports."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._first: tuple[int, str, str] | None = None
+
+    def flag(self, column: str, bad: BoolArray, describe: Callable[[int], str]) -> None:
+        """Note the rows where `bad` is true; `describe(row)` says what is wrong there."""
+        if not bad.any():
+            return
+        row = int(np.argmax(bad))
+        if self._first is None or row < self._first[0]:
+            self._first = (row, column, describe(row))
+
+    def raise_first(self) -> None:
+        if self._first is not None:
+            row, column, message = self._first
+            raise InputError(self.path, row + FIRST_DATA_LINE, column, message)
+
+
+def text(
+    problems: Problems,
+    column: str,
+    values: Text,
+    *,
+    pattern: re.Pattern[str] | None = None,
+    allowed: set[str] | None = None,
+    what: str = "a value",
+) -> tuple[IntArray, Text]:
+    """Codes and distinct values of a text column that must not be empty (nor break rules)."""
+    codes, uniques = pd.factorize(values)
+    uniques = np.asarray(uniques, dtype=object)
+    ok = np.array(
+        [
+            bool(u)
+            and (pattern is None or pattern.fullmatch(u) is not None)
+            and (allowed is None or u in allowed)
+            for u in uniques
+        ],
+        dtype=bool,
+    )
+    problems.flag(column, ~ok[codes], lambda row: f"{values[row]!r} is not {what}")
+    return codes.astype(np.int64), uniques
+
+
+def whole(problems: Problems, column: str, values: Text, low: int, high: int) -> IntArray:
+    """A column of whole numbers from `low` to `high`."""
+    numbers, bad, empty = parse_decimal(values, 0, signed=False)
+    bad |= empty | (numbers < low) | (numbers > high)
+    span = f"from {low}" + (f" to {high}" if high < 10**15 else "")
+    problems.flag(column, bad, lambda row: f"{values[row]!r} is not a whole number {span}")
+    return numbers
+
+
+def money(
+    problems: Problems,
+    column: str,
+    values: Text,
+    currencies: Text,
+    places: IntArray,
+    *,
+    optional: bool = False,
+) -> tuple[IntArray, BoolArray]:
+    """Amounts in minor units of each row's currency, and which cells were empty."""
+    units, bad, empty = parse_decimal(values, places)
+    if not optional:
+        bad |= empty
+    problems.flag(
+        column,
+        bad,
+        lambda row: (
+            f"{values[row]!r} is not an amount in {currencies[row]} "
+            f"(digits, optional '-', up to {places[row]} decimal places)"
+        ),
+    )
+    return units, empty
+
+
+def dates(problems: Problems, column: str, values: Text) -> IntArray:
+    days, bad = parse_dates(values)
+    problems.flag(column, bad, lambda row: f"{values[row]!r} is not a date (YYYY-MM-DD)")
+    return days
+
+
+def unique(
+    problems: Problems,
+    column: str,
+    group: IntArray,
+    key: IntArray,
+    describe: Callable[[int, int], str],
+) -> None:
+    """`key` appears at most once per `group`; `describe(row, first_row)` names a repeat."""
+    combined = group * (int(key.max(initial=0)) + 1) + key
+    repeated = pd.Series(combined).duplicated().to_numpy()
+    problems.flag(
+        column,
+        repeated,
+        lambda row: describe(row, int(np.argmax(combined == combined[row]))),
+    )
+
+
+def same_within(
+    problems: Problems,
+    column: str,
+    group: IntArray,
+    values: IntArray,
+    describe: Callable[[int, int], str],
+) -> IntArray:
+    """Rows of one group agree on `values`; returns each row's first row in its group."""
+    _, first_of_group = np.unique(group, return_index=True)
+    first = first_of_group[group] if len(group) else group
+    problems.flag(column, values != values[first], lambda row: describe(row, int(first[row])))
+    return first
+
+
+def line_of(row: int) -> int:
+    return row + FIRST_DATA_LINE

@@ -1,0 +1,160 @@
+"""Readers of AUDIT_SPEC's CSV files into typed columns: money in integer minor units, dates
+as day numbers. A file that breaks the spec raises `InputError` at its first bad line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from audit import _validate as v
+from audit._csvfile import Text, read_text_columns
+from audit._parse import IntArray
+from schemas.rules import PricingRules
+
+OPPORTUNITY_COLUMNS = (
+    "opportunity_id", "account_id", "account_name", "segment", "currency", "contract_end",
+    "renewal_term_months", "line_no", "sku", "quantity", "prior_unit_price",
+)  # fmt: skip
+QUOTE_COLUMNS = (
+    "quote_id", "opportunity_id", "quote_date", "valid_until", "currency", "term_start",
+    "term_end", "line_no", "sku", "quantity", "unit_price", "line_amount", "quote_total",
+)  # fmt: skip
+BOOKING_COLUMNS = ("quote_id", "po_number", "po_date", "po_amount", "po_currency")
+_MANY = 10**15
+
+
+def _places(codes: IntArray, currencies: Text, rules: PricingRules) -> IntArray:
+    per_currency = np.array([rules.places(c) for c in currencies], dtype=np.int64)
+    return per_currency[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+
+
+def _differs(
+    what: str, group_of: Text, cols: dict[str, Text], column: str
+) -> Callable[[int, int], str]:
+    return lambda row, first: (
+        f"{cols[column][row]!r} differs from line {v.line_of(first)} of the same {what} "
+        f"{group_of[row]} ({cols[column][first]!r})"
+    )
+
+
+def _repeated(
+    what: str, group_of: Text, cols: dict[str, Text], column: str
+) -> Callable[[int, int], str]:
+    return lambda row, first: (
+        f"{column} {cols[column][row]} appears twice in {what} {group_of[row]} "
+        f"(first on line {v.line_of(first)})"
+    )
+
+
+def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = False) -> pd.DataFrame:
+    """opportunities.csv: one row per opportunity line, checked against the rules' segments."""
+    cols = read_text_columns(path, OPPORTUNITY_COLUMNS, progress=progress)
+    p = v.Problems(path)
+    ids = cols["opportunity_id"]
+    opp, _ = v.text(p, "opportunity_id", ids, what="an opportunity id")
+    segments = set(rules.max_discount)
+    segment, _ = v.text(
+        p,
+        "segment",
+        cols["segment"],
+        allowed=segments,
+        what=f"a segment of max_discount ({', '.join(sorted(segments))})",
+    )
+    currency, currencies = v.text(
+        p,
+        "currency",
+        cols["currency"],
+        pattern=v.CURRENCY,
+        what="a currency code (3 capital letters)",
+    )
+    places = _places(currency, currencies, rules)
+    end = v.dates(p, "contract_end", cols["contract_end"])
+    months = v.whole(p, "renewal_term_months", cols["renewal_term_months"], 1, 60)
+    line_no = v.whole(p, "line_no", cols["line_no"], 1, _MANY)
+    sku, _ = v.text(p, "sku", cols["sku"], what="a sku")
+    quantity = v.whole(p, "quantity", cols["quantity"], 1, _MANY)
+    prior, no_prior = v.money(
+        p, "prior_unit_price", cols["prior_unit_price"], cols["currency"], places, optional=True
+    )
+    p.raise_first()
+    v.unique(p, "sku", opp, sku, _repeated("opportunity", ids, cols, "sku"))
+    v.unique(p, "line_no", opp, line_no, _repeated("opportunity", ids, cols, "line_no"))
+    for column, values in (
+        ("account_id", pd.factorize(cols["account_id"])[0]),
+        ("account_name", pd.factorize(cols["account_name"])[0]),
+        ("segment", segment), ("currency", currency), ("contract_end", end),
+        ("renewal_term_months", months),
+    ):  # fmt: skip
+        v.same_within(p, column, opp, values, _differs("opportunity", ids, cols, column))
+    p.raise_first()
+    return pd.DataFrame({
+        "opportunity_id": ids, "segment": cols["segment"], "currency": cols["currency"],
+        "places": places, "contract_end": end, "months": months, "line_no": line_no,
+        "sku": cols["sku"], "quantity": quantity, "prior": prior, "has_prior": ~no_prior,
+    })  # fmt: skip
+
+
+def read_quotes(path: Path, rules: PricingRules, *, progress: bool = False) -> pd.DataFrame:
+    """quotes.csv: one row per quote line, amounts in minor units of the quote's currency."""
+    cols = read_text_columns(path, QUOTE_COLUMNS, progress=progress)
+    p = v.Problems(path)
+    ids = cols["quote_id"]
+    quote, _ = v.text(p, "quote_id", ids, what="a quote id")
+    opp, _ = v.text(p, "opportunity_id", cols["opportunity_id"], what="an opportunity id")
+    day = {name: v.dates(p, name, cols[name])
+           for name in ("quote_date", "valid_until", "term_start", "term_end")}  # fmt: skip
+    currency, currencies = v.text(
+        p,
+        "currency",
+        cols["currency"],
+        pattern=v.CURRENCY,
+        what="a currency code (3 capital letters)",
+    )
+    places = _places(currency, currencies, rules)
+    line_no = v.whole(p, "line_no", cols["line_no"], 1, _MANY)
+    sku, _ = v.text(p, "sku", cols["sku"], what="a sku")
+    quantity = v.whole(p, "quantity", cols["quantity"], 0, _MANY)
+    amounts = {name: v.money(p, name, cols[name], cols["currency"], places)[0]
+               for name in ("unit_price", "line_amount", "quote_total")}  # fmt: skip
+    p.raise_first()
+    v.unique(p, "sku", quote, sku, _repeated("quote", ids, cols, "sku"))
+    v.unique(p, "line_no", quote, line_no, _repeated("quote", ids, cols, "line_no"))
+    for column, values in (
+        ("opportunity_id", opp), *day.items(), ("currency", currency),
+        ("quote_total", amounts["quote_total"]),
+    ):  # fmt: skip
+        v.same_within(p, column, quote, values, _differs("quote", ids, cols, column))
+    p.raise_first()
+    return pd.DataFrame({
+        "quote_id": ids, "opportunity_id": cols["opportunity_id"], **day,
+        "currency": cols["currency"], "places": places, "line_no": line_no, "sku": cols["sku"],
+        "quantity": quantity, **amounts,
+    })  # fmt: skip
+
+
+def read_bookings(path: Path, rules: PricingRules, *, progress: bool = False) -> pd.DataFrame:
+    """bookings.csv: one booking per quote, the PO amount in minor units of its currency."""
+    cols = read_text_columns(path, BOOKING_COLUMNS, progress=progress)
+    p = v.Problems(path)
+    quote, _ = v.text(p, "quote_id", cols["quote_id"], what="a quote id")
+    po_date = v.dates(p, "po_date", cols["po_date"])
+    currency, currencies = v.text(
+        p,
+        "po_currency",
+        cols["po_currency"],
+        pattern=v.CURRENCY,
+        what="a currency code (3 capital letters)",
+    )
+    places = _places(currency, currencies, rules)
+    amount, _ = v.money(p, "po_amount", cols["po_amount"], cols["po_currency"], places)
+    p.raise_first()
+    repeats = pd.Series(quote).duplicated().to_numpy()
+    p.flag("quote_id", repeats, lambda row: f"quote {cols['quote_id'][row]} is booked twice")
+    p.raise_first()
+    return pd.DataFrame({
+        "quote_id": cols["quote_id"], "po_number": cols["po_number"], "po_date": po_date,
+        "po_amount": amount, "po_currency": cols["po_currency"], "places": places,
+    })  # fmt: skip
