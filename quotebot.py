@@ -11,7 +11,9 @@ from loguru import logger
 
 # Subcommands live beside the code they drive and are imported only when used, so that
 # `quotebot audit` never pays for importing Playwright and `--help` stays instant.
-COMMANDS: dict[str, tuple[str, str]] = {}
+COMMANDS: dict[str, tuple[str, str]] = {
+    "sandbox": ("sandbox.cli", "sandbox_group"),
+}
 
 
 class _LazyGroup(click.Group):

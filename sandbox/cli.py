@@ -1,0 +1,130 @@
+"""`quotebot sandbox …`: generate a simulated client portal's data and serve it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from loguru import logger
+
+from sandbox.config import FaultConfig, SandboxConfig
+
+log = logger.bind(part="sandbox")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _latency(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[int, int] | None:
+    if not value:
+        return None
+    try:
+        low, _, high = value.partition("-")
+        return int(low), int(high or low)
+    except ValueError:
+        raise click.BadParameter(f"expected MIN-MAX in ms, e.g. 100-300, got {value!r}") from None
+
+
+def _default_dir(flavour: str, seed: int) -> Path:
+    return Path("var") / "sandbox" / f"{flavour}-{seed}"
+
+
+def _data_options(command: F) -> F:
+    options = [
+        click.option("--flavour", type=click.Choice(["acme", "globex"]), default="acme"),
+        click.option("--seed", type=int, default=7, show_default=True),
+        click.option(
+            "--opportunities", "n_opportunities", type=int, default=200, show_default=True
+        ),
+        click.option(
+            "--today",
+            type=click.DateTime(["%Y-%m-%d"]),
+            default=None,
+            help="The portal's business date (default: today).",
+        ),
+        click.option(
+            "--data-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            help="Default: var/sandbox/<flavour>-<seed>.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@click.group("sandbox")
+def sandbox_group() -> None:
+    """Simulated client portals (acme: modern SPA, globex: legacy) to test bots against."""
+
+
+@sandbox_group.command("generate")
+@_data_options
+def generate_command(
+    flavour: str, seed: int, n_opportunities: int, today: object, data_dir: Path | None
+) -> None:
+    """Write a portal database, rules.yaml, ground_truth.json and credentials.json."""
+    from sandbox.generate import generate
+
+    day = today.date() if today is not None else date.today()  # type: ignore[attr-defined]
+    paths = generate(data_dir or _default_dir(flavour, seed), seed, n_opportunities, day,
+                     client=flavour)  # fmt: skip
+    click.echo(f"generated {n_opportunities} opportunities (seed {seed}) in {paths.data_dir}")
+
+
+@sandbox_group.command("serve")
+@_data_options
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8001, show_default=True, help="0 picks a free port.")
+@click.option("--totp/--no-totp", default=False, help="Ask for a TOTP code after the password.")
+@click.option("--session-ttl", type=float, default=1800.0, show_default=True, help="Idle seconds.")
+@click.option("--latency", callback=_latency, default=None, help="Per-request delay, MIN-MAX ms.")
+@click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, help="Share of 503s.")
+@click.option("--slow-save-ms", type=int, default=0, help="Delay on save, submit and book.")
+@click.option("--keep-data", is_flag=True, help="Serve existing data instead of regenerating.")
+def serve_command(
+    flavour: str,
+    seed: int,
+    n_opportunities: int,
+    today: object,
+    data_dir: Path | None,
+    host: str,
+    port: int,
+    totp: bool,
+    session_ttl: float,
+    latency: tuple[int, int] | None,
+    error_rate: float,
+    slow_save_ms: int,
+    keep_data: bool,
+) -> None:
+    """Generate (unless --keep-data) and serve a portal until interrupted."""
+    from sandbox.generate import generate
+    from sandbox.server import serve_forever
+
+    day = today.date() if today is not None else date.today()  # type: ignore[attr-defined]
+    folder = data_dir or _default_dir(flavour, seed)
+    config = SandboxConfig(
+        flavour=flavour,
+        data_dir=folder,
+        seed=seed,
+        today=day,
+        totp=totp,
+        session_ttl=session_ttl,
+        faults=FaultConfig(
+            latency_ms=latency, error_rate=error_rate, slow_save_ms=slow_save_ms, seed=seed
+        ),
+        host=host,
+        port=port,
+    )
+    if not (keep_data and config.db_path.exists()):
+        generate(folder, seed, n_opportunities, day, client=flavour)
+    log.info("serving the {} portal from {}", flavour, folder)
+
+    def announce(base_url: str) -> None:
+        click.echo(f"{flavour} portal on {base_url} (data and credentials.json in {folder})")
+
+    serve_forever(config, announce)
