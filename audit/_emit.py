@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 from string import Formatter
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from audit._vector import Array
+from audit._vector import Array, date_text, money_text
 from schemas.findings import FINDINGS_COLUMNS, RULES
 
-Column = Array | str
+
+class Money(NamedTuple):
+    """Amounts to show as text, formatted only for the rows that become findings."""
+
+    units: Array
+    places: Array
+
+    def text(self, rows: Array) -> Array:
+        return money_text(self.units[rows], np.broadcast_to(self.places, self.units.shape)[rows])
+
+
+class Day(NamedTuple):
+    """Dates (day numbers) to show as `YYYY-MM-DD`."""
+
+    days: Array
+
+    def text(self, rows: Array) -> Array:
+        return date_text(self.days[rows])
+
+
+Column = Array | str | Money | Day
 
 
 class Findings:
@@ -41,6 +61,8 @@ class Findings:
         def pick(column: Column | None, default: Any = "") -> Array:
             if column is None:
                 return np.full(len(rows), default, dtype=object)
+            if isinstance(column, Money | Day):
+                return column.text(rows).astype(object)
             if isinstance(column, str):
                 return np.full(len(rows), column, dtype=object)
             return np.asarray(column)[rows].astype(object)

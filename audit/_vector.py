@@ -68,6 +68,8 @@ def date_text(days: Array) -> Array:
 def money_text(units: Array, places: Array) -> Array:
     """Minor units as text with exactly `places` decimals, like `schemas.money.format_money`."""
     units = np.asarray(units, dtype=np.int64)
+    if not units.size:
+        return np.zeros(0, dtype=object)
     places = np.broadcast_to(np.asarray(places, dtype=np.int64), units.shape)
     whole, fraction = np.divmod(np.abs(units), POW10[places])
     sign = np.where(units < 0, "-", "")

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit._emit import Findings
+from audit._emit import Day, Findings, Money
 from audit._prices import line_prices
-from audit._vector import Array, add_months, date_text, div_half_up, money_text, product
+from audit._vector import Array, add_months, div_half_up, product
 from audit._vector import tolerance_units as _tolerance_units
 from audit.readers import read_bookings, read_opportunities, read_quotes
 from schemas.findings import RULES, Finding
@@ -141,8 +141,8 @@ def _quote_level(
             known & (actual != expected),
             ids,
             opp_of,
-            expected=date_text(expected),
-            actual=date_text(actual),
+            expected=Day(expected),
+            actual=Day(actual),
         )
     quoted = head["quote_date"].to_numpy()
     deadline = end - rules.lead_days
@@ -151,9 +151,9 @@ def _quote_level(
         known & (quoted > deadline),
         ids,
         opp_of,
-        expected=date_text(deadline),
-        actual=date_text(quoted),
-        extra=date_text(end),
+        expected=Day(deadline),
+        actual=Day(quoted),
+        extra=Day(end),
     )
     valid = quoted + rules.validity_days
     until = head["valid_until"].to_numpy()
@@ -162,8 +162,8 @@ def _quote_level(
         known & (until < valid),
         ids,
         opp_of,
-        expected=date_text(valid),
-        actual=date_text(until),
+        expected=Day(valid),
+        actual=Day(until),
     )
     shown = pd.Series(quotes["line_amount"].to_numpy()).groupby(qcode).sum().to_numpy()
     total, places = head["quote_total"].to_numpy(), head["places"].to_numpy()
@@ -172,8 +172,8 @@ def _quote_level(
         known & (np.abs(total - shown) > tol[places]),
         ids,
         opp_of,
-        expected=money_text(shown, places),
-        actual=money_text(total, places),
+        expected=Money(shown, places),
+        actual=Money(total, places),
     )
     first = pd.Series(ids).groupby(qopp).transform("min").to_numpy()
     out.add("duplicate_quote", known & (ids != first), ids, opp_of, expected=first, extra=opp_of)
@@ -204,8 +204,8 @@ def _lines(
         opp_of,
         sku=sku,
         line_no=line_no,
-        expected=money_text(shown, places),
-        actual=money_text(amount, places),
+        expected=Money(shown, places),
+        actual=Money(amount, places),
     )
     sku_code, skus = pd.factorize(np.concatenate([opps["sku"].to_numpy(), sku]))
     n_sku = max(len(skus), 1)
@@ -236,7 +236,7 @@ def _lines(
     )
     priceable &= quotes["currency"].to_numpy() == currency
     expected, floor = prices.unit_price[m], prices.floor[m]
-    actual = money_text(unit, places)
+    actual = Money(unit, places)
     out.add(
         "unit_price_mismatch",
         priceable & (np.abs(unit - expected) > tol[places]),
@@ -244,7 +244,7 @@ def _lines(
         opp_of,
         sku=sku,
         line_no=line_no,
-        expected=money_text(expected, places),
+        expected=Money(expected, places),
         actual=actual,
     )
     out.add(
@@ -254,7 +254,7 @@ def _lines(
         opp_of,
         sku=sku,
         line_no=line_no,
-        expected=money_text(floor, places),
+        expected=Money(floor, places),
         actual=actual,
         extra=opps["segment"].to_numpy()[m],
     )
@@ -326,8 +326,8 @@ def _bookings(
         known & differs,
         ids,
         opp_of,
-        expected=money_text(total, places),
-        actual=money_text(amount, po_places),
+        expected=Money(total, places),
+        actual=Money(amount, po_places),
     )
 
 
