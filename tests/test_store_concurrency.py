@@ -63,14 +63,14 @@ def test_threads_never_claim_an_item_twice(db_url: str) -> None:  # noqa: F811
 
 
 def _process(url: str, name: str, start: Any, results: Any) -> None:
-    # Every process opens (and so migrates) the store itself, as separate bot processes do.
-    start.wait()
     with store.open_store(url) as db:
+        db.engagements()  # connected and warm: the processes then claim side by side
+        start.wait()
         results.put((name, work(db, name)))
 
 
 def _migrate(url: str, name: str, start: Any, results: Any) -> None:
-    start.wait()
+    start.wait()  # then every process finds the database empty and migrates it
     with store.open_store(url) as db:
         results.put((name, db.engagements()))
 
@@ -84,11 +84,12 @@ def in_processes(url: str, count: int, target: Any = _process) -> dict[str, Any]
     ]
     for process in processes:
         process.start()
-    taken = dict(results.get(timeout=60) for _ in processes)
     for process in processes:
-        process.join(timeout=30)
-        assert process.exitcode == 0
-    return taken
+        # Results are a few hundred bytes: they fit the pipe, so joining first cannot block,
+        # and a crashed child fails the test at once instead of after a queue timeout.
+        process.join(timeout=60)
+        assert process.exitcode == 0, f"{process.name} exited with {process.exitcode}"
+    return dict(results.get(timeout=5) for _ in processes)
 
 
 def test_processes_never_claim_an_item_twice(db_url: str) -> None:  # noqa: F811
