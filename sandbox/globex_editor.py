@@ -196,7 +196,7 @@ def _add_line(
 ) -> None:
     if not values["sku"]:
         raise FormError("sku", "select a product")
-    quantity = parse_int(values["quantity"], "quantity") if values["quantity"] else 1
+    quantity = parse_int(values["quantity"], "quantity")
     raw_price = values["unit_price"] or _default_price(request, opportunity, values["sku"])
     unit_price = parse_decimal(raw_price, "unit_price")
     draft.lines.append(DraftLine(values["sku"], quantity, unit_price))

@@ -1,0 +1,163 @@
+"""Globex, the legacy portal: log in (with and without TOTP), lose the session, page through
+the opportunity grid, and export it; in a real Chromium against the real sandbox server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from playwright.sync_api import Page, expect
+
+from sandbox.config import SandboxConfig
+from sandbox.generate import generate, load_credentials
+from sandbox.portal import Portal
+from sandbox.server import SandboxServer
+
+TODAY = date(2026, 1, 15)
+GRID = "#ctl00_main_gvOpportunities"
+FIRST_CELLS = f"{GRID} tr.row td:nth-child(1), {GRID} tr.altrow td:nth-child(1)"
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(tmp_path_factory.mktemp("globex"), 7, 60, TODAY).data_dir
+
+
+@contextmanager
+def globex(data_dir: Path, **overrides: Any) -> Iterator[SandboxServer]:
+    """The globex portal served on a free localhost port for the duration of a test."""
+    server = SandboxServer(
+        SandboxConfig(flavour="globex", data_dir=data_dir, today=TODAY, **overrides)
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def log_in(page: Page, data_dir: Path) -> None:
+    """Fill globex's login form (the page must be showing it)."""
+    creds = load_credentials(data_dir)
+    page.locator("#ctl00_main_txtUserName").fill(creds.username)
+    page.locator("#ctl00_main_txtPassword").fill(creds.password)
+    page.locator("#ctl00_main_btnLogin").click()
+
+
+def test_login_lands_on_the_page_asked_for(page: Page, data_dir: Path) -> None:
+    with globex(data_dir) as server:
+        page.goto(f"{server.base_url}/opportunities?page=2")
+        expect(page).to_have_url(f"{server.base_url}/login?next=/opportunities%3Fpage%3D2")
+        page.locator("#ctl00_main_txtUserName").fill("bot")
+        page.locator("#ctl00_main_txtPassword").fill("wrong")
+        page.locator("#ctl00_main_btnLogin").click()
+        expect(page.locator("#ctl00_main_valSummary")).to_have_text("Invalid username or password.")
+        log_in(page, data_dir)
+        expect(page).to_have_url(f"{server.base_url}/opportunities?page=2")
+        expect(page.locator(".pager .current")).to_have_text("2")
+        assert page.locator("[data-testid]").count() == 0  # a legacy portal: no test ids
+
+
+def test_login_with_totp_code(page: Page, data_dir: Path) -> None:
+    with globex(data_dir, totp=True) as server:
+        page.goto(server.base_url)
+        log_in(page, data_dir)
+        expect(page.locator("#ctl00_main_txtCode")).to_be_visible()
+        totp = pyotp.TOTP(load_credentials(data_dir).totp_secret)
+        page.locator("#ctl00_main_txtCode").fill(f"{(int(totp.now()) + 1) % 10**6:06d}")
+        page.locator("#ctl00_main_btnVerify").click()
+        expect(page.locator("#ctl00_main_valSummary")).to_contain_text("not valid")
+        page.locator("#ctl00_main_txtCode").fill(totp.now())
+        page.locator("#ctl00_main_btnVerify").click()
+        expect(page).to_have_url(f"{server.base_url}/opportunities")
+        expect(page.locator(GRID)).to_be_visible()
+
+
+def test_expired_session_goes_back_to_login_then_to_the_page(page: Page, data_dir: Path) -> None:
+    with globex(data_dir, session_ttl=60) as server:
+        page.goto(server.base_url)
+        log_in(page, data_dir)
+        expect(page.locator(GRID)).to_be_visible()
+        sessions = server.app.state.sessions
+        real_clock = sessions.clock
+        sessions.clock = lambda: real_clock() + 61  # an hour at lunch, without the wait
+        page.goto(f"{server.base_url}/opportunities?sort=account_name")
+        expect(page.locator("#ctl00_main_lblExpired")).to_contain_text("timed out")
+        assert "expired=1" in page.url
+        log_in(page, data_dir)
+        expect(page).to_have_url(f"{server.base_url}/opportunities?sort=account_name")
+
+
+def _window() -> tuple[date, date]:
+    return TODAY + timedelta(days=60), TODAY + timedelta(days=300)
+
+
+def test_grid_filters_sorts_and_pages(page: Page, data_dir: Path) -> None:
+    start, end = _window()
+    with Portal(data_dir / "portal.sqlite3", today=TODAY) as portal, globex(data_dir) as server:
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+        page.goto(server.base_url)
+        log_in(page, data_dir)
+        expect(page.locator("#ctl00_main_lblCount")).to_have_text("60 opportunities found")
+        first_page = [o.opportunity_id for o in portal.list_opportunities().items]
+        expect(page.locator(FIRST_CELLS)).to_have_text(first_page)
+
+        page.get_by_role("link", name="Next »").click()
+        expect(page.locator(".pager .current")).to_have_text("2")
+        page.get_by_role("link", name="3", exact=True).click()
+        last_page = [o.opportunity_id for o in portal.list_opportunities(page=3).items]
+        expect(page.locator(FIRST_CELLS)).to_have_text(last_page)
+        expect(page.locator(".pager .disabled")).to_have_text("Next »")
+
+        page.get_by_role("link", name="Account").click()
+        by_name = portal.list_opportunities(sort="account_name").items
+        expect(page.locator(FIRST_CELLS)).to_have_text([o.opportunity_id for o in by_name])
+        page.get_by_role("link", name="Account").click()  # again: descending
+        by_name_desc = portal.list_opportunities(sort="-account_name").items
+        expect(page.locator(FIRST_CELLS)).to_have_text([o.opportunity_id for o in by_name_desc])
+
+        page.locator("#ctl00_main_txtEndFrom").fill(start.isoformat())
+        page.locator("#ctl00_main_txtEndTo").fill(end.isoformat())
+        page.locator("#ctl00_main_btnFilter").click()
+        window = portal.list_opportunities(end_from=start, end_to=end, sort="-account_name")
+        expect(page.locator("#ctl00_main_lblCount")).to_have_text(
+            f"{window.total} opportunities found"
+        )
+        page.get_by_role("link", name="2", exact=True).click()  # the pager keeps filter and sort
+        page2 = portal.list_opportunities(end_from=start, end_to=end, sort="-account_name", page=2)
+        expect(page.locator(FIRST_CELLS)).to_have_text([o.opportunity_id for o in page2.items])
+
+        page.locator("#ctl00_main_txtEndTo").fill("31/12/2026")
+        page.locator("#ctl00_main_btnFilter").click()
+        expect(page.locator("#ctl00_main_valSummary")).to_contain_text("Contract end to")
+        expect(page.locator("#ctl00_main_txtEndTo")).to_have_value("31/12/2026")
+        _markup_shows_as_text(page, portal)
+        assert dialogs == []  # the planted <script> never ran
+
+
+def _markup_shows_as_text(page: Page, portal: Portal) -> None:
+    rows = portal.list_opportunities(per_page=200).items
+    planted = next(o for o in rows if "<script>" in o.account_name)
+    page.goto(f"{page.url.split('/opportunities')[0]}/opportunities/{planted.opportunity_id}")
+    expect(page.locator("#ctl00_main_lblAccount")).to_have_text(planted.account_name)
+    assert page.locator("#ctl00_content b, #ctl00_content script").count() == 0
+
+
+def test_csv_export_downloads_the_filtered_window(page: Page, data_dir: Path) -> None:
+    start, end = _window()
+    with Portal(data_dir / "portal.sqlite3", today=TODAY) as portal, globex(data_dir) as server:
+        page.goto(f"{server.base_url}/opportunities?end_from={start}&end_to={end}")
+        log_in(page, data_dir)
+        with page.expect_download() as info:
+            page.locator("#ctl00_main_lnkExport").click()
+        download = info.value
+        assert download.suggested_filename == "opportunities.csv"
+        body = Path(download.path()).read_text(encoding="utf-8")
+        assert body == portal.opportunities_csv(end_from=start, end_to=end)
+        assert body.startswith("opportunity_id,account_id,account_name,")
