@@ -13,6 +13,7 @@ from loguru import logger
 # `quotebot audit` never pays for importing Playwright and `--help` stays instant.
 COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("sandbox.cli", "sandbox_group"),
+    "audit": ("audit.cli", "audit_command"),
 }
 
 
