@@ -15,7 +15,7 @@ from store._errors import (
     UnknownEngagement,
     UnknownRecord,
 )
-from store._machine import ALLOWED_TRANSITIONS
+from store._machine import ALLOWED_TRANSITIONS, reference
 from store._store import Store, open_store
 
 __all__ = [
@@ -31,4 +31,5 @@ __all__ = [
     "UnknownEngagement",
     "UnknownRecord",
     "open_store",
+    "reference",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
@@ -21,12 +21,15 @@ class ClaimsMixin(StoreBase):
         states: Iterable[ItemState | str],
         worker: str,
         lease_seconds: float = 300,
+        *,
+        exclude: Collection[int] = (),
     ) -> WorkItem | None:
         """Take the next due item in one of `states` for `worker`, or None when none is left.
 
         Soonest contract end first. An item is free when unclaimed or its lease ran out (its
         worker died), and due when its retry backoff has passed. Safe across threads,
-        processes and machines: no two workers get the same item.
+        processes and machines: no two workers get the same item. Items in `exclude` (e.g.
+        the ones a run already looked at and left alone) are passed over.
         """
         wanted = [ItemState(state).value for state in states]
         now = self.now()
@@ -38,6 +41,7 @@ class ClaimsMixin(StoreBase):
                 .where(ItemRow.state.in_(wanted))
                 .where(or_(ItemRow.lease_until.is_(None), ItemRow.lease_until <= now))
                 .where(or_(ItemRow.next_attempt_at.is_(None), ItemRow.next_attempt_at <= now))
+                .where(ItemRow.id.not_in(list(exclude)))
                 .order_by(ItemRow.contract_end.asc().nulls_last(), ItemRow.id)
                 .limit(1)
             )
@@ -79,6 +83,8 @@ class ClaimsMixin(StoreBase):
         """
         item_id = item if isinstance(item, int) else item.id
         holder = worker or (None if isinstance(item, int) else item.claimed_by)
+        if holder is None and not isinstance(item, int):
+            return  # that snapshot of the item held no claim: nothing of ours to give back
         with self._write() as session:
             query = update(ItemRow).where(ItemRow.id == item_id)
             if holder is not None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from loguru import logger
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -163,6 +164,9 @@ class ItemsMixin(StoreBase):
             }
             row.claimed_by = row.lease_until = None
             row.updated_at = now
+            logger.bind(engagement=row.engagement_id, item=row.reference).info(
+                "system error {} (attempt {}), retry after {}: {}", code, row.attempts, due, reason
+            )
             session.add(
                 EventRow(
                     item_id=row.id,
@@ -221,6 +225,9 @@ class ItemsMixin(StoreBase):
                 reason=reason,
                 data=data,
             )
+        )
+        logger.bind(engagement=row.engagement_id, item=row.reference).debug(
+            "work item {} → {}{}", row.state, to.value, f": {reason}" if reason else ""
         )
         row.state = to.value
         row.updated_at = now

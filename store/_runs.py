@@ -8,6 +8,7 @@ import socket
 from collections.abc import Mapping
 from datetime import timedelta
 
+from loguru import logger
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -114,6 +115,10 @@ class RunsMixin(StoreBase):
                 row.status = RunStatus.ABANDONED.value
                 row.finished_at = now
                 row.error = f"no heartbeat since {row.heartbeat_at.isoformat()}"
+                engagement = self._engagement_name(session, row.engagement_id)
+                logger.bind(engagement=engagement, run=row.id).warning(
+                    "run {} abandoned: {}", row.id, row.error
+                )
             return [convert.run(r, self._engagement_name(session, r.engagement_id)) for r in stale]
 
     def run(self, run_id: int) -> Run:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from schemas.settings import Settings
 from store._claims import ClaimsMixin
 from store._engine import make_engine, migrate
 from store._intents import IntentsMixin
@@ -22,13 +23,14 @@ class Store(RunsMixin, ItemsMixin, ClaimsMixin, IntentsMixin, RecordsMixin):
     """
 
 
-def open_store(url: str, *, clock: Callable[[], datetime] = utcnow) -> Store:
+def open_store(url: str | None = None, *, clock: Callable[[], datetime] = utcnow) -> Store:
     """Open (and migrate to the newest schema) the store at a SQLAlchemy URL.
 
-    `sqlite:///path/quotebot.sqlite` (the default, one machine; several processes may share
-    the file) or `postgresql+psycopg://user@host/db` (several machines).
+    `sqlite:///path/quotebot.sqlite` (one machine; several processes may share the file)
+    or `postgresql+psycopg://user@host/db` (several machines). Without a URL: the
+    `QUOTEBOT_DATABASE_URL` setting, else `quotebot.sqlite` in `QUOTEBOT_HOME`.
     """
-    engine = make_engine(url)
+    engine = make_engine(url or Settings().effective_database_url)
     try:
         migrate(engine)
     except BaseException:
