@@ -21,7 +21,9 @@ from sandbox.portal import Portal
 
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening socket; port 0 picks a free one (no race between picking and binding)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto must be IPPROTO_TCP: asyncio sets TCP_NODELAY only on such sockets (else +40 ms
+    # per keep-alive request from Nagle and delayed ACKs).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)
