@@ -33,6 +33,7 @@ class Draft:
     """One editor's state: which opportunity or quote, and the lines typed so far."""
 
     token: str
+    owner: str
     opportunity_id: str
     quote_number: str | None
     lines: list[DraftLine] = field(default_factory=list)
@@ -47,8 +48,8 @@ class DraftStore:
         self._drafts: dict[str, Draft] = {}
         self._lock = threading.Lock()
 
-    def new(self, opportunity_id: str, quote: Quote | None = None) -> Draft:
-        draft = Draft(secrets.token_urlsafe(16), opportunity_id, None)
+    def new(self, owner: str, opportunity_id: str, quote: Quote | None = None) -> Draft:
+        draft = Draft(secrets.token_urlsafe(16), owner, opportunity_id, None)
         if quote is not None:
             draft.quote_number = quote.quote_number
             draft.lines = [DraftLine(ln.sku, ln.quantity, ln.unit_price) for ln in quote.lines]
@@ -59,21 +60,23 @@ class DraftStore:
                 del self._drafts[oldest.token]
         return draft
 
-    def get(self, token: str) -> Draft | None:
+    def get(self, owner: str, token: str) -> Draft | None:
+        """The owner's draft with this token (a user never sees another user's lines)."""
         with self._lock:
             draft = self._drafts.get(token)
-            if draft is not None:
-                draft.touched = time.monotonic()
+            if draft is None or draft.owner != owner:
+                return None
+            draft.touched = time.monotonic()
             return draft
 
 
-def drafts(request: Request) -> DraftStore:
+def draft_store(request: Request) -> DraftStore:
     """The app's draft store, created on first use (the core's app knows nothing of it)."""
     state = request.app.state
-    store = getattr(state, "globex_drafts", None)
+    store: DraftStore | None = getattr(state, "globex_drafts", None)
     if store is None:
         with _create_lock:
             store = getattr(state, "globex_drafts", None)
             if store is None:
                 store = state.globex_drafts = DraftStore()
-    return store  # type: ignore[no-any-return]
+    return store

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from sandbox.globex_drafts import Draft, DraftLine, drafts
+from sandbox.globex_drafts import Draft, DraftLine, draft_store
 from sandbox.globex_web import (
     FIELD,
     FormError,
@@ -63,7 +63,7 @@ def edit_quote(request: Request, quote_number: str, saved: str = "") -> HTMLResp
         opportunity = portal(request).get_opportunity(quote.opportunity_id)
     except KeyError:
         return not_found(request, f"Quote {quote_number}")
-    draft = drafts(request).new(opportunity.opportunity_id, quote)
+    draft = draft_store(request).new(_user(request), opportunity.opportunity_id, quote)
     status = "Quote saved." if saved else ""
     return _editor(request, opportunity, draft, _header(quote), quote=quote, status=status)
 
@@ -75,7 +75,7 @@ def new_quote(request: Request, opportunity_id: str) -> HTMLResponse:
         opportunity = portal(request).get_opportunity(opportunity_id)
     except KeyError:
         return not_found(request, f"Opportunity {opportunity_id}")
-    draft = drafts(request).new(opportunity_id)
+    draft = draft_store(request).new(_user(request), opportunity_id)
     return _editor(request, opportunity, draft, {})
 
 
@@ -104,7 +104,7 @@ def confirm_submit(request: Request, quote_number: str, form: PostedForm) -> Res
     except KeyError:
         return not_found(request, f"Quote {quote_number}")
     if FIELD + "btnYes" not in form:
-        draft = drafts(request).new(opportunity.opportunity_id, quote)
+        draft = draft_store(request).new(_user(request), opportunity.opportunity_id, quote)
         return _editor(
             request, opportunity, draft, _header(quote), quote=quote, status="Submission cancelled."
         )
@@ -115,10 +115,14 @@ def confirm_submit(request: Request, quote_number: str, form: PostedForm) -> Res
     except PortalValidationError as error:
         errors.append(Problem(error.field, error.message))
         status = ""
-    draft = drafts(request).new(opportunity.opportunity_id, quote)
+    draft = draft_store(request).new(_user(request), opportunity.opportunity_id, quote)
     return _editor(
         request, opportunity, draft, _header(quote), quote=quote, status=status, errors=errors
     )
+
+
+def _user(request: Request) -> str:
+    return str(request.state.username or "")
 
 
 def _header(quote: Quote) -> dict[str, str]:
@@ -152,10 +156,10 @@ def _postback(
     values = _typed(form)
     errors: list[Problem] = []
     token = form.get("__DRAFTSTATE")
-    draft = drafts(request).get(token) if isinstance(token, str) else None
+    draft = draft_store(request).get(_user(request), token) if isinstance(token, str) else None
     if draft is None or draft.opportunity_id != opportunity_id:
         # The server forgot the scratch lines (restart, or too many editors open).
-        draft = drafts(request).new(opportunity_id, quote)
+        draft = draft_store(request).new(_user(request), opportunity_id, quote)
         errors.append(Problem("lines", "your editing session expired; unsaved lines were reset"))
         return _editor(request, opportunity, draft, values, quote=quote, errors=errors)
     removed = next((m for key in form if (m := _REMOVE.fullmatch(key))), None)

@@ -57,9 +57,11 @@ def _pages(page: int, last: int, link: dict[str, str]) -> list[tuple[int | None,
     """Pager numbers: all of them when few, else first, last and a window around the current."""
     shown = sorted({1, last, *range(max(1, page - 3), min(last, page + 3) + 1)})
     pages: list[tuple[int | None, str | None]] = []
+    previous = 0
     for number in shown:
-        if pages and pages[-1][0] is not None and number - pages[-1][0] > 1:  # type: ignore[operator]
-            pages.append((None, None))
+        if previous and number - previous > 1:
+            pages.append((None, None))  # "..." for the numbers left out
+        previous = number
         pages.append(
             (number, None if number == page else _url("/opportunities", **link, page=number))
         )

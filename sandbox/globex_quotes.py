@@ -83,19 +83,18 @@ def book(request: Request, quote_number: str, form: PostedForm) -> Response:
         "po_date": text(form, "txtPODate"),
         "po_amount": text(form, "txtPOAmount"),
     }
-    upload = form.get(FIELD + "fuPODocument")
+    pdf_name, pdf = _upload(form.get(FIELD + "fuPODocument"))
     try:
         po_date = parse_date(typed["po_date"], "po_date")
         po_amount = parse_decimal(typed["po_amount"], "po_amount")
         assert po_date is not None  # required=True
-        has_file = isinstance(upload, UploadFile) and upload.filename
         order_number = portal(request).book(
             quote_number,
             po_number=typed["po_number"],
             po_date=po_date,
             po_amount=po_amount,
-            pdf_name=upload.filename if has_file else "",  # type: ignore[union-attr]
-            pdf=upload.file.read() if has_file else b"",  # type: ignore[union-attr]
+            pdf_name=pdf_name,
+            pdf=pdf,
         )
     except FormError as error:
         problem = error.problem
@@ -104,3 +103,10 @@ def book(request: Request, quote_number: str, form: PostedForm) -> Response:
     else:
         return render(request, "booked.html", quote=quote, order_number=order_number)
     return render(request, "book.html", quote=quote, form=typed, errors=[problem])
+
+
+def _upload(value: UploadFile | str | None) -> tuple[str, bytes]:
+    """The attached file's name and bytes; nothing when no file was chosen."""
+    if isinstance(value, UploadFile) and value.filename:
+        return value.filename, value.file.read()
+    return "", b""

@@ -161,3 +161,17 @@ def test_csv_export_downloads_the_filtered_window(page: Page, data_dir: Path) ->
         body = Path(download.path()).read_text(encoding="utf-8")
         assert body == portal.opportunities_csv(end_from=start, end_to=end)
         assert body.startswith("opportunity_id,account_id,account_name,")
+
+
+def test_forms_without_the_csrf_token_are_refused(page: Page, data_dir: Path) -> None:
+    with Portal(data_dir / "portal.sqlite3", today=TODAY) as portal, globex(data_dir) as server:
+        opportunity_id = portal.list_opportunities().items[0].opportunity_id
+        page.goto(f"{server.base_url}/opportunities/{opportunity_id}")
+        log_in(page, data_dir)
+        token = page.locator("input[name=csrf_token]").first.input_value()
+        editor = f"{server.base_url}/editor/{opportunity_id}"
+        save = {"ctl00$main$btnSave": "Save", "ctl00$main$txtExtRef": "forged"}
+        assert page.request.post(editor, form=save).status == 403
+        answer = page.request.post(editor, form={**save, "csrf_token": token})
+        assert answer.status == 200 and "editing session expired" in answer.text()
+        assert portal.find_quotes(external_ref="forged") == []
