@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from sandbox.config import SandboxConfig
 from sandbox.generate import generate, load_credentials
+from sandbox.globex_opportunities import _pages
 from sandbox.portal import Portal
 from sandbox.server import SandboxServer
 
@@ -175,3 +176,12 @@ def test_forms_without_the_csrf_token_are_refused(page: Page, data_dir: Path) ->
         answer = page.request.post(editor, form={**save, "csrf_token": token})
         assert answer.status == 200 and "editing session expired" in answer.text()
         assert portal.find_quotes(external_ref="forged") == []
+
+
+def test_pager_shows_first_last_and_a_window_around_the_current_page() -> None:
+    numbers = [number for number, _ in _pages(6, 12, {"sort": "contract_end"})]
+    assert numbers == [1, None, 3, 4, 5, 6, 7, 8, 9, None, 12]
+    links = dict(_pages(6, 12, {"sort": "contract_end"}))
+    assert links[6] is None  # the current page is not a link
+    assert links[7] == "/opportunities?sort=contract_end&page=7"
+    assert [number for number, _ in _pages(1, 3, {})] == [1, 2, 3]
