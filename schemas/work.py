@@ -68,6 +68,17 @@ class EvidenceKind(StrEnum):
     PDF = "pdf"
 
 
+class ReviewAction(StrEnum):
+    """What the quote audit team decides about a flagged quote (or a business failure)."""
+
+    ACCEPT = "accept"
+    """The quote is right after all: flagged → verified."""
+    CORRECT = "correct"
+    """Send it back to the bot: flagged → priced (new revision), or failed → new."""
+    ESCALATE = "escalate"
+    """Needs someone else: the item stays where it is."""
+
+
 class Engagement(_Record):
     """One client portal that quotebot works in, as stored."""
 
@@ -182,3 +193,16 @@ class Evidence(_Record):
     kind: EvidenceKind
     path: str
     created_at: datetime
+
+
+class Review(_Record):
+    """One decision of the quote audit team about one work item, with its note."""
+
+    id: int
+    item_id: int
+    revision: int
+    """The item's revision the reviewer looked at."""
+    reviewer: str
+    action: ReviewAction
+    note: str
+    at: datetime

@@ -12,6 +12,8 @@ from schemas.work import (
     IntentStatus,
     ItemEvent,
     ItemState,
+    Review,
+    ReviewAction,
     Run,
     RunKind,
     RunStatus,
@@ -25,6 +27,7 @@ from store._models import (
     FindingRow,
     IntentRow,
     ItemRow,
+    ReviewRow,
     RunRow,
 )
 
@@ -136,4 +139,16 @@ def evidence(row: EvidenceRow) -> Evidence:
         kind=EvidenceKind(row.kind),
         path=row.path,
         created_at=row.created_at,
+    )
+
+
+def review(row: ReviewRow) -> Review:
+    return Review(
+        id=row.id,
+        item_id=row.item_id,
+        revision=row.revision,
+        reviewer=row.reviewer,
+        action=ReviewAction(row.action),
+        note=row.note,
+        at=row.at,
     )

@@ -96,19 +96,8 @@ class ItemsMixin(StoreBase):
         payload = to_json(data or None, "data")
         with self._write() as session:
             row = self._locked(session, item_id, worker)
-            came_from = ItemState(row.state)
-            if not allowed(came_from, to):
-                raise InvalidTransition(item_id, came_from, to)
-            engagement = self._engagement_name(session, row.engagement_id)
-            if came_from is ItemState.FLAGGED and to is ItemState.PRICED:
-                # Sent back for correction: the corrected quote carries a new reference.
-                row.revision += 1
-                row.reference = reference(engagement, row.opportunity_id, row.revision)
-            if came_from is ItemState.FAILED:
-                row.failure_kind = row.failure_code = row.failure_reason = None
-                row.attempts, row.next_attempt_at = 0, None
-            self._move(session, row, to, run_id=run_id, reason=reason, data=payload)
-            return convert.item(row, engagement)
+            self._transition_row(session, row, to, run_id=run_id, reason=reason, data=payload)
+            return convert.item(row, self._engagement_name(session, row.engagement_id))
 
     def fail(
         self,
@@ -203,6 +192,29 @@ class ItemsMixin(StoreBase):
         if worker is not None and row.claimed_by != worker:
             raise LeaseLost(item_id, worker, row.claimed_by)
         return row
+
+    def _transition_row(
+        self,
+        session: Session,
+        row: ItemRow,
+        to: ItemState,
+        *,
+        run_id: int | None,
+        reason: str | None,
+        data: dict[str, Any] | None,
+    ) -> None:
+        came_from = ItemState(row.state)
+        if to is ItemState.FAILED or not allowed(came_from, to):
+            raise InvalidTransition(row.id, came_from, to)
+        if came_from is ItemState.FLAGGED and to is ItemState.PRICED:
+            # Sent back for correction: the corrected quote carries a new reference.
+            engagement = self._engagement_name(session, row.engagement_id)
+            row.revision += 1
+            row.reference = reference(engagement, row.opportunity_id, row.revision)
+        if came_from is ItemState.FAILED:
+            row.failure_kind = row.failure_code = row.failure_reason = None
+            row.attempts, row.next_attempt_at = 0, None
+        self._move(session, row, to, run_id=run_id, reason=reason, data=data)
 
     def _move(
         self,

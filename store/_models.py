@@ -162,3 +162,15 @@ class EvidenceRow(Base):
     kind: Mapped[str] = mapped_column(String(20))
     path: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class ReviewRow(Base):
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]

@@ -8,16 +8,17 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from conftest import PG_URL, require_service
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, inspect, make_url, text
 
 import store
-from schemas.work import FailureKind, IntentStatus, ItemState, RunStatus
-from store._engine import alembic_config
+from schemas.work import FailureKind, IntentStatus, ItemState, ReviewAction, RunStatus
+from store._engine import alembic_config, make_engine, migrate, writer
 from store._models import Base
 
 S = ItemState
@@ -95,6 +96,24 @@ def test_an_empty_database_is_migrated_to_head_and_matches_the_models(db_url: st
     # Opening again (a second process, a restart) is a no-op.
     with store.open_store(db_url) as second:
         assert second.engagements() == []
+
+
+def test_migrations_upgrade_a_populated_database_and_downgrade_cleanly(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        migrate(engine, "0001")  # a database from before reviews existed, with work in it
+        with store.Store(engine) as old:
+            old.ensure_engagement("acme", "acme", "http://x")
+            item = old.ensure_item("acme", "OPP-1", contract_end=None, account_name="A", data={})
+        with store.open_store(db_url) as db:
+            db.transition(item.id, S.PRICED)
+            assert db.item(item.id).state is S.PRICED and db.reviews(item.id) == []
+        with writer(engine).connect() as conn, conn.begin():
+            command.downgrade(alembic_config(conn), "base")
+        with engine.connect() as conn:
+            assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+    finally:
+        engine.dispose()
 
 
 def test_sqlite_files_are_shared_safely_between_processes(tmp_path: object) -> None:
@@ -333,6 +352,48 @@ def test_intents_are_recorded_before_a_submit_and_listed_for_reconciliation(
     db.complete_intent(booking.id, "SO-77")
     assert db.item(item_id).order_number == "SO-77"
     assert [i.action for i in db.intents(item_id)] == ["enter_quote", "enter_booking"]
+
+
+# -- review ---------------------------------------------------------------------------------
+
+
+def test_reviewers_accept_correct_or_escalate_and_every_decision_is_kept(db: store.Store) -> None:
+    item_id = new_item(db)
+    for to_state in (S.PRICED, S.ENTERED, S.FLAGGED):
+        db.transition(item_id, to_state)
+    escalated = db.review(item_id, "ana", "escalate", "discount looks intentional, ask sales")
+    assert db.item(item_id).state is S.FLAGGED
+    db.review(item_id, "ben", ReviewAction.CORRECT, "use the 2027 price book")
+    corrected = db.item(item_id)
+    assert (corrected.state, corrected.revision) == (S.PRICED, 1)
+    last = db.events(item_id)[-1]
+    assert (last.from_state, last.to_state, last.reason) == (
+        S.FLAGGED,
+        S.PRICED,
+        "use the 2027 price book",
+    )
+    assert last.data == {"review": "correct", "reviewer": "ben"}
+    db.transition(item_id, S.ENTERED)
+    db.transition(item_id, S.FLAGGED)
+    db.review(item_id, "ana", "accept", "within tolerance agreed with the client")
+    assert db.item(item_id).state is S.VERIFIED
+    assert [(r.reviewer, r.action, r.revision) for r in db.reviews(item_id)] == [
+        ("ana", "escalate", 0),
+        ("ben", "correct", 0),
+        ("ana", "accept", 1),
+    ]
+    assert escalated.at.tzinfo is UTC
+    with pytest.raises(store.InvalidTransition, match="verified → accept"):
+        db.review(item_id, "ana", "accept", "again")
+    with pytest.raises(ValueError, match="note"):
+        db.review(item_id, "ana", "escalate", " ")
+
+
+def test_a_business_failure_goes_back_to_the_bot_once_corrected(db: store.Store) -> None:
+    item_id = new_item(db)
+    db.fail(item_id, "business", "contract end date missing", code="missing_expiry")
+    db.review(item_id, "ana", "correct", "client confirmed 2027-03-31")
+    assert db.item(item_id).state is S.NEW
 
 
 # -- audit output ----------------------------------------------------------------------------

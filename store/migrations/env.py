@@ -7,13 +7,23 @@ From a shell (e.g. to autogenerate a revision against a scratch database):
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
 from sqlalchemy import Connection
 
 from schemas.settings import Settings
 from store._models import Base
+from store._types import UTCDateTime
 
 target_metadata = Base.metadata
+
+
+def _render_item(kind: str, obj: Any, _context: Any) -> str | Literal[False]:
+    # Migrations must not import the application's types: they outlive them.
+    if kind == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _run(connection: Connection) -> None:
@@ -22,6 +32,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

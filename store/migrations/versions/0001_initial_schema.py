@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises:
+Revises: (none)
 Create Date: 2026-11-25 12:37:48.845603
 
 Engagements, runs, work items with their events, intents, findings and evidence.

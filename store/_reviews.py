@@ -1,0 +1,60 @@
+"""The quote audit team's decisions: accept, correct (back to the bot) or escalate, with a note."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from schemas.work import ItemState, Review, ReviewAction
+from store import _convert as convert
+from store._errors import InvalidTransition
+from store._items import ItemsMixin
+from store._models import ReviewRow
+
+# Where each decision moves an item, by the state it is in; escalating leaves it in place.
+_MOVES: dict[tuple[ReviewAction, ItemState], ItemState] = {
+    (ReviewAction.ACCEPT, ItemState.FLAGGED): ItemState.VERIFIED,
+    (ReviewAction.CORRECT, ItemState.FLAGGED): ItemState.PRICED,
+    (ReviewAction.CORRECT, ItemState.FAILED): ItemState.NEW,
+    (ReviewAction.ESCALATE, ItemState.FLAGGED): ItemState.FLAGGED,
+    (ReviewAction.ESCALATE, ItemState.FAILED): ItemState.FAILED,
+}
+
+
+class ReviewsMixin(ItemsMixin):
+    def review(self, item_id: int, reviewer: str, action: ReviewAction | str, note: str) -> Review:
+        """Record a reviewer's decision and apply it to the item, in one transaction.
+
+        Accept: flagged → verified. Correct: flagged → priced (the bot re-enters it as a
+        new revision) or, for a business failure whose data was fixed, failed → new.
+        Escalate: the item stays put. `InvalidTransition` for a decision the state lacks.
+        """
+        action = ReviewAction(action)
+        if not note.strip():
+            raise ValueError("a review needs a note saying why")
+        now = self.now()
+        with self._write() as session:
+            row = self._item_row(session, item_id, lock=True)
+            came_from = ItemState(row.state)
+            to = _MOVES.get((action, came_from))
+            if to is None:
+                raise InvalidTransition(item_id, came_from, f"{action} (review)")
+            review = ReviewRow(
+                item_id=item_id,
+                revision=row.revision,
+                reviewer=reviewer,
+                action=action.value,
+                note=note,
+                at=now,
+            )
+            session.add(review)
+            if to is not came_from:
+                data = {"review": action.value, "reviewer": reviewer}
+                self._transition_row(session, row, to, run_id=None, reason=note, data=data)
+            session.flush()
+            return convert.review(review)
+
+    def reviews(self, item_id: int) -> list[Review]:
+        """The item's review decisions, oldest first."""
+        with self._read() as session:
+            query = select(ReviewRow).where(ReviewRow.item_id == item_id).order_by(ReviewRow.id)
+            return [convert.review(row) for row in session.scalars(query)]
