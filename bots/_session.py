@@ -1,0 +1,107 @@
+"""Logged-in browser contexts for one portal: login, TOTP, transparent re-login.
+
+Logging in happens in a throwaway context that is never traced or screenshotted, and
+only its cookies are handed to the working context: the password and the TOTP code are
+never typed where a trace or a screenshot could record them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlparse
+
+import pyotp
+from loguru import logger
+from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Error as PlaywrightError
+from pydantic import SecretStr
+
+from bots._errors import BusinessError, PortalError
+from schemas.selector_map import SelectorMap
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A portal login; `repr` never shows the secrets."""
+
+    username: str
+    password: SecretStr
+    totp_secret: SecretStr | None = None
+
+    @classmethod
+    def from_env(cls, user_var: str, password_var: str, totp_var: str | None) -> Credentials:
+        """Read the login from the environment variables an engagement names."""
+        missing = [v for v in (user_var, password_var) if not os.environ.get(v)]
+        if totp_var and not os.environ.get(totp_var):
+            missing.append(totp_var)
+        if missing:
+            raise BusinessError(
+                "missing_credentials", f"environment variables not set: {', '.join(missing)}"
+            )
+        totp = SecretStr(os.environ[totp_var]) if totp_var else None
+        return cls(os.environ[user_var], SecretStr(os.environ[password_var]), totp)
+
+    def secrets(self) -> list[str]:
+        """The values that must never appear in logs, traces or screenshots."""
+        values = [self.password.get_secret_value()]
+        if self.totp_secret is not None:
+            values.append(self.totp_secret.get_secret_value())
+        return values
+
+
+def is_login_url(url: str, selector_map: SelectorMap) -> bool:
+    """True when the portal sent us to its login page (the session has expired)."""
+    login_path = selector_map.page("login").url or "/login"
+    return urlparse(url).path.rstrip("/") == login_path.rstrip("/")
+
+
+def login(
+    browser: Browser,
+    context: BrowserContext,
+    base_url: str,
+    selector_map: SelectorMap,
+    credentials: Credentials,
+    *,
+    timeout_ms: float = 15_000,
+) -> None:
+    """Log in untraced and give `context` the session cookies."""
+    log = logger.bind(portal=selector_map.flavour, user=credentials.username)
+    login_page = selector_map.page("login")
+    scratch = browser.new_context(base_url=base_url)
+    try:
+        page = scratch.new_page()
+        page.set_default_timeout(timeout_ms)
+        page.goto(urljoin(base_url, login_page.url or "/login"))
+        sel = login_page.selectors
+        page.locator(sel["username"]).fill(credentials.username)
+        page.locator(sel["password"]).fill(credentials.password.get_secret_value())
+        page.locator(sel["submit"]).click()
+        if "totp" in selector_map.pages:
+            totp_sel = selector_map.page("totp").selectors
+            done = page.locator(selector_map.page("home").selectors["logged_in"])
+            code_box = page.locator(totp_sel["code"])
+            done.or_(code_box).or_(page.locator(sel["error"])).first.wait_for()
+            if code_box.is_visible():
+                if credentials.totp_secret is None:
+                    raise BusinessError("totp_required", "the portal asks for a TOTP code")
+                code = pyotp.TOTP(credentials.totp_secret.get_secret_value()).now()
+                code_box.fill(code)
+                page.locator(totp_sel["submit"]).click()
+        home = page.locator(selector_map.page("home").selectors["logged_in"])
+        home.or_(page.locator(sel["error"])).first.wait_for()
+        if not home.is_visible():
+            raise BusinessError("login_refused", "the portal refused the login")
+        context.add_cookies(scratch.cookies())
+        log.info("logged in")
+    except PlaywrightError as exc:
+        raise PortalError("login_failed", _first_line(str(exc), credentials)) from None
+    finally:
+        scratch.close()
+
+
+def _first_line(text: str, credentials: Credentials) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else "unknown browser error"
+    for secret in credentials.secrets():
+        line = line.replace(secret, "***")
+    return line

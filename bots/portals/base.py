@@ -1,0 +1,264 @@
+"""What every portal page object offers the runner, and the navigation they share."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import quote, urljoin
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import FrameLocator, Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from bots._errors import BusinessError, PortalError, SelectorDrift
+from bots._session import is_login_url
+from schemas import ExpectedQuote, Opportunity, QuoteSnapshot
+from schemas.selector_map import PageSelectors, SelectorMap
+
+
+@dataclass(frozen=True)
+class PortalQuote:
+    """A quote as the portal's search lists it: enough to reconcile after a crash."""
+
+    quote_number: str
+    opportunity_id: str
+    external_ref: str
+    status: str
+
+
+@dataclass(frozen=True)
+class DueOpportunity:
+    """A row of the portal's renewal list."""
+
+    opportunity_id: str
+    account_name: str
+    contract_end: date | None
+
+
+@dataclass(frozen=True)
+class CustomerPO:
+    """The customer's purchase order attached to an accepted quote."""
+
+    po_number: str
+    po_date: date
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class QuoteReadBack:
+    """Everything the read-only quote page shows."""
+
+    snapshot: QuoteSnapshot
+    external_ref: str
+    status: str
+    customer_po: CustomerPO | None
+    order_number: str | None
+
+
+class PortalPage:
+    """One open page of the portal; `page("key")` is the locator of a key of its map."""
+
+    def __init__(self, bot: PortalBot, name: str, spec: PageSelectors) -> None:
+        self.bot = bot
+        self.name = name
+        self.spec = spec
+        self.root: Page | FrameLocator = (
+            bot.page.frame_locator(spec.frame) if spec.frame else bot.page
+        )
+
+    def __call__(self, key: str) -> Locator:
+        try:
+            selector = self.spec.selectors[key]
+        except KeyError:
+            raise KeyError(f"{self.bot.flavour}: page '{self.name}' has no key '{key}'") from None
+        return self.root.locator(selector)
+
+    def require(self, *keys: str) -> None:
+        """Selector drift for the first key that matches nothing: checked before any typing."""
+        for key in keys:
+            if self(key).count() == 0:
+                raise SelectorDrift(self.bot.flavour, f"{self.name}.{key}", self.bot.page.url)
+
+    def text(self, key: str) -> str:
+        return self(key).inner_text().strip()
+
+
+def parse_money(text: str, what: str) -> Decimal:
+    """An amount as portals show it ('1,234.50'); a business error names what was unreadable."""
+    cleaned = text.replace(",", "").replace("\u00a0", "").strip()
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        raise PortalError("unreadable_amount", f"{what}: '{text[:40]}' is not an amount") from None
+
+
+def parse_date(text: str, what: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise PortalError("unreadable_date", f"{what}: '{text[:40]}' is not a date") from None
+
+
+class PortalBot(ABC):
+    """The intents a portal supports; one subclass per flavour, locators from its map."""
+
+    flavour: ClassVar[str]
+
+    def __init__(
+        self,
+        page: Page,
+        base_url: str,
+        selector_map: SelectorMap,
+        relogin: Callable[[], None],
+        *,
+        timeout_ms: float = 15_000,
+    ) -> None:
+        if selector_map.flavour != self.flavour:
+            raise ValueError(
+                f"a {selector_map.flavour} selector map given to the {self.flavour} bot"
+            )
+        self.page = page
+        self.base_url = base_url
+        self.map = selector_map
+        self._relogin = relogin
+        page.set_default_timeout(timeout_ms)
+
+    # -- navigation shared by every flavour ------------------------------------------
+
+    def url(self, name: str, **params: object) -> str:
+        spec = self.map.page(name)
+        if spec.url is None:
+            raise ValueError(f"{self.flavour}: page '{name}' has no url")
+        quoted = {k: quote(str(v), safe="") for k, v in params.items()}
+        return urljoin(self.base_url, spec.url.format(**quoted).lstrip("/"))
+
+    def open(self, name: str, **params: object) -> PortalPage:
+        """Go to a page of the map, log in again if the session expired, wait until ready."""
+        url = self.url(name, **params)
+        for attempt in range(2):
+            try:
+                response = self.page.goto(url)
+            except PlaywrightError as exc:
+                raise PortalError("navigation_failed", str(exc).splitlines()[0]) from None
+            if is_login_url(self.page.url, self.map):
+                if attempt:
+                    raise PortalError("session_lost", "the portal keeps asking to log in")
+                self._relogin()
+                continue
+            status = response.status if response is not None else 200
+            if status == 404:
+                raise PortalError("not_found", f"{name}: the portal has no {url}")
+            if status >= 500:
+                raise PortalError(f"http_{status}", f"{name} page answered {status}")
+            return self.ready(name)
+        raise AssertionError("unreachable")
+
+    def ready(self, name: str, *, timeout_ms: float | None = None) -> PortalPage:
+        """Wait for the page's anchor; a missing anchor on a healthy page is selector drift."""
+        portal_page = PortalPage(self, name, self.map.page(name))
+        try:
+            portal_page(portal_page.spec.anchor).first.wait_for(timeout=timeout_ms)
+        except PlaywrightTimeout:
+            if is_login_url(self.page.url, self.map):
+                raise PortalError("session_lost", "sent to the login page") from None
+            body = self.page.locator("body").inner_text(timeout=2_000)[:200]
+            if "503" in body or "Service Unavailable" in body:
+                raise PortalError("http_503", f"{name}: {body.strip()}") from None
+            raise SelectorDrift(
+                self.flavour, f"{name}.{portal_page.spec.anchor}", self.page.url
+            ) from None
+        return portal_page
+
+    def check_selectors(self, today: date) -> tuple[list[SelectorDrift], list[str]]:
+        """Visit the pages read-only; the keys that resolve nowhere, and the pages not visited."""
+        params: dict[str, object] = {
+            "end_from": today.isoformat(), "end_to": (today + timedelta(days=730)).isoformat(),
+            "page": 1, "external_ref": "", "opportunity_id": "",
+        }  # fmt: skip
+        drifts: list[SelectorDrift] = []
+        unchecked: list[str] = []
+        due = self._safely(drifts, lambda: self.due_opportunities(today, today + timedelta(730)))
+        ids = [d.opportunity_id for d in due]
+        if ids:
+            params["opportunity_id"] = ids[0]
+            for opportunity_id in ids[:20]:
+                quotes = self._safely(
+                    drifts, lambda o=opportunity_id: self.find_quotes(opportunity_id=o)
+                )
+                if quotes:
+                    params["quote_number"] = quotes[0].quote_number
+                    break
+        for name, spec in self.map.pages.items():
+            if name in {"login", "totp"} or spec.url is None:
+                continue
+            try:
+                portal_page = self.open(name, **params)
+            except KeyError:
+                unchecked.append(name)  # no sample record for its placeholders
+                continue
+            except SelectorDrift as drift:
+                drifts.append(drift)
+                continue
+            except PortalError:
+                unchecked.append(name)  # e.g. a booking page for a quote that cannot be booked
+                continue
+            for key in spec.selectors:
+                if key not in spec.optional and portal_page(key).count() == 0:
+                    drifts.append(SelectorDrift(self.flavour, f"{name}.{key}", self.page.url))
+        unique = {d.key: d for d in drifts}
+        return list(unique.values()), unchecked
+
+    @staticmethod
+    def _safely(drifts: list[SelectorDrift], read: Callable[[], list]) -> list:  # type: ignore[type-arg]
+        try:
+            return read()
+        except SelectorDrift as drift:
+            drifts.append(drift)
+            return []
+
+    # -- the intents each flavour implements ------------------------------------------
+
+    @abstractmethod
+    def due_opportunities(self, start: date, end: date) -> list[DueOpportunity]:
+        """The renewals whose contract ends between start and end, soonest first."""
+
+    @abstractmethod
+    def read_opportunity(self, opportunity_id: str) -> Opportunity:
+        """The opportunity page: account, segment, currency, contract end, term, lines."""
+
+    @abstractmethod
+    def find_quotes(
+        self, *, external_ref: str | None = None, opportunity_id: str | None = None
+    ) -> list[PortalQuote]:
+        """The portal's quote search by external reference and/or opportunity."""
+
+    @abstractmethod
+    def save_quote(self, expected: ExpectedQuote, reference: str) -> str:
+        """Type the expected quote into a new draft stamped with `reference`; its number."""
+
+    @abstractmethod
+    def submit_quote(self, quote_number: str) -> None:
+        """Submit a saved draft to the customer."""
+
+    @abstractmethod
+    def read_quote(self, quote_number: str) -> QuoteReadBack:
+        """The read-only quote page, as data."""
+
+    @abstractmethod
+    def download_po(self, quote_number: str, folder: Path) -> Path:
+        """Save the customer's PO document of a quote; its path."""
+
+    @abstractmethod
+    def book(self, quote_number: str, po: CustomerPO, pdf: Path) -> str:
+        """Enter the customer's PO as an order; the portal's order number."""
+
+    @staticmethod
+    def refuse(code: str, message: str) -> BusinessError:
+        """A portal validation message: bad data, to review, no retry."""
+        return BusinessError(code, message)
