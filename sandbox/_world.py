@@ -45,8 +45,10 @@ CONSEQUENCES: dict[str, dict[str, Any]] = {
     "stale_default_price": {**NONE, "note": "the editor pre-fills an old price; a bot that "
                             "types its own price has no finding (keeping it: unit_price_mismatch)"},
     "inactive_sku_in_install_base": {"business_error": "unpriceable_line",
+                                     "error_code": "inactive_sku",
                                      "quote_entered": False, "findings": []},
-    "missing_contract_end": {"business_error": "missing_contract_end", "quote_entered": False,
+    "missing_contract_end": {"business_error": "missing_contract_end",
+                             "error_code": "missing_contract_end", "quote_entered": False,
                              "findings": []},
     "markup_account_name": {**NONE, "note": "the name must show as text, never as markup"},
     "volume_tier_crossing": {**NONE, "note": "quantities 9/10/49/50 straddle the tiers"},
