@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,17 @@ from playwright.sync_api import Page, expect
 
 from sandbox.config import FaultConfig, Flavour, SandboxConfig
 from sandbox.generate import generate, load_credentials
-from sandbox.models import Credentials
+from sandbox.models import Credentials, Opportunity
 from sandbox.portal import Portal
 from sandbox.server import SandboxServer
 
 TODAY = date(2026, 1, 15)
+
+
+def term_start_of(opportunity: Opportunity) -> date:
+    """The renewal term's first day (the opportunity must have a contract end)."""
+    assert opportunity.contract_end is not None, opportunity.opportunity_id
+    return opportunity.contract_end + timedelta(days=1)
 
 
 class FakeClock:

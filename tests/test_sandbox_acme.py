@@ -5,23 +5,24 @@ the PDF upload, and the CSV downloads, asserting on the portal's own database.""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from sandbox_helpers import TODAY, RunningPortal, login, running_portal, sign_in
+from sandbox_helpers import TODAY, RunningPortal, login, running_portal, sign_in, term_start_of
 
 from sandbox.generate import generate
 from sandbox.portal import Quote
 
 
 @pytest.fixture(scope="module")
-def acme(tmp_path_factory: pytest.TempPathFactory) -> RunningPortal:
+def acme(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
     data_dir = tmp_path_factory.mktemp("acme")
     with running_portal(data_dir, "acme", opportunities=60, fake_clock=True) as portal:
-        yield portal  # type: ignore[misc]
+        yield portal
 
 
 def _submitted_with_po(portal: RunningPortal, skip: int = 0) -> Quote:
@@ -29,7 +30,7 @@ def _submitted_with_po(portal: RunningPortal, skip: int = 0) -> Quote:
     with portal.open_db() as db:
         for opp_id in portal.regular_opportunities()[20 + skip :]:
             opp = db.get_opportunity(opp_id)
-            start = opp.contract_end + timedelta(days=1)  # type: ignore[operator]
+            start = term_start_of(opp)
             quote = db.save_quote(
                 opp_id, external_ref=f"PO-TEST-{opp_id}", term_start=start,
                 term_end=start + timedelta(days=364),
@@ -136,7 +137,7 @@ def test_quote_entry_with_typeahead_modal_and_toasts(page: Page, acme: RunningPo
     login(page, acme, f"/opportunities/{opp.opportunity_id}")
     expect(page.get_by_test_id("install-base-line")).to_have_count(len(opp.lines))
     page.get_by_test_id("new-quote").click()
-    start = opp.contract_end + timedelta(days=1)  # type: ignore[operator]
+    start = term_start_of(opp)
     end = start + timedelta(days=364)
     page.get_by_test_id("term-start").fill(start.isoformat())
     page.get_by_test_id("term-end").fill(end.isoformat())

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
+from sandbox_helpers import term_start_of
 
 from sandbox.generate import generate, load_credentials
 from sandbox.portal import Portal, PortalValidationError
@@ -22,9 +24,9 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def portal(data_dir: Path) -> Portal:
+def portal(data_dir: Path) -> Iterator[Portal]:
     with Portal(data_dir / "portal.sqlite3", today=TODAY) as p:
-        yield p  # type: ignore[misc]
+        yield p
 
 
 def _truth(data_dir: Path, kind: str) -> list[dict]:
@@ -130,7 +132,7 @@ def test_list_filters_sorts_and_pages(portal: Portal) -> None:
 
 def test_save_prices_server_side_and_submit_and_book(data_dir: Path, portal: Portal) -> None:
     opp = portal.get_opportunity(_regular_opportunity(portal, data_dir))
-    start = opp.contract_end + timedelta(days=1)  # type: ignore[operator]
+    start = term_start_of(opp)
     end = start + timedelta(days=364)
     lines = [(ln.sku, ln.quantity, Decimal("10.01")) for ln in opp.lines]
     quote = portal.save_quote(
@@ -162,7 +164,7 @@ def test_customer_pos_and_booking_rules(data_dir: Path, portal: Portal) -> None:
     with_po = without_po = None
     for index in range(1, 20):
         opp = portal.get_opportunity(_regular_opportunity(portal, data_dir, index))
-        start = opp.contract_end + timedelta(days=1)  # type: ignore[operator]
+        start = term_start_of(opp)
         quote = portal.save_quote(
             opp.opportunity_id, external_ref=f"B-{index}", term_start=start,
             term_end=start + timedelta(days=364),
@@ -236,7 +238,7 @@ def test_term_end_before_start_is_refused(data_dir: Path, portal: Portal) -> Non
 def test_planted_portal_quirks(data_dir: Path, portal: Portal) -> None:
     reprice = _truth(data_dir, "portal_reprices_line")[0]
     opp = portal.get_opportunity(reprice["opportunity_id"])
-    start = opp.contract_end + timedelta(days=1)  # type: ignore[operator]
+    start = term_start_of(opp)
     typed = [(ln.sku, ln.quantity, Decimal("100")) for ln in opp.lines]
     quote = portal.save_quote(
         opp.opportunity_id, external_ref="R", term_start=start,
@@ -247,7 +249,7 @@ def test_planted_portal_quirks(data_dir: Path, portal: Portal) -> None:
     assert all(p == Decimal("100") for sku, p in prices.items() if sku != reprice["sku"])
     off = _truth(data_dir, "portal_term_end_off_by_one")[0]
     opp = portal.get_opportunity(off["opportunity_id"])
-    start = opp.contract_end + timedelta(days=1)  # type: ignore[operator]
+    start = term_start_of(opp)
     lines = [(ln.sku, ln.quantity, Decimal(1)) for ln in opp.lines]
     quote = portal.save_quote(
         opp.opportunity_id, external_ref="T", term_start=start,

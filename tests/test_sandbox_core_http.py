@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -38,9 +39,9 @@ def _login(client: httpx.Client, portal: RunningPortal) -> httpx.Response:
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> RunningPortal:
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
     with running_portal(tmp_path_factory.mktemp("acme"), "acme", opportunities=30) as running:
-        yield running  # type: ignore[misc]
+        yield running
 
 
 def test_login_needs_the_csrf_token_and_the_password(portal: RunningPortal) -> None:
