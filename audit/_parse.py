@@ -40,10 +40,29 @@ def parse_decimal(
     """`-?digits[.digits]` to integers scaled by `10**places` (per row or one for all).
 
     Returns `(units, bad, empty)`: `bad` marks text that is not such a number, has more
-    decimals than `places` allows, or is too large; `empty` marks empty cells.
+    decimals than `places` allows, or is too large; `empty` marks empty cells. Each distinct
+    text is scanned once.
     """
+    codes, uniques = pd.factorize(values)
+    digits, fraction, malformed, empty = _scan(np.asarray(uniques, dtype=object), signed=signed)
+    places = np.broadcast_to(np.asarray(places, dtype=np.int64), (len(values),))
+    fraction, digits = fraction[codes], digits[codes]
+    bad = malformed[codes] | (fraction > places)
+    bad |= _magnitude(digits) - fraction + places > _MAX_DIGITS
+    units = np.where(bad, 0, digits * _POW10[np.clip(places - fraction, 0, _MAX_DIGITS)])
+    return units, bad & ~empty[codes], empty[codes]
+
+
+def _magnitude(numbers: IntArray) -> IntArray:
+    """How many digits the integer part of each number has when written (0 counts as 1)."""
+    return np.searchsorted(_POW10, np.abs(numbers), side="right").astype(np.int64)
+
+
+def _scan(
+    values: npt.NDArray[np.object_], *, signed: bool
+) -> tuple[IntArray, IntArray, BoolArray, BoolArray]:
+    """`(all digits as one signed integer, decimals written, malformed, empty)` per text."""
     n = len(values)
-    places = np.broadcast_to(np.asarray(places, dtype=np.int64), (n,))
     m = _ascii_bytes(values)
     length = np.count_nonzero(m, axis=1)
     width = max(int(length.max(initial=0)), 1)
@@ -53,22 +72,18 @@ def parse_decimal(
     neg = cols[0] == _MINUS
     dots = np.count_nonzero(is_dot, axis=0)
     dot_at = np.where(dots > 0, np.argmax(is_dot, axis=0), length)
-    int_digits = dot_at - neg
-    frac_digits = np.where(dots > 0, length - dot_at - 1, 0)
-    bad = np.count_nonzero(is_digit, axis=0) + neg + dots != length
-    bad |= (dots > 1) | (int_digits < 1) | ((dots == 1) & (frac_digits < 1))
-    bad |= (frac_digits > places) | (int_digits + places > _MAX_DIGITS) | (length >= _WIDTH)
+    fraction = np.where(dots > 0, length - dot_at - 1, 0)
+    n_digits = np.count_nonzero(is_digit, axis=0)
+    bad = n_digits + neg + dots != length
+    bad |= (dots > 1) | (dot_at - neg < 1) | ((dots == 1) & (fraction < 1))
+    bad |= (n_digits > _MAX_DIGITS) | (length >= _WIDTH)
     if not signed:
         bad |= neg
-    # All digits as one integer (sign and dot skipped), then scaled up to `places`.
-    units = np.zeros(n, dtype=np.int64)
+    digits = np.zeros(n, dtype=np.int64)
     for j in range(width):
-        units = np.where(is_digit[j], units * 10 + (cols[j] - _ZERO), units)
-    units *= _POW10[np.clip(places - frac_digits, 0, _MAX_DIGITS)]
-    units[bad] = 0
-    empty = length == 0
-    units = np.where(neg, -units, units)
-    return units, bad & ~empty, empty
+        digits = np.where(is_digit[j], digits * 10 + (cols[j] - _ZERO), digits)
+    digits = np.where(neg, -digits, digits)
+    return np.where(bad, 0, digits), fraction.astype(np.int64), bad, length == 0
 
 
 def parse_dates(values: npt.NDArray[np.object_]) -> tuple[IntArray, BoolArray]:

@@ -119,6 +119,8 @@ def _quote_level(
     ids, opp_of = head["quote_id"].to_numpy(), head["opportunity_id"].to_numpy()
     known = qopp >= 0
     out.add("unknown_opportunity", ~known, ids, opp_of, actual=opp_of)
+    if not known.any():
+        return
     o = opp_head.iloc[np.where(known, qopp, 0)]
     currency = o["currency"].to_numpy()
     out.add(
@@ -175,7 +177,9 @@ def _quote_level(
         expected=Money(shown, places),
         actual=Money(total, places),
     )
-    first = pd.Series(ids).groupby(qopp).transform("min").to_numpy()
+    # The first quote of each opportunity in quote_id order (codes sorted as the ids are).
+    rank, ranked = pd.factorize(ids, sort=True)
+    first = np.asarray(ranked, dtype=object)[pd.Series(rank).groupby(qopp).transform("min")]
     out.add("duplicate_quote", known & (ids != first), ids, opp_of, expected=first, extra=opp_of)
 
 
@@ -191,6 +195,8 @@ def _lines(
 ) -> None:
     line_opp = qopp[qcode]
     known = line_opp >= 0
+    if not known.any():
+        return
     ids, opp_of = quotes["quote_id"].to_numpy(), quotes["opportunity_id"].to_numpy()
     sku, line_no = quotes["sku"].to_numpy(), quotes["line_no"].to_numpy()
     unit, qty = quotes["unit_price"].to_numpy(), quotes["quantity"].to_numpy()
@@ -301,6 +307,8 @@ def _bookings(
     at = quote_index.get_indexer(ids)
     known = at >= 0
     out.add("unknown_quote", ~known, ids, "", actual=ids, extra=number)
+    if not known.any():
+        return
     q = head.iloc[np.where(known, at, 0)]
     opp_of = np.where(known, q["opportunity_id"].to_numpy(), "")
     currency, po_currency = q["currency"].to_numpy(), bookings["po_currency"].to_numpy()

@@ -9,44 +9,50 @@ import yaml
 
 from schemas.errors import RulesError
 
+# libyaml when installed: a client's price book can run to thousands of entries.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-def load_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
-    """The document and its node tree; unreadable files, bad YAML and repeated keys fail."""
+
+class _RepeatedKey(Exception):
+    def __init__(self, key: str, line: int) -> None:
+        self.key, self.line = key, line
+
+
+class _Loader(_SafeLoader):  # type: ignore[valid-type, misc]
+    """Safe YAML that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise _RepeatedKey(str(key), key_node.start_mark.line + 1)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(path: str | Path) -> tuple[Any, str]:
+    """The document and its text; unreadable files, bad YAML and repeated keys fail."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesError(path, "", f"cannot read the rules file: {exc}") from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+    except _RepeatedKey as exc:
+        raise RulesError(path, exc.key, "key given twice", exc.line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
         raise RulesError(path, "", f"not valid YAML: {exc}", line) from None
-    if root is not None:
-        _refuse_repeated_keys(path, root, "")
     if not isinstance(document, dict):
         raise RulesError(path, "", "expected a mapping of rules at the top level")
-    return document, root
+    return document, text
 
 
-def _refuse_repeated_keys(path: str | Path, node: yaml.Node, prefix: str) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = f"{prefix}{key_node.value}"
-            if key_node.value in seen:
-                raise RulesError(path, key, "key given twice", key_node.start_mark.line + 1)
-            seen.add(key_node.value)
-            _refuse_repeated_keys(path, value_node, f"{key}.")
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _refuse_repeated_keys(path, item, f"{prefix}{i}.")
-
-
-def key_line(root: yaml.Node | None, dotted: str) -> int:
+def key_line(text: str, dotted: str) -> int:
     """1-based line of the deepest node on the path `a.0.b` that exists (0 if none)."""
-    node, line = root, 0
+    node, line = yaml.compose(text, Loader=_SafeLoader), 0
     for part in dotted.split(".") if dotted else []:
         if isinstance(node, yaml.MappingNode):
             match = [(k, v) for k, v in node.value if str(k.value) == part]

@@ -127,11 +127,11 @@ def _error_key(error: ErrorDetails) -> tuple[str, str]:
 
 def load_rules(path: str | Path) -> PricingRules:
     """Read and validate a client's rules file; a `RulesError` names the file and the key."""
-    document, root = load_yaml(path)
+    document, text = load_yaml(path)
     try:
         return PricingRules.model_validate(document)
     except ValidationError as exc:
         # A typo'd key also makes the real key "missing": name the typo first.
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         key, message = _error_key(errors[0])
-        raise RulesError(path, key, message, key_line(root, key)) from None
+        raise RulesError(path, key, message, key_line(text, key)) from None

@@ -95,7 +95,7 @@ def quote_rows(draw: st.DrawFn, number: int, opp: Opportunity, rules: PricingRul
             unit = price_line(line, opp, rules).unit_price
         except UnpriceableError:
             unit = Decimal(100)
-        unit = perturb(draw, unit, places)
+        unit = perturb(draw, unit.quantize(Decimal(1).scaleb(-places)), places)
         quantity = line.quantity + draw(st.sampled_from([0, 0, 0, 1]))
         amount = (unit * quantity * opp.renewal_term_months / 12).quantize(
             Decimal(1).scaleb(-places)

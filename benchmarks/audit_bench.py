@@ -1,0 +1,170 @@
+"""Benchmark: the batch audit against the per-quote reference, lines per second.
+
+    .venv/bin/python benchmarks/audit_bench.py --lines 1000000 --sample 20000 [--keep DIR]
+
+Generates a book of renewal quotes (5 lines each, about 3% of lines and quotes with planted
+discrepancies), audits it with `audit.batch.audit_files` end to end (read, validate,
+audit), audits a sample of it with `audit.reference.audit_files_reference` (the per-quote
+checks), checks that both agree on the sample, and prints both rates and their ratio.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+import yaml
+
+from audit._prices import line_prices
+from audit._vector import add_months, date_text, div_half_up, money_text
+from audit.batch import as_findings, audit_files
+from audit.reference import audit_files_reference
+from schemas.rules import PricingRules
+
+LINES_PER_QUOTE = 5
+SEGMENTS = ["enterprise", "commercial", "smb"]
+CURRENCIES = ["USD", "EUR", "JPY"]
+PLACES = np.array([2, 2, 0])
+
+
+def rules_document(skus: int) -> dict[str, object]:
+    families = ["support", "license", "service"]
+    book = [
+        {"sku": f"SKU-{i:04d}", "family": families[i % 3], "currency": currency,
+         "list_price": str(100 + 37 * i) + (".00" if places else "00"), "active": i % 97 != 5}
+        for i in range(skus) for currency, places in zip(CURRENCIES, PLACES, strict=True)
+    ]  # fmt: skip
+    return {
+        "client": "bench", "currency_places": {"USD": 2, "EUR": 2, "JPY": 0}, "price_book": book,
+        "uplift": {"support": "0.05", "license": "0.035", "default": "0.03"}, "cap_at_list": True,
+        "volume_tiers": [{"min_qty": 1, "discount": "0"}, {"min_qty": 10, "discount": "0.05"},
+                         {"min_qty": 50, "discount": "0.10"}],
+        "term_discounts": [{"min_months": 1, "discount": "0"},
+                           {"min_months": 24, "discount": "0.03"},
+                           {"min_months": 36, "discount": "0.05"}],
+        "max_discount": {"enterprise": "0.20", "commercial": "0.12", "smb": "0.08"},
+        "lead_days": 120, "validity_days": 30, "tolerance": "0.00",
+    }  # fmt: skip
+
+
+def generate(folder: Path, lines: int, seed: int = 7) -> tuple[Path, Path, Path, Path]:
+    """Write rules.yaml, opportunities.csv, quotes.csv and bookings.csv with `lines` lines."""
+    rng = np.random.default_rng(seed)
+    document = rules_document(skus=400)
+    rules = PricingRules.model_validate(document)
+    n_opps = lines // LINES_PER_QUOTE
+    opp = np.repeat(np.arange(n_opps), LINES_PER_QUOTE)
+    line_no = np.tile(np.arange(1, LINES_PER_QUOTE + 1), n_opps)
+    sku_no = np.repeat(rng.integers(0, 400 - LINES_PER_QUOTE, n_opps), LINES_PER_QUOTE) + line_no
+    cur = np.repeat(rng.integers(0, 3, n_opps), LINES_PER_QUOTE)
+    places = PLACES[cur]
+    months = np.repeat(rng.choice([12, 24, 36, 13, 60], n_opps), LINES_PER_QUOTE)
+    end = np.repeat(rng.integers(20_000, 20_800, n_opps), LINES_PER_QUOTE)
+    quantity = rng.integers(1, 120, len(opp))
+    has_prior = rng.random(len(opp)) < 0.8
+    prior = rng.integers(50, 2_000, len(opp)) * 10**places + rng.integers(0, 100, len(opp))
+    prior = np.where(places > 0, prior, prior // 100)
+    opps = pd.DataFrame({
+        "opportunity_id": np.char.add("OPP-", opp.astype(str)).astype(object),
+        "account_id": np.char.add("ACC-", (opp // 3).astype(str)).astype(object),
+        "account_name": np.char.add("Account ", (opp // 3).astype(str)).astype(object),
+        "segment": np.array(SEGMENTS, dtype=object)[np.repeat(rng.integers(0, 3, n_opps), 5)],
+        "currency": np.array(CURRENCIES, dtype=object)[cur], "places": places,
+        "contract_end": end, "months": months, "renewal_term_months": months,
+        "line_no": line_no, "sku": np.char.add("SKU-", np.char.zfill(sku_no.astype(str), 4)),
+        "quantity": quantity, "prior": prior, "has_prior": has_prior,
+    })  # fmt: skip
+    unit = line_prices(rules, opps).unit_price
+    planted = rng.random(len(opp)) < 0.03  # a wrong unit price on about 3% of lines
+    unit = np.where(planted, unit + 10**places, unit)
+    amount = div_half_up(unit * quantity * months, 12)
+    total = pd.Series(amount).groupby(opp).transform("sum").to_numpy()
+    quote_date = end - np.repeat(rng.choice([150, 130, 100], n_opps), LINES_PER_QUOTE)
+    start = end + 1
+    quotes = pd.DataFrame({
+        "quote_id": np.char.add("Q-", np.char.zfill(opp.astype(str), 8)),
+        "opportunity_id": opps["opportunity_id"], "quote_date": date_text(quote_date),
+        "valid_until": date_text(quote_date + 30), "currency": opps["currency"],
+        "term_start": date_text(start), "term_end": date_text(add_months(start, months) - 1),
+        "line_no": line_no, "sku": opps["sku"], "quantity": quantity,
+        "unit_price": money_text(unit, places), "line_amount": money_text(amount, places),
+        "quote_total": money_text(total, places),
+    })  # fmt: skip
+    opps["contract_end"] = date_text(end)
+    opps["prior_unit_price"] = np.where(has_prior, money_text(prior, places), "")
+    heads = quotes.iloc[::LINES_PER_QUOTE]
+    bookings = pd.DataFrame({
+        "quote_id": heads["quote_id"], "po_number": np.char.add("PO-", heads["quote_id"]),
+        "po_date": heads["valid_until"], "po_amount": heads["quote_total"],
+        "po_currency": heads["currency"],
+    })  # fmt: skip
+    paths = (folder / "rules.yaml", folder / "opportunities.csv", folder / "quotes.csv",
+             folder / "bookings.csv")  # fmt: skip
+    paths[0].write_text(yaml.safe_dump(document, sort_keys=False))
+    columns = ["opportunity_id", "account_id", "account_name", "segment", "currency",
+               "contract_end", "renewal_term_months", "line_no", "sku", "quantity",
+               "prior_unit_price"]  # fmt: skip
+    opps[columns].to_csv(paths[1], index=False)
+    quotes.to_csv(paths[2], index=False)
+    bookings.to_csv(paths[3], index=False)
+    return paths
+
+
+def sample(paths: tuple[Path, Path, Path, Path], folder: Path, lines: int) -> tuple[Path, ...]:
+    """The first `lines` quote lines, with their opportunities and bookings."""
+    quotes = pd.read_csv(paths[2], dtype=str, keep_default_na=False, nrows=lines)
+    opps = pd.read_csv(paths[1], dtype=str, keep_default_na=False)
+    bookings = pd.read_csv(paths[3], dtype=str, keep_default_na=False)
+    folder.mkdir(exist_ok=True)
+    out = (paths[0], folder / "opportunities.csv", folder / "quotes.csv", folder / "bookings.csv")
+    opps[opps["opportunity_id"].isin(quotes["opportunity_id"])].to_csv(out[1], index=False)
+    quotes.to_csv(out[2], index=False)
+    bookings[bookings["quote_id"].isin(quotes["quote_id"])].to_csv(out[3], index=False)
+    return out
+
+
+@click.command()
+@click.option("--lines", default=1_000_000, show_default=True, help="Quote lines to generate.")
+@click.option("--sample", "sample_lines", default=20_000, show_default=True,
+              help="Quote lines for the per-quote reference.")  # fmt: skip
+@click.option("--keep", type=click.Path(path_type=Path), default=None,
+              help="Keep the generated files here (to time the CLI on them).")  # fmt: skip
+def main(lines: int, sample_lines: int, keep: Path | None) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        paths = generate(folder, lines)
+        click.echo(f"generated {lines:,} quote lines in {time.perf_counter() - started:.1f} s")
+
+        started = time.perf_counter()
+        result = audit_files(*paths)
+        batch_seconds = time.perf_counter() - started
+        batch_rate = result.lines / batch_seconds
+        stages = ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items())
+        click.echo(f"batch audit:     {result.lines:>9,} lines in {batch_seconds:6.2f} s "
+                   f"= {batch_rate:>11,.0f} lines/s")  # fmt: skip
+        click.echo(f"  stages: {stages}; {len(result.findings):,} findings")
+
+        small = sample(paths, Path(scratch) / "sample", sample_lines)
+        started = time.perf_counter()
+        reference = audit_files_reference(*small)
+        reference_seconds = time.perf_counter() - started
+        reference_rate = sample_lines / reference_seconds
+        click.echo(f"per-quote audit: {sample_lines:>9,} lines in {reference_seconds:6.2f} s "
+                   f"= {reference_rate:>11,.0f} lines/s (sample)")  # fmt: skip
+        click.echo(
+            f"ratio: batch is {batch_rate / reference_rate:,.1f}x the per-quote path per line"
+        )
+        agree = as_findings(audit_files(*small).findings) == reference
+        click.echo(f"batch and per-quote findings on the sample agree: {agree}")
+        if not agree:
+            raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
