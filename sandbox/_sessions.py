@@ -38,8 +38,20 @@ class SessionStore:
             sid=secrets.token_urlsafe(32), stage=stage, last_seen=self.clock(), username=username
         )
         with self._lock:
+            self._purge(session.last_seen)
             self._sessions[session.sid] = session
         return session
+
+    def _purge(self, now: float) -> None:
+        # Every login page visit creates an anonymous session: drop the stale ones. Signed-in
+        # sessions stay until looked up, so that the user is told theirs expired.
+        stale = [
+            sid
+            for sid, s in self._sessions.items()
+            if s.stage == ANONYMOUS and now - s.last_seen > self.ttl
+        ]
+        for sid in stale:
+            del self._sessions[sid]
 
     def lookup(self, sid: str | None) -> tuple[Session | None, bool]:
         """The live session for a cookie, touched; and whether it had just expired."""

@@ -6,14 +6,13 @@ so the two portals differ in how they look and behave, never in what they store.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import sqlite3
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from sandbox import _records
 from sandbox import _util as u
 from sandbox.db import Database
 from sandbox.models import (
@@ -51,23 +50,6 @@ SORTS = {
     "opportunity_id": "o.opportunity_id",
     "-opportunity_id": "o.opportunity_id DESC",
 }
-OPPORTUNITY_COLUMNS = [
-    "opportunity_id", "account_id", "account_name", "segment", "currency", "contract_end",
-    "renewal_term_months", "line_no", "sku", "quantity", "prior_unit_price",
-]  # fmt: skip
-QUOTE_COLUMNS = [
-    "quote_id", "opportunity_id", "quote_date", "valid_until", "currency", "term_start",
-    "term_end", "line_no", "sku", "quantity", "unit_price", "line_amount", "quote_total",
-]  # fmt: skip
-BOOKING_COLUMNS = ["quote_id", "po_number", "po_date", "po_amount", "po_currency"]
-
-
-def _csv(header: list[str], rows: list[list[object]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(["" if value is None else value for value in row] for row in rows)
-    return out.getvalue()
 
 
 class Portal:
@@ -148,19 +130,7 @@ class Portal:
             f" {base} ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?",
             [*params, per_page, (page - 1) * per_page],
         ).fetchall()
-        items = [
-            OpportunitySummary(
-                opportunity_id=r["opportunity_id"],
-                account_name=r["name"],
-                segment=r["segment"],
-                currency=r["currency"],
-                contract_end=u.optional_date(r["contract_end"]),
-                renewal_term_months=r["renewal_term_months"],
-                line_count=r["line_count"],
-                quote_number=r["quote_number"],
-            )
-            for r in rows
-        ]
+        items = [_records.summary(r) for r in rows]
         return Page(items=items, page=page, per_page=per_page, total=total)
 
     def get_opportunity(self, opportunity_id: str) -> Opportunity:
@@ -176,27 +146,7 @@ class Portal:
             " ON p.sku = l.sku AND p.currency = ? WHERE l.opportunity_id = ? ORDER BY l.line_no",
             (row["currency"], opportunity_id),
         ).fetchall()
-        return Opportunity(
-            opportunity_id=row["opportunity_id"],
-            account_id=row["account_id"],
-            account_name=row["name"],
-            segment=row["segment"],
-            currency=row["currency"],
-            contract_end=u.optional_date(row["contract_end"]),
-            renewal_term_months=row["renewal_term_months"],
-            lines=[
-                OpportunityLine(
-                    line_no=line["line_no"],
-                    sku=line["sku"],
-                    description=line["description"] or "",
-                    quantity=line["quantity"],
-                    prior_unit_price=(
-                        Decimal(line["prior_unit_price"]) if line["prior_unit_price"] else None
-                    ),
-                )
-                for line in lines
-            ],
-        )
+        return _records.opportunity(row, lines)
 
     def opportunities_csv(self, *, end_from: date | None = None, end_to: date | None = None) -> str:
         """AUDIT_SPEC's opportunities.csv for the opportunities ending in the window."""
@@ -209,7 +159,7 @@ class Portal:
             f" WHERE {where} ORDER BY o.opportunity_id, l.line_no",
             params,
         ).fetchall()
-        return _csv(OPPORTUNITY_COLUMNS, [list(r) for r in rows])
+        return _records.to_csv(_records.OPPORTUNITY_COLUMNS, [list(r) for r in rows])
 
     # --- price book --------------------------------------------------------------------
 
@@ -390,67 +340,13 @@ class Portal:
                 )
         return self.get_quote(quote_number)
 
-    def _quote_from_row(self, row: sqlite3.Row) -> Quote:
-        number, cur = row["quote_number"], row["currency"]
-        lines = self._conn.execute(
-            "SELECT * FROM quote_lines WHERE quote_number = ? ORDER BY line_no", (number,)
-        ).fetchall()
-        po = self._conn.execute(
-            "SELECT * FROM customer_pos WHERE quote_number = ?", (number,)
-        ).fetchone()
-        booking = self._conn.execute(
-            "SELECT * FROM bookings WHERE quote_number = ?", (number,)
-        ).fetchone()
-        return Quote(
-            quote_number=number,
-            opportunity_id=row["opportunity_id"],
-            external_ref=row["external_ref"],
-            status=row["status"],
-            quote_date=date.fromisoformat(row["quote_date"]),
-            valid_until=date.fromisoformat(row["valid_until"]),
-            currency=cur,
-            term_start=date.fromisoformat(row["term_start"]),
-            term_end=date.fromisoformat(row["term_end"]),
-            lines=[
-                QuoteLine(
-                    line_no=line["line_no"],
-                    sku=line["sku"],
-                    quantity=line["quantity"],
-                    unit_price=Decimal(line["unit_price"]),
-                    line_amount=Decimal(line["line_amount"]),
-                )
-                for line in lines
-            ],
-            total=Decimal(row["total"]),
-            customer_po=None
-            if po is None
-            else CustomerPO(
-                po_number=po["po_number"],
-                po_date=date.fromisoformat(po["po_date"]),
-                amount=Decimal(po["amount"]),
-                currency=po["currency"],
-                pdf_name=po["pdf_name"],
-            ),
-            order_number=row["order_number"],
-            booking=None
-            if booking is None
-            else Booking(
-                order_number=booking["order_number"],
-                po_number=booking["po_number"],
-                po_date=date.fromisoformat(booking["po_date"]),
-                po_amount=Decimal(booking["po_amount"]),
-                pdf_name=booking["pdf_name"],
-                booked_on=date.fromisoformat(booking["booked_on"]),
-            ),
-        )
-
     def get_quote(self, quote_number: str) -> Quote:
         row = self._conn.execute(
             "SELECT * FROM quotes WHERE quote_number = ?", (quote_number,)
         ).fetchone()
         if row is None:
             raise KeyError(quote_number)
-        return self._quote_from_row(row)
+        return _records.quote(self._conn, row)
 
     def find_quotes(
         self, *, external_ref: str | None = None, opportunity_id: str | None = None
@@ -467,7 +363,7 @@ class Portal:
         rows = self._conn.execute(
             f"SELECT * FROM quotes WHERE {' AND '.join(clauses)} ORDER BY quote_number", params
         ).fetchall()
-        return [self._quote_from_row(row) for row in rows]
+        return [_records.quote(self._conn, row) for row in rows]
 
     def quotes_csv(self) -> str:
         """AUDIT_SPEC's quotes.csv: every line of every submitted or booked quote."""
@@ -477,7 +373,7 @@ class Portal:
             " l.line_amount, q.total FROM quotes q JOIN quote_lines l USING (quote_number)"
             " WHERE q.status != 'draft' ORDER BY q.quote_number, l.line_no"
         ).fetchall()
-        return _csv(QUOTE_COLUMNS, [list(r) for r in rows])
+        return _records.to_csv(_records.QUOTE_COLUMNS, [list(r) for r in rows])
 
     def bookings_csv(self) -> str:
         """AUDIT_SPEC's bookings.csv: one row per booked quote, as entered."""
@@ -485,7 +381,7 @@ class Portal:
             "SELECT b.quote_number, b.po_number, b.po_date, b.po_amount, q.currency"
             " FROM bookings b JOIN quotes q USING (quote_number) ORDER BY b.quote_number"
         ).fetchall()
-        return _csv(BOOKING_COLUMNS, [list(r) for r in rows])
+        return _records.to_csv(_records.BOOKING_COLUMNS, [list(r) for r in rows])
 
     # --- customer acceptance and booking -----------------------------------------------
 
