@@ -8,6 +8,7 @@ session 401 (see `sandbox.app`). Money and dates travel as strings.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -15,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, File, Form, HTTPException, Request, UploadFile
 
 from sandbox import _util as u
-from sandbox.portal import Portal, PortalValidationError
+from sandbox.portal import Portal, PortalValidationError, Quote
 
 router = APIRouter(prefix="/api")
 
@@ -143,14 +144,18 @@ def save_quote(request: Request, payload: Annotated[dict[str, Any], Body()]) -> 
     return result
 
 
-@router.post("/quotes/{quote_number}/submit")
-def submit_quote(request: Request, quote_number: str) -> dict[str, Any]:
+def _quote_json(action: Callable[[str], Quote], quote_number: str) -> dict[str, Any]:
     try:
-        quote = _portal(request).submit_quote(quote_number)
+        quote = action(quote_number)
     except KeyError:
         raise _not_found(f"quote {quote_number}") from None
     result: dict[str, Any] = jsonable(quote)
     return result
+
+
+@router.post("/quotes/{quote_number}/submit")
+def submit_quote(request: Request, quote_number: str) -> dict[str, Any]:
+    return _quote_json(_portal(request).submit_quote, quote_number)
 
 
 @router.get("/quotes")
@@ -166,12 +171,7 @@ def find_quotes(
 
 @router.get("/quotes/{quote_number}")
 def get_quote(request: Request, quote_number: str) -> dict[str, Any]:
-    try:
-        quote = _portal(request).get_quote(quote_number)
-    except KeyError:
-        raise _not_found(f"quote {quote_number}") from None
-    result: dict[str, Any] = jsonable(quote)
-    return result
+    return _quote_json(_portal(request).get_quote, quote_number)
 
 
 @router.post("/quotes/{quote_number}/booking")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -222,3 +223,25 @@ def test_serve_runs_as_its_own_process(tmp_path: Path) -> None:
         process.terminate()
         stdout, stderr = process.communicate(timeout=10)
     assert password not in stderr and password not in stdout and password not in line
+
+
+def test_concurrent_saves_get_distinct_sequential_numbers(portal: RunningPortal) -> None:
+    with portal.open_db() as db:
+        before = len(db.find_quotes())
+        opp = db.get_opportunity(portal.regular_opportunities()[1])
+    body = {
+        "opportunity_id": opp.opportunity_id, "external_ref": "PAR", "term_start": "2026-06-01",
+        "term_end": "2027-05-31",
+        "lines": [{"sku": ln.sku, "quantity": ln.quantity, "unit_price": "2"} for ln in opp.lines],
+    }  # fmt: skip
+    with httpx.Client(base_url=portal.base_url) as client:
+        _login(client, portal)
+        headers = {"X-CSRF-Token": client.get("/api/session").json()["csrf_token"]}
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(
+                pool.map(
+                    lambda _: client.post("/api/quotes", json=body, headers=headers), range(16)
+                )
+            )
+    numbers = sorted(answer.json()["quote_number"] for answer in answers)
+    assert numbers == [f"Q-{n:06d}" for n in range(before + 1, before + 17)]
