@@ -3,73 +3,47 @@ the opportunity grid, and export it; in a real Chromium against the real sandbox
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pyotp
-import pytest
 from playwright.sync_api import Page, expect
+from sandbox_helpers import TODAY, RunningPortal, running_portal
 
-from sandbox.config import SandboxConfig
-from sandbox.generate import generate, load_credentials
 from sandbox.globex_opportunities import _pages
 from sandbox.portal import Portal
-from sandbox.server import SandboxServer
 
-TODAY = date(2026, 1, 15)
 GRID = "#ctl00_main_gvOpportunities"
 FIRST_CELLS = f"{GRID} tr.row td:nth-child(1), {GRID} tr.altrow td:nth-child(1)"
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate(tmp_path_factory.mktemp("globex"), 7, 60, TODAY).data_dir
-
-
-@contextmanager
-def globex(data_dir: Path, **overrides: Any) -> Iterator[SandboxServer]:
-    """The globex portal served on a free localhost port for the duration of a test."""
-    server = SandboxServer(
-        SandboxConfig(flavour="globex", data_dir=data_dir, today=TODAY, **overrides)
-    )
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def log_in(page: Page, data_dir: Path) -> None:
-    """Fill globex's login form (the page must be showing it)."""
-    creds = load_credentials(data_dir)
-    page.locator("#ctl00_main_txtUserName").fill(creds.username)
-    page.locator("#ctl00_main_txtPassword").fill(creds.password)
+def log_in(page: Page, portal: RunningPortal) -> None:
+    """Fill globex's login form, found by its legacy ids (the page must be showing it)."""
+    page.locator("#ctl00_main_txtUserName").fill(portal.credentials.username)
+    page.locator("#ctl00_main_txtPassword").fill(portal.credentials.password)
     page.locator("#ctl00_main_btnLogin").click()
 
 
-def test_login_lands_on_the_page_asked_for(page: Page, data_dir: Path) -> None:
-    with globex(data_dir) as server:
+def test_login_lands_on_the_page_asked_for(page: Page, tmp_path: Path) -> None:
+    with running_portal(tmp_path, "globex") as server:
         page.goto(f"{server.base_url}/opportunities?page=2")
         expect(page).to_have_url(f"{server.base_url}/login?next=/opportunities%3Fpage%3D2")
         page.locator("#ctl00_main_txtUserName").fill("bot")
         page.locator("#ctl00_main_txtPassword").fill("wrong")
         page.locator("#ctl00_main_btnLogin").click()
         expect(page.locator("#ctl00_main_valSummary")).to_have_text("Invalid username or password.")
-        log_in(page, data_dir)
+        log_in(page, server)
         expect(page).to_have_url(f"{server.base_url}/opportunities?page=2")
         expect(page.locator(".pager .current")).to_have_text("2")
         assert page.locator("[data-testid]").count() == 0  # a legacy portal: no test ids
 
 
-def test_login_with_totp_code(page: Page, data_dir: Path) -> None:
-    with globex(data_dir, totp=True) as server:
+def test_login_with_totp_code(page: Page, tmp_path: Path) -> None:
+    with running_portal(tmp_path, "globex", totp=True) as server:
         page.goto(server.base_url)
-        log_in(page, data_dir)
+        log_in(page, server)
         expect(page.locator("#ctl00_main_txtCode")).to_be_visible()
-        totp = pyotp.TOTP(load_credentials(data_dir).totp_secret)
+        totp = pyotp.TOTP(server.credentials.totp_secret)
         page.locator("#ctl00_main_txtCode").fill(f"{(int(totp.now()) + 1) % 10**6:06d}")
         page.locator("#ctl00_main_btnVerify").click()
         expect(page.locator("#ctl00_main_valSummary")).to_contain_text("not valid")
@@ -79,32 +53,30 @@ def test_login_with_totp_code(page: Page, data_dir: Path) -> None:
         expect(page.locator(GRID)).to_be_visible()
 
 
-def test_expired_session_goes_back_to_login_then_to_the_page(page: Page, data_dir: Path) -> None:
-    with globex(data_dir, session_ttl=60) as server:
+def test_expired_session_goes_back_to_login_then_to_the_page(page: Page, tmp_path: Path) -> None:
+    with running_portal(tmp_path, "globex", session_ttl=60, fake_clock=True) as server:
         page.goto(server.base_url)
-        log_in(page, data_dir)
+        log_in(page, server)
         expect(page.locator(GRID)).to_be_visible()
-        sessions = server.app.state.sessions
-        real_clock = sessions.clock
-        sessions.clock = lambda: real_clock() + 61  # an hour at lunch, without the wait
+        assert server.clock is not None
+        server.clock.advance(61)  # a minute idle, without the wait
         page.goto(f"{server.base_url}/opportunities?sort=account_name")
         expect(page.locator("#ctl00_main_lblExpired")).to_contain_text("timed out")
         assert "expired=1" in page.url
-        log_in(page, data_dir)
+        log_in(page, server)
         expect(page).to_have_url(f"{server.base_url}/opportunities?sort=account_name")
 
 
-def _window() -> tuple[date, date]:
-    return TODAY + timedelta(days=60), TODAY + timedelta(days=300)
+START, END = TODAY + timedelta(days=60), TODAY + timedelta(days=300)
 
 
-def test_grid_filters_sorts_and_pages(page: Page, data_dir: Path) -> None:
-    start, end = _window()
-    with Portal(data_dir / "portal.sqlite3", today=TODAY) as portal, globex(data_dir) as server:
+def test_grid_filters_sorts_and_pages(page: Page, tmp_path: Path) -> None:
+    start, end = START, END
+    with running_portal(tmp_path, "globex") as server, server.open_db() as portal:
         dialogs: list[str] = []
         page.on("dialog", lambda dialog: dialogs.append(dialog.message))
         page.goto(server.base_url)
-        log_in(page, data_dir)
+        log_in(page, server)
         expect(page.locator("#ctl00_main_lblCount")).to_have_text("60 opportunities found")
         first_page = [o.opportunity_id for o in portal.list_opportunities().items]
         expect(page.locator(FIRST_CELLS)).to_have_text(first_page)
@@ -138,23 +110,23 @@ def test_grid_filters_sorts_and_pages(page: Page, data_dir: Path) -> None:
         page.locator("#ctl00_main_btnFilter").click()
         expect(page.locator("#ctl00_main_valSummary")).to_contain_text("Contract end to")
         expect(page.locator("#ctl00_main_txtEndTo")).to_have_value("31/12/2026")
-        _markup_shows_as_text(page, portal)
+        _markup_shows_as_text(page, server, portal)
         assert dialogs == []  # the planted <script> never ran
 
 
-def _markup_shows_as_text(page: Page, portal: Portal) -> None:
+def _markup_shows_as_text(page: Page, site: RunningPortal, portal: Portal) -> None:
     rows = portal.list_opportunities(per_page=200).items
     planted = next(o for o in rows if "<script>" in o.account_name)
-    page.goto(f"{page.url.split('/opportunities')[0]}/opportunities/{planted.opportunity_id}")
+    page.goto(site.url(f"/opportunities/{planted.opportunity_id}"))
     expect(page.locator("#ctl00_main_lblAccount")).to_have_text(planted.account_name)
     assert page.locator("#ctl00_content b, #ctl00_content script").count() == 0
 
 
-def test_csv_export_downloads_the_filtered_window(page: Page, data_dir: Path) -> None:
-    start, end = _window()
-    with Portal(data_dir / "portal.sqlite3", today=TODAY) as portal, globex(data_dir) as server:
+def test_csv_export_downloads_the_filtered_window(page: Page, tmp_path: Path) -> None:
+    start, end = START, END
+    with running_portal(tmp_path, "globex") as server, server.open_db() as portal:
         page.goto(f"{server.base_url}/opportunities?end_from={start}&end_to={end}")
-        log_in(page, data_dir)
+        log_in(page, server)
         with page.expect_download() as info:
             page.locator("#ctl00_main_lnkExport").click()
         download = info.value
@@ -164,11 +136,11 @@ def test_csv_export_downloads_the_filtered_window(page: Page, data_dir: Path) ->
         assert body.startswith("opportunity_id,account_id,account_name,")
 
 
-def test_forms_without_the_csrf_token_are_refused(page: Page, data_dir: Path) -> None:
-    with Portal(data_dir / "portal.sqlite3", today=TODAY) as portal, globex(data_dir) as server:
+def test_forms_without_the_csrf_token_are_refused(page: Page, tmp_path: Path) -> None:
+    with running_portal(tmp_path, "globex") as server, server.open_db() as portal:
         opportunity_id = portal.list_opportunities().items[0].opportunity_id
         page.goto(f"{server.base_url}/opportunities/{opportunity_id}")
-        log_in(page, data_dir)
+        log_in(page, server)
         token = page.locator("input[name=csrf_token]").first.input_value()
         editor = f"{server.base_url}/editor/{opportunity_id}"
         save = {"ctl00$main$btnSave": "Save", "ctl00$main$txtExtRef": "forged"}

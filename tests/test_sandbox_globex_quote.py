@@ -3,43 +3,31 @@ real Chromium against the real sandbox server; checked against the portal's own 
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
+from contextlib import closing
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from dateutil.relativedelta import relativedelta
 from playwright.sync_api import FrameLocator, Page, expect
-from test_sandbox_globex import TODAY, globex, log_in
+from sandbox_helpers import TODAY, RunningPortal, login, running_portal
 
-from sandbox.generate import generate
 from sandbox.portal import Opportunity, Portal
 
 EDITOR = "iframe[name=editor]"
 LINE_ROWS = "#ctl00_main_gvLines tr.row, #ctl00_main_gvLines tr.altrow"
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate(tmp_path_factory.mktemp("globex-quote"), 7, 60, TODAY).data_dir
-
-
-def _bookable(data_dir: Path, scratch: Path) -> Opportunity:
+def _bookable(site: RunningPortal, scratch: Path) -> Opportunity:
     """A plain opportunity whose customer sends a PO at once (tried out on a copy)."""
-    truth = json.loads((data_dir / "ground_truth.json").read_text(encoding="utf-8"))
-    planted = {
-        a["opportunity_id"] for a in truth["anomalies"] if a["kind"] != "stale_default_price"
-    }
-    with sqlite3.connect(data_dir / "portal.sqlite3") as source, sqlite3.connect(scratch) as copy:
-        source.backup(copy)
+    with closing(sqlite3.connect(site.config.db_path)) as source:
+        with closing(sqlite3.connect(scratch)) as copy:
+            source.backup(copy)
     with Portal(scratch, today=TODAY) as portal:
-        for row in portal.list_opportunities(per_page=200).items:
-            if row.opportunity_id in planted or row.contract_end is None:
-                continue
-            opp = portal.get_opportunity(row.opportunity_id)
+        for opportunity_id in site.regular_opportunities():
+            opp = portal.get_opportunity(opportunity_id)
             lines = [(ln.sku, ln.quantity, Decimal(1)) for ln in opp.lines]
             quote = portal.save_quote(
                 opp.opportunity_id, external_ref="probe", term_start=TODAY, term_end=TODAY,
@@ -50,26 +38,25 @@ def _bookable(data_dir: Path, scratch: Path) -> Opportunity:
     raise AssertionError("no opportunity of seed 7 gets a customer PO")
 
 
-def _enter_line(editor: FrameLocator, sku: str, quantity: int, price: Decimal | None) -> None:
-    """Choose a SKU, take the portal's price (Get price) or type one, and add the line."""
+def _enter_line(editor: FrameLocator, sku: str, quantity: int, price: Decimal) -> None:
+    """Choose a SKU, type the bot's own price over the portal's, add the line, and wait for
+    the reloaded page (typing into the page being replaced would be lost)."""
+    rows = editor.locator(LINE_ROWS).count()
     editor.locator("#ctl00_main_ddlSku").select_option(sku)
-    if price is None:
-        editor.locator("#ctl00_main_btnGetPrice").click()
-        expect(editor.locator("#ctl00_main_txtUnitPrice")).not_to_have_value("")
-    else:
-        editor.locator("#ctl00_main_txtUnitPrice").fill(str(price))
+    editor.locator("#ctl00_main_txtUnitPrice").fill(str(price))
     editor.locator("#ctl00_main_txtQty").fill(str(quantity))
     editor.locator("#ctl00_main_btnAddLine").click()
+    expect(editor.locator(LINE_ROWS)).to_have_count(rows + 1)
 
 
-def test_quote_entry_submission_and_booking(page: Page, data_dir: Path, tmp_path: Path) -> None:
-    opp = _bookable(data_dir, tmp_path / "scratch.sqlite3")
+def test_quote_entry_submission_and_booking(page: Page, tmp_path: Path) -> None:
     ref = "WI-GLOBEX-0001"
-    start = opp.contract_end + timedelta(days=1)  # type: ignore[operator]
-    end = start + relativedelta(months=opp.renewal_term_months) - timedelta(days=1)
-    with Portal(data_dir / "portal.sqlite3", today=TODAY) as portal, globex(data_dir) as server:
-        page.goto(f"{server.base_url}/opportunities/{opp.opportunity_id}")
-        log_in(page, data_dir)
+    with running_portal(tmp_path / "portal", "globex") as site, site.open_db() as portal:
+        opp = _bookable(site, tmp_path / "scratch.sqlite3")
+        assert opp.contract_end is not None
+        start = opp.contract_end + timedelta(days=1)
+        end = start + relativedelta(months=opp.renewal_term_months) - timedelta(days=1)
+        login(page, site, f"/opportunities/{opp.opportunity_id}")
         page.locator("#ctl00_main_lnkCreateQuote").click()
         editor = page.frame_locator(EDITOR)
         expect(editor.locator("#ctl00_main_lblStatus")).to_contain_text("New quote (not saved)")
@@ -98,7 +85,6 @@ def test_quote_entry_submission_and_booking(page: Page, data_dir: Path, tmp_path
             if sku not in {ln.sku for ln in opp.lines}
         )  # fmt: skip
         _enter_line(editor, spare, 3, Decimal(5))
-        expect(editor.locator(LINE_ROWS)).to_have_count(len(opp.lines) + 1)
         editor.locator(LINE_ROWS).last.get_by_role("button", name="Remove").click()
         expect(editor.locator(LINE_ROWS)).to_have_count(len(opp.lines))
 
@@ -183,7 +169,7 @@ def _book(page: Page, portal: Portal, number: str, tmp_path: Path) -> None:
     assert booked.status == "booked" and booked.order_number == order
     assert booked.booking is not None and booked.booking.pdf_name == pdf.name
     assert booked.booking.po_amount == po.amount
-    with sqlite3.connect(portal.db.path) as conn:
+    with closing(sqlite3.connect(portal.db.path)) as conn:
         stored = conn.execute("SELECT pdf FROM bookings WHERE quote_number = ?", (number,))
         assert stored.fetchone()[0] == pdf.read_bytes()
 
