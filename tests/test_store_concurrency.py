@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import json
+import subprocess
+import sys
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from typing import Any
 
 from test_store import db_url  # noqa: F401  (the SQLite / PostgreSQL fixture)
 
@@ -62,47 +63,69 @@ def test_threads_never_claim_an_item_twice(db_url: str) -> None:  # noqa: F811
         assert_each_item_taken_once(db, taken)
 
 
-def _process(url: str, name: str, start: Any, results: Any) -> None:
-    with store.open_store(url) as db:
-        db.engagements()  # connected and warm: the processes then claim side by side
-        start.wait()
-        results.put((name, work(db, name)))
+# A bot process running `work` above, importing only the store so that it starts fast (it
+# cannot import this module, which pulls in pytest and conftest). It waits for "go" twice:
+# so that all processes open (and migrate) the new database at once, and then claim at once.
+BOT_PROCESS = """
+import json, sys
+import store
+from schemas.work import ItemState
+
+url, name = sys.argv[1:]
+print("started", flush=True)
+sys.stdin.readline()
+with store.open_store(url) as db:
+    print("migrated", flush=True)
+    sys.stdin.readline()
+    taken = []
+    while (item := db.claim("acme", [ItemState.NEW], name, lease_seconds=60)) is not None:
+        db.transition(item.id, ItemState.PRICED, worker=name)
+        db.release(item)
+        taken.append(item.id)
+    print(json.dumps(taken), flush=True)
+"""
 
 
-def _migrate(url: str, name: str, start: Any, results: Any) -> None:
-    start.wait()  # then every process finds the database empty and migrates it
-    with store.open_store(url) as db:
-        results.put((name, db.engagements()))
+def wait_for(processes: list[subprocess.Popen[str]], line: str) -> None:
+    for process in processes:
+        assert process.stdout is not None and process.stdout.readline() == f"{line}\n"
 
 
-def in_processes(url: str, count: int, target: Any = _process) -> dict[str, Any]:
-    """Run `target` in `count` fresh Python processes that start together; what each returned."""
-    spawn = multiprocessing.get_context("spawn")
-    start, results = spawn.Barrier(count), spawn.Queue()
+def go(processes: list[subprocess.Popen[str]]) -> None:
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+
+
+def test_processes_migrate_a_new_database_once_and_never_claim_an_item_twice(
+    db_url: str,  # noqa: F811
+) -> None:
     processes = [
-        spawn.Process(target=target, args=(url, f"proc-{n}", start, results)) for n in range(count)
+        subprocess.Popen(
+            [sys.executable, "-c", BOT_PROCESS, db_url, f"proc-{n}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(3)
     ]
-    for process in processes:
-        process.start()
-    for process in processes:
-        # Results are a few hundred bytes: they fit the pipe, so joining first cannot block,
-        # and a crashed child fails the test at once instead of after a queue timeout.
-        process.join(timeout=60)
-        assert process.exitcode == 0, f"{process.name} exited with {process.exitcode}"
-    return dict(results.get(timeout=5) for _ in processes)
-
-
-def test_processes_never_claim_an_item_twice(db_url: str) -> None:  # noqa: F811
-    seed(db_url)
-    taken = in_processes(db_url, 3)
+    try:
+        wait_for(processes, "started")
+        go(processes)  # all open the empty database at once: racing migrations
+        wait_for(processes, "migrated")
+        seed(db_url)
+        go(processes)  # all claim at once
+        outputs = [process.communicate(timeout=60)[0] for process in processes]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+    assert [process.returncode for process in processes] == [0, 0, 0]
+    taken = [json.loads(output) for output in outputs]
     with store.open_store(db_url) as db:
-        assert_each_item_taken_once(db, list(taken.values()))
-    assert sum(1 for ids in taken.values() if ids) >= 2, "the processes did not overlap"
-
-
-def test_processes_opening_a_new_database_at_once_migrate_it_once(db_url: str) -> None:  # noqa: F811
-    found = in_processes(db_url, 3, _migrate)
-    assert found == {"proc-0": [], "proc-1": [], "proc-2": []}
+        assert_each_item_taken_once(db, taken)
+    assert sum(1 for ids in taken if ids) >= 2, "the processes did not overlap"
 
 
 def test_racing_schedulers_start_one_run(db_url: str) -> None:  # noqa: F811
