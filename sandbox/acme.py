@@ -69,6 +69,13 @@ def quotes_csv(request: Request) -> Response:
     return _attachment(_portal(request).quotes_csv(), "quotes.csv", "text/csv; charset=utf-8")
 
 
+@router.get("/bookings.csv")
+def bookings_csv(request: Request) -> Response:
+    """AUDIT_SPEC's bookings.csv: what was entered for every booked quote."""
+    body = _portal(request).bookings_csv()
+    return _attachment(body, "bookings.csv", "text/csv; charset=utf-8")
+
+
 @router.get("/quotes/{quote_number}/po.pdf")
 def po_pdf(request: Request, quote_number: str) -> Response:
     """The customer's purchase order document."""

@@ -236,6 +236,12 @@ def test_booking_with_pdf_upload_and_csv_download(
     with page.expect_download() as csv_download:
         page.get_by_test_id("nav-export-quotes").click()
     assert quote.quote_number in Path(csv_download.value.path()).read_text()
+    page.get_by_test_id("nav-quotes").click()
+    with page.expect_download() as bookings_download:
+        page.get_by_test_id("download-bookings-csv").click()
+    assert (
+        f"{quote.quote_number},{po.po_number}," in Path(bookings_download.value.path()).read_text()
+    )
 
 
 def test_booking_errors_show_next_to_the_field(page: Page, acme: RunningPortal) -> None:

@@ -301,8 +301,11 @@ async function viewQuotes(app, query) {
   const quotes = await api("GET", `/api/quotes?${params}`); // no criteria: every quote
   app.append(
     el("div", { class: "title-row" }, el("h1", { text: "Quotes" }),
-      el("a", { href: "/quotes.csv", download: "quotes.csv", class: "button secondary",
-        testid: "download-quotes-csv", text: "Download CSV" })),
+      el("span", { class: "actions" },
+        el("a", { href: "/quotes.csv", download: "quotes.csv", class: "button secondary",
+          testid: "download-quotes-csv", text: "Download CSV" }),
+        el("a", { href: "/bookings.csv", download: "bookings.csv", class: "button secondary",
+          testid: "download-bookings-csv", text: "Bookings CSV" }))),
     el("form", { class: "filters", testid: "quote-search", onsubmit: (event) => {
       event.preventDefault();
       const next = new URLSearchParams();
