@@ -46,7 +46,7 @@ def read_text_columns(path: Path, columns: Sequence[str], *, progress: bool) -> 
             dtype=object,
             keep_default_na=False,
             na_filter=False,
-            usecols=list(columns),
+            index_col=False,  # a row with a field too many is an error, not an index
             skip_blank_lines=False,
             encoding="utf-8",
             engine="c",
@@ -69,8 +69,13 @@ def read_text_columns(path: Path, columns: Sequence[str], *, progress: bool) -> 
         raise InputError(path, line, "", f"not a well-formed CSV row ({exc})") from None
     except UnicodeDecodeError:
         raise InputError(path, _first_undecodable_line(path), "", "not UTF-8 text") from None
-    frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=columns)
-    return {name: frame[name].to_numpy(dtype=object) for name in columns}
+    # Every column is read, so that a row with too many fields is refused; only ours are kept.
+    return {
+        name: np.concatenate([chunk[name].to_numpy(dtype=object) for chunk in chunks])
+        if chunks
+        else np.zeros(0, dtype=object)
+        for name in columns
+    }
 
 
 def _estimate_rows(path: Path) -> int:

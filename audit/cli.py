@@ -81,7 +81,7 @@ def audit_command(
     try:
         result = audit_files(rules_path, opportunities, quotes, bookings, progress=progress)
     except InputError as exc:
-        log.warning("audit refused its input: {}", exc)
+        log.info("audit refused its input: {}", exc)
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
     try:

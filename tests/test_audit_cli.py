@@ -1,0 +1,192 @@
+"""`quotebot audit` end to end: findings.csv, the summary, exit codes, and bad input files
+refused with file, line and column, and nothing written."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from test_audit_helpers import (
+    RULES,
+    opportunity_line,
+    quote_line,
+    write_bookings,
+    write_csv,
+    write_opportunities,
+    write_quotes,
+    write_rules,
+)
+
+from quotebot import cli
+from schemas.findings import FINDINGS_COLUMNS
+
+
+def run(tmp: Path, *extra: str) -> Result:
+    args = ["audit", "--rules", str(tmp / "rules.yaml"), "--opportunities", str(tmp / "o.csv"),
+            "--quotes", str(tmp / "q.csv"), "--out", str(tmp / "findings.csv"), *extra]  # fmt: skip
+    return CliRunner().invoke(cli, args)
+
+
+def files(
+    tmp: Path,
+    quotes: list[dict[str, Any]] | None = None,
+    opportunities: list[dict[str, Any]] | None = None,
+    rules: dict[str, Any] | None = None,
+) -> None:
+    write_rules(tmp / "rules.yaml", rules)
+    write_opportunities(tmp / "o.csv", opportunities or [opportunity_line()])
+    write_quotes(tmp / "q.csv", quotes or [quote_line()])
+
+
+def test_clean_book_exits_0_with_a_header_only_findings_file(tmp_path: Path) -> None:
+    files(tmp_path)
+    result = run(tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "findings.csv").read_text() == ",".join(FINDINGS_COLUMNS) + "\n"
+    assert "quotes audited: 1 (1 lines)" in result.stdout
+    assert "first-pass accuracy: 100.0%" in result.stdout
+    assert "time taken:" in result.stdout
+
+
+def test_warnings_only_exit_0_errors_exit_1(tmp_path: Path) -> None:
+    files(tmp_path, [quote_line(valid_until="2026-03-02")])
+    assert run(tmp_path).exit_code == 0
+    files(tmp_path, [quote_line(), quote_line(quote_id="Q-2", unit_price="1.00")])
+    result = run(tmp_path)
+    assert result.exit_code == 1
+    assert "first-pass accuracy: 50.0% (1 of 2 quotes without an error)" in result.stdout
+    assert "duplicate_quote        error            1" in result.stdout
+    with (tmp_path / "findings.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == list(FINDINGS_COLUMNS)
+    assert [(r["quote_id"], r["rule"], r["line_no"], r["expected"], r["actual"]) for r in rows] == [
+        ("Q-2", "duplicate_quote", "", "Q-1", ""),
+        ("Q-2", "discount_over_cap", "1", "840.00", "1.00"),
+        ("Q-2", "line_amount_mismatch", "1", "10.00", "9975.00"),
+        ("Q-2", "unit_price_mismatch", "1", "997.50", "1.00"),
+    ]
+
+
+def test_bookings_are_audited_when_given(tmp_path: Path) -> None:
+    files(tmp_path)
+    po = {"quote_id": "Q-1", "po_number": "PO-1", "po_date": "2026-03-01", "po_amount": "9975.00",
+          "po_currency": "USD"}  # fmt: skip
+    write_bookings(tmp_path / "b.csv", [po, {**po, "quote_id": "Q-7"}])
+    result = run(tmp_path, "--bookings", str(tmp_path / "b.csv"))
+    assert result.exit_code == 1
+    assert "unknown_quote" in (tmp_path / "findings.csv").read_text()
+
+
+def test_progress_is_shown_on_stderr_when_asked(tmp_path: Path) -> None:
+    files(tmp_path)
+    result = run(tmp_path, "--progress")
+    assert result.exit_code == 0
+    assert "reading q.csv" in result.stderr
+
+
+BAD_INPUTS = [
+    pytest.param("q.csv", lambda rows: [{k: v for k, v in r.items() if k != "unit_price"}
+                                        for r in rows],
+                 "q.csv:1: column unit_price: missing column", id="missing-column"),
+    pytest.param("q.csv", lambda rows: [rows[0], {**rows[1], "quote_date": "2026-02-30"}],
+                 "q.csv:3: column quote_date: '2026-02-30' is not a date (YYYY-MM-DD)",
+                 id="bad-date"),
+    pytest.param("q.csv", lambda rows: [rows[0], {**rows[1], "unit_price": "1,000.00"}],
+                 "q.csv:3: column unit_price: '1,000.00' is not an amount in USD",
+                 id="bad-decimal"),
+    pytest.param("q.csv", lambda rows: [rows[0], {**rows[1], "line_amount": "9.999"}],
+                 "q.csv:3: column line_amount: '9.999' is not an amount in USD (digits, optional "
+                 "'-', up to 2 decimal places)", id="too-many-places"),
+    pytest.param("q.csv", lambda rows: [rows[0], {**rows[1], "quote_total": "1.00"}],
+                 "q.csv:3: column quote_total: '1.00' differs from line 2 of the same quote Q-1",
+                 id="total-differs-within-quote"),
+    pytest.param("q.csv", lambda rows: [rows[0], {**rows[1], "sku": "NET-SUP-100"}],
+                 "q.csv:3: column sku: sku NET-SUP-100 appears twice in quote Q-1 "
+                 "(first on line 2)", id="duplicate-sku-in-quote"),
+    pytest.param("o.csv", lambda rows: [rows[0], {**rows[1], "sku": "NET-SUP-100"}],
+                 "o.csv:3: column sku: sku NET-SUP-100 appears twice in opportunity OPP-1 "
+                 "(first on line 2)", id="duplicate-sku-in-opportunity"),
+    pytest.param("o.csv", lambda rows: [rows[0], {**rows[1], "renewal_term_months": "24"}],
+                 "o.csv:3: column renewal_term_months: '24' differs from line 2 of the same "
+                 "opportunity OPP-1 ('12')", id="term-differs-within-opportunity"),
+    pytest.param("o.csv", lambda rows: [rows[0], {**rows[1], "quantity": "0"}],
+                 "o.csv:3: column quantity: '0' is not a whole number from 1", id="zero-quantity"),
+    pytest.param("o.csv", lambda rows: [{**rows[0], "segment": "public"}, rows[1]],
+                 "o.csv:2: column segment: 'public' is not a segment of max_discount",
+                 id="segment"),
+    pytest.param("o.csv", lambda rows: [rows[0], {**rows[1], "currency": "usd"}],
+                 "o.csv:3: column currency: 'usd' is not a currency code", id="currency"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "spoil", "message"), BAD_INPUTS)
+def test_bad_csv_exits_2_naming_file_line_and_column(
+    tmp_path: Path, name: str, spoil: Any, message: str
+) -> None:
+    opps = [opportunity_line(), opportunity_line(line_no=2, sku="NET-LIC-200", quantity=1)]
+    second = quote_line(line_no=2, sku="NET-LIC-200", quantity=1, unit_price="500.00",
+                        line_amount="500.00", quote_total="10475.00")  # fmt: skip
+    quotes = [quote_line(quote_total="10475.00"), second]
+    files(tmp_path, quotes, opps)
+    assert run(tmp_path).exit_code == 0  # the unspoiled files are fine
+    (tmp_path / "findings.csv").unlink()
+    rows = spoil(opps if name == "o.csv" else quotes)
+    write_csv(tmp_path / name, list(rows[0]), rows)
+    result = run(tmp_path)
+    assert result.exit_code == 2
+    assert f"{tmp_path / message}" in result.stderr
+    assert not (tmp_path / "findings.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"lead_dayz": 120}, "key lead_dayz: unknown key"),
+        ({"uplift": {"support": "0.05"}}, "key uplift.default: missing"),
+        ({"volume_tiers": [{"min_qty": 10, "discount": "0.05"}, {"min_qty": 1, "discount": "0"}]},
+         "key volume_tiers.1.min_qty: tiers must be sorted and not overlap (1 after 10)"),
+        ({"term_discounts": [{"min_months": 12, "discount": "0"},
+                             {"min_months": 12, "discount": "0.1"}]},
+         "key term_discounts.1.min_months: tiers must be sorted and not overlap"),
+        ({"max_discount": {"enterprise": "1.5"}},
+         "key max_discount.enterprise: Input should be less"),
+    ],
+)  # fmt: skip
+def test_bad_rules_exit_2_naming_the_key(
+    tmp_path: Path, changes: dict[str, Any], message: str
+) -> None:
+    files(tmp_path)
+    (tmp_path / "findings.csv").write_text("previous run\n")
+    write_rules(tmp_path / "rules.yaml", changes)
+    result = run(tmp_path)
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'rules.yaml'}:" in result.stderr and message in result.stderr
+    assert (tmp_path / "findings.csv").read_text() == "previous run\n"  # untouched
+
+
+def test_segment_of_an_opportunity_missing_from_max_discount(tmp_path: Path) -> None:
+    files(tmp_path, rules={"max_discount": {k: v for k, v in RULES["max_discount"].items()
+                                            if k != "enterprise"}})  # fmt: skip
+    result = run(tmp_path)
+    assert result.exit_code == 2
+    assert "o.csv:2: column segment: 'enterprise' is not a segment of max_discount" in result.stderr
+
+
+def test_missing_file_exits_2(tmp_path: Path) -> None:
+    files(tmp_path)
+    (tmp_path / "q.csv").unlink()
+    result = run(tmp_path)
+    assert result.exit_code == 2 and "q.csv: cannot read the file" in result.stderr
+
+
+def test_ragged_row_exits_2_with_its_line(tmp_path: Path) -> None:
+    files(tmp_path)
+    with (tmp_path / "q.csv").open("a") as handle:
+        handle.write(
+            "Q-2,OPP-1,2026-02-01,2026-03-03,USD,2026-07-01,2027-06-30,1,X,1,1,1,1,extra\n"
+        )
+    result = run(tmp_path)
+    assert result.exit_code == 2 and "q.csv:3: not a well-formed CSV row" in result.stderr
