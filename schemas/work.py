@@ -173,13 +173,14 @@ class StoredFinding(_Record):
     revision: int
     quote_id: str
     opportunity_id: str
-    sku: str | None
+    sku: str
+    """Empty for quote-level rules (as in findings.csv and `schemas.Finding`)."""
     line_no: int | None
     rule: str
     severity: str
-    field: str | None
-    expected: str | None
-    actual: str | None
+    field: str
+    expected: str
+    actual: str
     message: str
     recorded_at: datetime
 

@@ -43,7 +43,7 @@ class IntentsMixin(StoreBase):
             )
             session.add(row)
             session.flush()
-            return convert.intent(row)
+            return convert.record(Intent, row)
 
     def complete_intent(self, intent_id: int, portal_id: str, *, note: str | None = None) -> Intent:
         """The submit happened: keep the portal's quote or order number, also on the item."""
@@ -57,7 +57,7 @@ class IntentsMixin(StoreBase):
             else:
                 item.order_number = portal_id
             item.updated_at = row.closed_at
-            return convert.intent(row)
+            return convert.record(Intent, row)
 
     def cancel_intent(self, intent_id: int, note: str) -> Intent:
         """Reconciliation found nothing in the portal: the submit never happened."""
@@ -65,7 +65,7 @@ class IntentsMixin(StoreBase):
             row = self._open_intent(session, intent_id)
             row.status = IntentStatus.CANCELLED.value
             row.note, row.closed_at = note, self.now()
-            return convert.intent(row)
+            return convert.record(Intent, row)
 
     def open_intents(self, engagement: str | None = None) -> list[Intent]:
         """Submits whose outcome is unknown (the process died): look each up in the portal."""
@@ -79,12 +79,12 @@ class IntentsMixin(StoreBase):
                 query = query.join(ItemRow, ItemRow.id == IntentRow.item_id).where(
                     ItemRow.engagement_id == self._engagement_id(session, engagement)
                 )
-            return [convert.intent(row) for row in session.scalars(query)]
+            return [convert.record(Intent, row) for row in session.scalars(query)]
 
     def intents(self, item_id: int) -> list[Intent]:
         with self._read() as session:
             query = select(IntentRow).where(IntentRow.item_id == item_id).order_by(IntentRow.id)
-            return [convert.intent(row) for row in session.scalars(query)]
+            return [convert.record(Intent, row) for row in session.scalars(query)]
 
     def _open_intent(self, session: Session, intent_id: int) -> IntentRow:
         row = session.scalar(select(IntentRow).where(IntentRow.id == intent_id).with_for_update())

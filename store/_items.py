@@ -22,6 +22,28 @@ from store._types import to_json
 _TERMINAL = {ItemState.BOOKED, ItemState.FAILED}
 
 
+def _event(
+    session: Session,
+    row: ItemRow,
+    to: ItemState,
+    at: datetime,
+    run_id: int | None,
+    reason: str | None,
+    data: dict[str, Any] | None,
+) -> None:
+    session.add(
+        EventRow(
+            item_id=row.id,
+            from_state=row.state,
+            to_state=to.value,
+            at=at,
+            run_id=run_id,
+            reason=reason,
+            data=data,
+        )
+    )
+
+
 class ItemsMixin(StoreBase):
     def ensure_item(
         self,
@@ -156,17 +178,7 @@ class ItemsMixin(StoreBase):
             logger.bind(engagement=row.engagement_id, item=row.reference).info(
                 "system error {} (attempt {}), retry after {}: {}", code, row.attempts, due, reason
             )
-            session.add(
-                EventRow(
-                    item_id=row.id,
-                    from_state=row.state,
-                    to_state=row.state,
-                    at=now,
-                    run_id=run_id,
-                    reason=reason,
-                    data=payload,
-                )
-            )
+            _event(session, row, ItemState(row.state), now, run_id, reason, payload)
             return convert.item(row, self._engagement_name(session, row.engagement_id))
 
     def record_quote(
@@ -227,17 +239,7 @@ class ItemsMixin(StoreBase):
         data: dict[str, Any] | None,
     ) -> None:
         now = self.now()
-        session.add(
-            EventRow(
-                item_id=row.id,
-                from_state=row.state,
-                to_state=to.value,
-                at=now,
-                run_id=run_id,
-                reason=reason,
-                data=data,
-            )
-        )
+        _event(session, row, to, now, run_id, reason, data)
         logger.bind(engagement=row.engagement_id, item=row.reference).debug(
             "work item {} → {}{}", row.state, to.value, f": {reason}" if reason else ""
         )
@@ -299,7 +301,7 @@ class ItemsMixin(StoreBase):
                 query = query.join(ItemRow, ItemRow.id == EventRow.item_id).where(
                     ItemRow.engagement_id == engagement_id
                 )
-            return [convert.event(row) for row in session.scalars(query)]
+            return [convert.record(ItemEvent, row) for row in session.scalars(query)]
 
     def counts(self, engagement: str | None = None) -> dict[ItemState, int]:
         """How many items are in each state (every state present, zero included)."""

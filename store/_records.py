@@ -9,49 +9,38 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import delete, select
 
+from schemas.findings import FINDINGS_COLUMNS
 from schemas.work import Evidence, EvidenceKind, StoredFinding
 from store import _convert as convert
 from store._base import StoreBase
 from store._models import EvidenceRow, FindingRow, ItemRow
 from store._types import to_json
 
-# The AUDIT_SPEC findings.csv columns.
-FINDING_FIELDS = (
-    "quote_id",
-    "opportunity_id",
-    "sku",
-    "line_no",
-    "rule",
-    "severity",
-    "field",
-    "expected",
-    "actual",
-    "message",
-)
 _REQUIRED = ("rule", "severity", "message")
 
 
-def _finding_values(finding: Mapping[str, Any] | BaseModel, index: int, item: ItemRow) -> dict:
+def _finding_values(
+    finding: Mapping[str, Any] | BaseModel, index: int, item: ItemRow
+) -> dict[str, Any]:
+    """A findings.csv row as column values: text, empty as NULL, the item's ids as defaults."""
     raw = finding.model_dump() if isinstance(finding, BaseModel) else dict(finding)
-    unknown = sorted(set(raw) - set(FINDING_FIELDS))
+    unknown = sorted(set(raw) - set(FINDINGS_COLUMNS))
     if unknown:
         raise ValueError(f"finding {index}: unknown field(s) {', '.join(unknown)}")
-    text = {
-        key: None if value is None or value == "" else str(to_json(value, f"finding {index} {key}"))
-        for key, value in raw.items()
-        if key != "line_no"
+    values: dict[str, Any] = {
+        key: None
+        if raw.get(key) in (None, "")
+        else str(to_json(raw[key], f"finding {index} {key}"))
+        for key in FINDINGS_COLUMNS
     }
-    missing = [key for key in _REQUIRED if not text.get(key)]
+    missing = [key for key in _REQUIRED if values[key] is None]
     if missing:
         raise ValueError(f"finding {index}: missing {', '.join(missing)}")
-    line_no = raw.get("line_no")
-    return {
-        **{key: text.get(key) for key in FINDING_FIELDS if key != "line_no"},
-        # Defaults for findings the per-quote audit builds without repeating the item's ids.
-        "quote_id": text.get("quote_id") or item.quote_number or "",
-        "opportunity_id": text.get("opportunity_id") or item.opportunity_id,
-        "line_no": None if line_no in (None, "") else int(line_no),
-    }
+    # The per-quote audit may leave out what the item already knows.
+    values["quote_id"] = values["quote_id"] or item.quote_number or ""
+    values["opportunity_id"] = values["opportunity_id"] or item.opportunity_id
+    values["line_no"] = None if values["line_no"] is None else int(values["line_no"])
+    return values
 
 
 class RecordsMixin(StoreBase):
@@ -98,11 +87,11 @@ class RecordsMixin(StoreBase):
             )
             session.add(row)
             session.flush()
-            return convert.evidence(row)
+            return convert.record(Evidence, row)
 
     def evidence(self, item_id: int) -> list[Evidence]:
         with self._read() as session:
             query = (
                 select(EvidenceRow).where(EvidenceRow.item_id == item_id).order_by(EvidenceRow.id)
             )
-            return [convert.evidence(row) for row in session.scalars(query)]
+            return [convert.record(Evidence, row) for row in session.scalars(query)]

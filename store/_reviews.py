@@ -51,10 +51,10 @@ class ReviewsMixin(ItemsMixin):
                 data = {"review": action.value, "reviewer": reviewer}
                 self._transition_row(session, row, to, run_id=None, reason=note, data=data)
             session.flush()
-            return convert.review(review)
+            return convert.record(Review, review)
 
     def reviews(self, item_id: int) -> list[Review]:
         """The item's review decisions, oldest first."""
         with self._read() as session:
             query = select(ReviewRow).where(ReviewRow.item_id == item_id).order_by(ReviewRow.id)
-            return [convert.review(row) for row in session.scalars(query)]
+            return [convert.record(Review, row) for row in session.scalars(query)]

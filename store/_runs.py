@@ -43,12 +43,12 @@ class RunsMixin(StoreBase):
             row = session.scalars(select(EngagementRow).where(EngagementRow.name == name)).one()
             row.flavour, row.portal_url = flavour, portal_url
             self._remember(row.id, row.name)
-            return convert.engagement(row)
+            return convert.record(Engagement, row)
 
     def engagements(self) -> list[Engagement]:
         with self._read() as session:
             rows = session.scalars(select(EngagementRow).order_by(EngagementRow.name))
-            return [convert.engagement(row) for row in rows]
+            return [convert.record(Engagement, row) for row in rows]
 
     def start_run(self, engagement: str, kind: RunKind | str, *, worker: str | None = None) -> Run:
         """Begin a run; `RunAlreadyRunning` if the engagement has one in progress."""

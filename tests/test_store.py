@@ -13,10 +13,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from conftest import PG_URL, require_service
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from sqlalchemy import create_engine, inspect, make_url, text
 
 import store
+from schemas.findings import FINDINGS_COLUMNS, Finding
 from schemas.work import FailureKind, IntentStatus, ItemState, ReviewAction, RunStatus
 from store._engine import alembic_config, make_engine, migrate, writer
 from store._models import Base
@@ -399,43 +400,27 @@ def test_a_business_failure_goes_back_to_the_bot_once_corrected(db: store.Store)
 # -- audit output ----------------------------------------------------------------------------
 
 
-class Finding(BaseModel):
-    """Shaped like the audit's findings.csv rows."""
-
-    model_config = ConfigDict(frozen=True)
-    quote_id: str
-    opportunity_id: str
-    sku: str | None
-    line_no: int | None
-    rule: str
-    severity: str
-    field: str | None
-    expected: Decimal | None
-    actual: Decimal | None
-    message: str
-
-
 def test_recording_findings_replaces_the_previous_audit(db: store.Store) -> None:
     item_id = new_item(db)
-    price = Finding(
-        quote_id="Q-1",
-        opportunity_id="OPP-1",
+    price = Finding.of(
+        "unit_price_mismatch",
+        "Q-1",
+        "OPP-1",
         sku="NET-SUP-100",
         line_no=1,
-        rule="unit_price_mismatch",
-        severity="error",
-        field="unit_price",
-        expected=Decimal("1134.00"),
-        actual=Decimal("1200.00"),
-        message="unit price 1200.00, expected 1134.00",
+        expected="1134.00",
+        actual="1200.00",
     )
     late = {"rule": "late_quote", "severity": "warning", "message": "quoted 90 days ahead"}
     first = db.record_findings(item_id, [price, late])
-    assert [(f.rule, f.expected, f.line_no) for f in first] == [
-        ("unit_price_mismatch", "1134.00", 1),
-        ("late_quote", None, None),
+    assert [(f.rule, f.expected, f.line_no, f.sku) for f in first] == [
+        ("unit_price_mismatch", "1134.00", 1, "NET-SUP-100"),
+        ("late_quote", "", None, ""),
     ]
     assert first[1].opportunity_id == "OPP-1"
+    # What the review queue shows is the audit's own finding again.
+    columns = set(FINDINGS_COLUMNS)
+    assert Finding.model_validate(db.findings(item_id)[0].model_dump(include=columns)) == price
 
     db.record_findings(item_id, [late])
     assert [f.rule for f in db.findings(item_id)] == ["late_quote"]
@@ -443,6 +428,8 @@ def test_recording_findings_replaces_the_previous_audit(db: store.Store) -> None
     assert db.findings(item_id) == []
     with pytest.raises(ValueError, match="finding 0: unknown field"):
         db.record_findings(item_id, [{**late, "colour": "red"}])
+    with pytest.raises(ValueError, match="finding 0: missing severity"):
+        db.record_findings(item_id, [{"rule": "late_quote", "message": "x"}])
 
 
 def test_quotes_keep_money_exact(db: store.Store) -> None:
