@@ -136,7 +136,7 @@ def test_csv_export_downloads_the_filtered_window(page: Page, tmp_path: Path) ->
         assert body.startswith("opportunity_id,account_id,account_name,")
 
 
-def test_forms_without_the_csrf_token_are_refused(page: Page, tmp_path: Path) -> None:
+def test_forged_posts_are_refused_and_unknown_pages_say_so(page: Page, tmp_path: Path) -> None:
     with running_portal(tmp_path, "globex") as server, server.open_db() as portal:
         opportunity_id = portal.list_opportunities().items[0].opportunity_id
         page.goto(f"{server.base_url}/opportunities/{opportunity_id}")
@@ -148,6 +148,11 @@ def test_forms_without_the_csrf_token_are_refused(page: Page, tmp_path: Path) ->
         answer = page.request.post(editor, form={**save, "csrf_token": token})
         assert answer.status == 200 and "editing session expired" in answer.text()
         assert portal.find_quotes(external_ref="forged") == []
+        missing = page.goto(server.url("/opportunities/OPP-NOPE"))
+        assert missing is not None and missing.status == 404
+        expect(page.locator("#ctl00_main_valSummary")).to_have_text(
+            "Opportunity OPP-NOPE was not found."
+        )
 
 
 def test_pager_shows_first_last_and_a_window_around_the_current_page() -> None:
