@@ -21,6 +21,7 @@ from store._models import EngagementRow, RunRow
 
 # Engagement names go into portal references (`QB-<name>-<opportunity>`) and URLs.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_ONE_RUNNING = ("uq_runs_one_running", "runs.engagement_id")
 
 
 def default_worker() -> str:
@@ -69,7 +70,10 @@ class RunsMixin(StoreBase):
                 session.flush()
                 return convert.run(row, engagement)
         except IntegrityError as error:
-            # The partial unique index `uq_runs_one_running` refused a second running run.
+            # The partial unique index `uq_runs_one_running` refused a second running run
+            # (PostgreSQL names the index; SQLite names its column).
+            if not any(name in str(error.orig) for name in _ONE_RUNNING):
+                raise
             running = self.runs(engagement, status=RunStatus.RUNNING)
             raise RunAlreadyRunning(engagement, running[0].id if running else None) from error
 

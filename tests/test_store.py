@@ -273,6 +273,8 @@ def test_an_expired_lease_hands_the_item_to_another_worker(db: store.Store, cloc
     db.release(first)  # w1's late release must not free w2's claim
     assert db.item(item_id).claimed_by == "w2"
 
+    renewed = db.renew_lease(item_id, "w2", lease_seconds=600)
+    assert renewed.lease_until == clock.now + timedelta(seconds=600)
     db.transition(item_id, S.PRICED, worker="w2")
     db.release(item_id, worker="w2")
     assert db.claim("acme", [S.PRICED], "w3", 60) is not None
@@ -306,6 +308,11 @@ def test_an_engagement_has_at_most_one_running_run(db: store.Store, clock: Clock
         db.finish_run(run.id, "failed")
     again = db.start_run("acme", "booking")
     assert [r.id for r in db.runs("acme")] == [run.id, again.id]
+    assert db.run(run.id) == finished
+    with pytest.raises(store.UnknownRecord, match="no run 999"):
+        db.run(999)
+    with pytest.raises(store.UnknownEngagement):
+        db.start_run("initech", "quote")
 
 
 def test_a_run_whose_process_died_is_abandoned_after_its_heartbeat_stops(
