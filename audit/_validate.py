@@ -119,18 +119,25 @@ def unique(
     )
 
 
+def first_rows(codes: IntArray) -> IntArray:
+    """The first row of each code, for codes numbered in order of first appearance."""
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64)
+    seen = np.maximum.accumulate(codes)
+    return np.flatnonzero(np.concatenate([[True], seen[1:] > seen[:-1]]))
+
+
 def same_within(
     problems: Problems,
     column: str,
     group: IntArray,
+    first: IntArray,
     values: IntArray,
     describe: Callable[[int, int], str],
-) -> IntArray:
-    """Rows of one group agree on `values`; returns each row's first row in its group."""
-    _, first_of_group = np.unique(group, return_index=True)
-    first = first_of_group[group] if len(group) else group
-    problems.flag(column, values != values[first], lambda row: describe(row, int(first[row])))
-    return first
+) -> None:
+    """Rows of one group agree on `values` (`first`: each group's first row)."""
+    head = first[group] if len(group) else group
+    problems.flag(column, values != values[head], lambda row: describe(row, int(head[row])))
 
 
 def line_of(row: int) -> int:

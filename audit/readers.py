@@ -82,18 +82,20 @@ def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = Fals
     p.raise_first()
     v.unique(p, "sku", opp, sku, _repeated("opportunity", ids, cols, "sku"))
     v.unique(p, "line_no", opp, line_no, _repeated("opportunity", ids, cols, "line_no"))
+    first = v.first_rows(opp)
     for column, values in (
         ("account_id", pd.factorize(cols["account_id"])[0]),
         ("account_name", pd.factorize(cols["account_name"])[0]),
         ("segment", segment), ("currency", currency), ("contract_end", end),
         ("renewal_term_months", months),
     ):  # fmt: skip
-        v.same_within(p, column, opp, values, _differs("opportunity", ids, cols, column))
+        v.same_within(p, column, opp, first, values, _differs("opportunity", ids, cols, column))
     p.raise_first()
     return pd.DataFrame({
         "opportunity_id": ids, "segment": cols["segment"], "currency": cols["currency"],
         "places": places, "contract_end": end, "months": months, "line_no": line_no,
         "sku": cols["sku"], "quantity": quantity, "prior": prior, "has_prior": ~no_prior,
+        "code": opp,
     })  # fmt: skip
 
 
@@ -122,16 +124,17 @@ def read_quotes(path: Path, rules: PricingRules, *, progress: bool = False) -> p
     p.raise_first()
     v.unique(p, "sku", quote, sku, _repeated("quote", ids, cols, "sku"))
     v.unique(p, "line_no", quote, line_no, _repeated("quote", ids, cols, "line_no"))
+    first = v.first_rows(quote)
     for column, values in (
         ("opportunity_id", opp), *day.items(), ("currency", currency),
         ("quote_total", amounts["quote_total"]),
     ):  # fmt: skip
-        v.same_within(p, column, quote, values, _differs("quote", ids, cols, column))
+        v.same_within(p, column, quote, first, values, _differs("quote", ids, cols, column))
     p.raise_first()
     return pd.DataFrame({
         "quote_id": ids, "opportunity_id": cols["opportunity_id"], **day,
         "currency": cols["currency"], "places": places, "line_no": line_no, "sku": cols["sku"],
-        "quantity": quantity, **amounts,
+        "quantity": quantity, **amounts, "code": quote,
     })  # fmt: skip
 
 
