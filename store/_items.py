@@ -175,11 +175,12 @@ class ItemsMixin(StoreBase):
             }
             row.claimed_by = row.lease_until = None
             row.updated_at = now
-            logger.bind(engagement=row.engagement_id, item=row.reference).info(
+            engagement = self._engagement_name(session, row.engagement_id)
+            logger.bind(engagement=engagement, item=row.reference).info(
                 "system error {} (attempt {}), retry after {}: {}", code, row.attempts, due, reason
             )
             _event(session, row, ItemState(row.state), now, run_id, reason, payload)
-            return convert.item(row, self._engagement_name(session, row.engagement_id))
+            return convert.item(row, engagement)
 
     def record_quote(
         self,
@@ -240,7 +241,8 @@ class ItemsMixin(StoreBase):
     ) -> None:
         now = self.now()
         _event(session, row, to, now, run_id, reason, data)
-        logger.bind(engagement=row.engagement_id, item=row.reference).debug(
+        engagement = self._engagement_name(session, row.engagement_id)
+        logger.bind(engagement=engagement, item=row.reference).debug(
             "work item {} → {}{}", row.state, to.value, f": {reason}" if reason else ""
         )
         row.state = to.value
