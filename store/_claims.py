@@ -31,6 +31,8 @@ class ClaimsMixin(StoreBase):
         processes and machines: no two workers get the same item. Items in `exclude` (e.g.
         the ones a run already looked at and left alone) are passed over.
         """
+        if isinstance(states, str):  # one state given bare: "new" is not ["n", "e", "w"]
+            states = [states]
         wanted = [ItemState(state).value for state in states]
         now = self.now()
         with self._write() as session:

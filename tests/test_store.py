@@ -288,7 +288,7 @@ def test_claims_take_the_soonest_contract_end_first(db: store.Store) -> None:
     while (claimed := db.claim("acme", [S.NEW], "w", 60)) is not None:
         order.append(claimed.opportunity_id)
     assert order == ["OPP-SOON", "OPP-LATE", "OPP-NONE"]
-    assert db.claim("acme", ["new"], "w", 60) is None
+    assert db.claim("acme", "new", "w", 60) is None
 
 
 # -- runs ------------------------------------------------------------------------------------
