@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from audit._validate import first_rows
 from audit._vector import Array, div_half_up, product, scale_rate
 from schemas.money import decimal_places
 from schemas.rules import PricingRules
@@ -42,16 +43,30 @@ def _tiered(minima: list[int], discounts: list[int], values: Array) -> Array:
     return table[np.searchsorted(np.array(minima, dtype=np.int64), values, side="right")]
 
 
+def _entries(rules: PricingRules, opps: pd.DataFrame) -> Array:
+    """Index into the price book of each line's `(sku, currency)` entry, -1 where none.
+
+    Looked up through the readers' `sku_code` and `currency_code` (numbered in order of
+    first appearance), so each distinct sku and currency is matched once, not each line.
+    """
+    sku_code, cur_code = opps["sku_code"].to_numpy(), opps["currency_code"].to_numpy()
+    skus = pd.Index(opps["sku"].to_numpy()[first_rows(sku_code)])
+    currencies = pd.Index(opps["currency"].to_numpy()[first_rows(cur_code)])
+    table = np.full((len(skus) + 1, len(currencies) + 1), -1, dtype=np.int64)
+    book = rules.price_book
+    rows = skus.get_indexer([e.sku for e in book])  # -1: the last row, never looked up
+    cols = currencies.get_indexer([e.currency for e in book])
+    table[rows, cols] = np.arange(len(book))
+    table[-1, :] = table[:, -1] = -1
+    return table[sku_code, cur_code]
+
+
 def line_prices(rules: PricingRules, opps: pd.DataFrame) -> LinePrices:
     """Expected prices of every row of the opportunities frame (see `readers`)."""
     r = _rate_places(rules)
     one = 10**r
     book = rules.price_book
-    keys = pd.MultiIndex.from_arrays([[e.sku for e in book], [e.currency for e in book]])
-    lookup = pd.DataFrame({"sku": opps["sku"], "currency": opps["currency"]})
-    entry = (
-        keys.get_indexer(pd.MultiIndex.from_frame(lookup)) if len(book) else np.full(len(opps), -1)
-    )
+    entry = _entries(rules, opps)
     found = entry >= 0
     safe = np.where(found, entry, 0)
     active = np.array([e.active for e in book] or [False], dtype=bool)[safe] & found

@@ -173,7 +173,8 @@ def _quote_level(
         expected=Day(valid),
         actual=Day(until),
     )
-    shown = pd.Series(quotes["line_amount"].to_numpy()).groupby(qcode).sum().to_numpy()
+    shown = np.zeros(len(head), dtype=np.int64)
+    np.add.at(shown, qcode, quotes["line_amount"].to_numpy())  # exact: integers, no float
     total, places = head["quote_total"].to_numpy(), head["places"].to_numpy()
     out.add(
         "total_mismatch",
@@ -183,10 +184,16 @@ def _quote_level(
         expected=Money(shown, places),
         actual=Money(total, places),
     )
-    # The first quote of each opportunity in quote_id order (codes sorted as the ids are).
-    rank, ranked = pd.factorize(ids, sort=True)
-    first = np.asarray(ranked, dtype=object)[pd.Series(rank).groupby(qopp).transform("min")]
-    out.add("duplicate_quote", known & (ids != first), ids, opp_of, expected=first, extra=opp_of)
+    # The first quote of each opportunity in quote_id order, where it has more than one.
+    shared = known & (np.bincount(np.where(known, qopp, 0), minlength=len(opp_head))[qopp] > 1)
+    rows = np.flatnonzero(shared)
+    first = ids.copy()
+    if len(rows):
+        rank, ranked = pd.factorize(ids[rows], sort=True)  # rank follows quote_id order
+        lowest = np.full(len(opp_head), len(ranked), dtype=np.int64)
+        np.minimum.at(lowest, qopp[rows], rank)
+        first[rows] = np.asarray(ranked, dtype=object)[lowest[qopp[rows]]]
+    out.add("duplicate_quote", shared & (ids != first), ids, opp_of, expected=first, extra=opp_of)
 
 
 def _lines(
@@ -219,12 +226,14 @@ def _lines(
         expected=Money(shown, places),
         actual=Money(amount, places),
     )
-    sku_code, skus = pd.factorize(np.concatenate([opps["sku"].to_numpy(), sku]))
-    n_sku = max(len(skus), 1)
-    opp_key = ocode * n_sku + sku_code[: len(opps)]
-    match = pd.Index(opp_key).get_indexer(
-        np.where(known, line_opp * n_sku + sku_code[len(opps) :], -1)
-    )
+    # Quote skus numbered as the opportunities' skus (-1: no opportunity has it).
+    opp_sku = opps["sku_code"].to_numpy()
+    quote_sku = quotes["sku_code"].to_numpy()
+    opp_skus = pd.Index(opps["sku"].to_numpy()[first_rows(opp_sku)])
+    quote_sku = opp_skus.get_indexer(sku[first_rows(quote_sku)])[quote_sku]
+    n_sku = len(opp_skus) + 1
+    wanted_key = np.where(known & (quote_sku >= 0), line_opp * n_sku + quote_sku, -1)
+    match = pd.Index(ocode * n_sku + opp_sku).get_indexer(wanted_key)
     matched = known & (match >= 0)
     out.add("extra_line", known & ~matched, ids, opp_of, sku=sku, line_no=line_no, actual=sku)
     prices = line_prices(rules, opps)
@@ -283,7 +292,9 @@ def _missing(
     match: Array,
 ) -> None:
     """`missing_line` for every opportunity line that a quote of that opportunity lacks."""
-    order = np.argsort(ocode, kind="stable")
+    # Opportunity lines usually come grouped by opportunity: then no sort is needed.
+    grouped = bool(np.all(ocode[1:] >= ocode[:-1]))
+    order = np.arange(len(ocode)) if grouped else np.argsort(ocode, kind="stable")
     count = np.bincount(ocode, minlength=int(ocode.max(initial=-1)) + 1)
     start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
     quote = np.flatnonzero(qopp >= 0)

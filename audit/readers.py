@@ -95,7 +95,7 @@ def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = Fals
         "opportunity_id": ids, "segment": cols["segment"], "currency": cols["currency"],
         "places": places, "contract_end": end, "months": months, "line_no": line_no,
         "sku": cols["sku"], "quantity": quantity, "prior": prior, "has_prior": ~no_prior,
-        "code": opp,
+        "code": opp, "sku_code": sku, "currency_code": currency,
     })  # fmt: skip
 
 
@@ -134,7 +134,7 @@ def read_quotes(path: Path, rules: PricingRules, *, progress: bool = False) -> p
     return pd.DataFrame({
         "quote_id": ids, "opportunity_id": cols["opportunity_id"], **day,
         "currency": cols["currency"], "places": places, "line_no": line_no, "sku": cols["sku"],
-        "quantity": quantity, **amounts, "code": quote,
+        "quantity": quantity, **amounts, "code": quote, "sku_code": sku,
     })  # fmt: skip
 
 
