@@ -8,10 +8,10 @@ from typing import Any
 
 from loguru import logger
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from schemas.work import FailureKind, ItemEvent, ItemState, WorkItem
+from schemas.work import FailureKind, ItemState, WorkItem
 from store import _convert as convert
 from store._base import StoreBase
 from store._errors import InvalidTransition, LeaseLost
@@ -249,69 +249,3 @@ class ItemsMixin(StoreBase):
         row.updated_at = now
         if to in _TERMINAL:
             row.claimed_by = row.lease_until = None
-
-    # -- reading -----------------------------------------------------------------------------
-
-    def item(self, item_id: int) -> WorkItem:
-        with self._read() as session:
-            row = self._item_row(session, item_id)
-            return convert.item(row, self._engagement_name(session, row.engagement_id))
-
-    def item_for(self, engagement: str, opportunity_id: str) -> WorkItem | None:
-        """The item of one opportunity, or None if it was never seen."""
-        with self._read() as session:
-            row = session.scalar(
-                select(ItemRow)
-                .where(ItemRow.engagement_id == self._engagement_id(session, engagement))
-                .where(ItemRow.opportunity_id == opportunity_id)
-            )
-            return convert.item(row, engagement) if row else None
-
-    def items(
-        self, engagement: str | None = None, state: ItemState | str | None = None
-    ) -> list[WorkItem]:
-        """Work items in creation order, optionally of one engagement and/or in one state."""
-        with self._read() as session:
-            query = select(ItemRow).order_by(ItemRow.id)
-            if engagement is not None:
-                query = query.where(
-                    ItemRow.engagement_id == self._engagement_id(session, engagement)
-                )
-            if state is not None:
-                query = query.where(ItemRow.state == ItemState(state).value)
-            return [
-                convert.item(row, self._engagement_name(session, row.engagement_id))
-                for row in session.scalars(query)
-            ]
-
-    def events(
-        self,
-        item_id: int | None = None,
-        since: datetime | None = None,
-        *,
-        engagement: str | None = None,
-    ) -> list[ItemEvent]:
-        """Item events in the order they happened (for cycle times and the audit trail)."""
-        with self._read() as session:
-            query = select(EventRow).order_by(EventRow.at, EventRow.id)
-            if item_id is not None:
-                query = query.where(EventRow.item_id == item_id)
-            if since is not None:
-                query = query.where(EventRow.at >= since)
-            if engagement is not None:
-                engagement_id = self._engagement_id(session, engagement)
-                query = query.join(ItemRow, ItemRow.id == EventRow.item_id).where(
-                    ItemRow.engagement_id == engagement_id
-                )
-            return [convert.record(ItemEvent, row) for row in session.scalars(query)]
-
-    def counts(self, engagement: str | None = None) -> dict[ItemState, int]:
-        """How many items are in each state (every state present, zero included)."""
-        with self._read() as session:
-            query = select(ItemRow.state, func.count()).group_by(ItemRow.state)
-            if engagement is not None:
-                query = query.where(
-                    ItemRow.engagement_id == self._engagement_id(session, engagement)
-                )
-            found = {ItemState(state): n for state, n in session.execute(query)}
-        return {state: found.get(state, 0) for state in ItemState}

@@ -397,11 +397,21 @@ def test_reviewers_accept_correct_or_escalate_and_every_decision_is_kept(db: sto
         db.review(item_id, "ana", "escalate", " ")
 
 
-def test_a_business_failure_goes_back_to_the_bot_once_corrected(db: store.Store) -> None:
-    item_id = new_item(db)
-    db.fail(item_id, "business", "contract end date missing", code="missing_expiry")
-    db.review(item_id, "ana", "correct", "client confirmed 2027-03-31")
-    assert db.item(item_id).state is S.NEW
+def test_the_review_queue_holds_flagged_quotes_and_business_failures(
+    db: store.Store, clock: Clock
+) -> None:
+    flagged, bad_data, timed_out, fine = (new_item(db, f"OPP-{n}") for n in range(4))
+    db.fail(bad_data, "business", "contract end date missing", code="missing_expiry")
+    for to_state in (S.PRICED, S.ENTERED, S.FLAGGED):
+        clock.advance(minutes=1)
+        db.transition(flagged, to_state)
+    db.fail(timed_out, "system", "portal down for 3 attempts", code="timeout")
+    db.transition(fine, S.PRICED)
+    assert [i.id for i in db.review_queue("acme")] == [bad_data, flagged]
+
+    db.review(bad_data, "ana", "correct", "client confirmed 2027-03-31")
+    assert db.item(bad_data).state is S.NEW
+    assert [i.id for i in db.review_queue()] == [flagged]
 
 
 # -- audit output ----------------------------------------------------------------------------
@@ -483,6 +493,8 @@ def test_reports_count_items_by_state(db: store.Store) -> None:
     counts = db.counts("acme")
     assert counts[S.NEW] == 2 and counts[S.PRICED] == 1 and counts[S.BOOKED] == 0
     assert [i.opportunity_id for i in db.items(state="new")] == ["OPP-1", "OPP-2"]
+    assert [i.opportunity_id for i in db.items("acme", limit=2, offset=1)] == ["OPP-1", "OPP-2"]
+    assert len(db.events(engagement="acme", limit=2)) == 2
     assert db.item_for("acme", "OPP-0") is not None and db.item_for("acme", "OPP-9") is None
 
 
