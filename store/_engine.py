@@ -8,7 +8,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+
+from store._errors import StoreError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -70,4 +73,11 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         with connection.begin():
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
-            command.upgrade(alembic_config(connection), revision)
+            try:
+                command.upgrade(alembic_config(connection), revision)
+            except CommandError as error:
+                # Typically a database migrated by a newer quotebot than this one.
+                where = engine.url.render_as_string(hide_password=True)
+                raise StoreError(
+                    f"cannot migrate {where}: {error} (is it from a newer quotebot?)"
+                ) from error

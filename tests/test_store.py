@@ -117,6 +117,16 @@ def test_migrations_upgrade_a_populated_database_and_downgrade_cleanly(db_url: s
         engine.dispose()
 
 
+def test_a_database_from_a_newer_quotebot_is_refused_clearly(db_url: str) -> None:
+    store.open_store(db_url).close()
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(store.StoreError, match="9999.*newer quotebot"):
+        store.open_store(db_url)
+
+
 def test_sqlite_files_are_shared_safely_between_processes(tmp_path: object) -> None:
     url = f"sqlite:///{tmp_path}/quotebot.sqlite"
     with store.open_store(url) as db, db.engine.connect() as conn:
