@@ -14,6 +14,8 @@ from loguru import logger
 COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("sandbox.cli", "sandbox_group"),
     "audit": ("audit.cli", "audit_command"),
+    "run": ("bots.cli", "run_command"),
+    "check-selectors": ("bots.cli", "check_selectors_command"),
 }
 
 

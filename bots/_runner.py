@@ -49,7 +49,8 @@ class RunOptions:
     lease_seconds: float = 120.0
     backoff_s: float = 2.0
     """First retry after this, doubling per attempt (capped at a minute)."""
-    reconcile_grace_s: float = 10.0
+    reconcile_grace_s: float | None = None
+    """Default: the setting `QUOTEBOT_RECONCILE_GRACE_S`."""
     stop: threading.Event = field(default_factory=threading.Event)
     """Set it (e.g. on SIGTERM) to stop after the items in hand."""
 
@@ -234,8 +235,11 @@ class _Pool:
         log = self.log.bind(item=item.reference)
         try:
             worker.begin_item(item.reference)
+            grace = self.options.reconcile_grace_s
+            if grace is None:
+                grace = self.settings.reconcile_grace_s
             ctx = StepContext(worker.bot, self.store, self.rules, self.run.id, worker.name,
-                              self.today, self.options.reconcile_grace_s)  # fmt: skip
+                              self.today, grace)  # fmt: skip
             if self.kind is RunKind.QUOTE:
                 done: WorkItem | None = process_quote(ctx, item)
             else:

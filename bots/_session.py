@@ -72,7 +72,9 @@ def login(
     try:
         page = scratch.new_page()
         page.set_default_timeout(timeout_ms)
-        page.goto(urljoin(base_url, login_page.url or "/login"))
+        response = page.goto(urljoin(base_url, login_page.url or "/login"))
+        if response is not None and response.status >= 500:
+            raise PortalError(f"http_{response.status}", "the login page is unavailable")
         sel = login_page.selectors
         page.locator(sel["username"]).fill(credentials.username)
         page.locator(sel["password"]).fill(credentials.password.get_secret_value())

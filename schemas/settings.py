@@ -18,10 +18,16 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """SQLAlchemy URL; default: a SQLite file in `home`."""
 
+    engagements: Path = Path("engagements.yaml")
+    """The engagements file operations staff maintain (see README)."""
+
     chromium_path: Path | None = None
     """Chromium to launch; default: /usr/bin/chromium, else Playwright's managed browser."""
 
     headless: bool = True
+
+    reconcile_grace_s: float = 10.0
+    """After a crash, how long a recorded submit may still be on its way to the portal."""
 
     @property
     def effective_database_url(self) -> str:

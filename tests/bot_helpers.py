@@ -51,3 +51,18 @@ def due_ids(portal: RunningPortal, engagement: Engagement) -> set[str]:
             per_page=200,
         )
     return {o.opportunity_id for o in page.items}
+
+
+def write_engagements(path: Path, engagements: list[Engagement]) -> Path:
+    """An engagements file as operations staff would write it."""
+    import yaml
+
+    docs = [e.model_dump(mode="json", exclude_none=True) for e in engagements]
+    path.write_text(yaml.safe_dump({"engagements": docs}, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def portal_env(engagement: Engagement) -> dict[str, str]:
+    """The environment a bot process needs: the credentials its engagement names."""
+    names = [engagement.username_env, engagement.password_env, engagement.totp_env]
+    return {n: os.environ[n] for n in names if n}

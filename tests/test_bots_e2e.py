@@ -20,7 +20,7 @@ BUSINESS_ANOMALIES = {"inactive_sku_in_install_base": {"inactive_sku"},
                       "missing_contract_end": {"missing_contract_end"}}  # fmt: skip
 
 
-@pytest.fixture(params=["globex"])
+@pytest.fixture(params=["acme", "globex"])
 def portal(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
     with running_portal(tmp_path / "portal", request.param, opportunities=24) as running:
         yield running

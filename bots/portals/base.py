@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,6 +60,13 @@ class QuoteReadBack:
     status: str
     customer_po: CustomerPO | None
     order_number: str | None
+
+
+READ_ATTEMPTS = 4
+
+
+class SessionLost(PortalError):
+    """Raised when the portal sends the bot to its login page in the middle of work."""
 
 
 class PortalPage:
@@ -139,41 +147,66 @@ class PortalBot(ABC):
         return urljoin(self.base_url, spec.url.format(**quoted).lstrip("/"))
 
     def open(self, name: str, **params: object) -> PortalPage:
-        """Go to a page of the map, log in again if the session expired, wait until ready."""
+        """Go to a page of the map and wait until it is ready.
+
+        Reading a page is safe to repeat, so a busy portal (5xx) is asked again a few times
+        with backoff, and an expired session is logged in again once, before giving up.
+        """
         url = self.url(name, **params)
-        for attempt in range(2):
+        relogged = False
+        for attempt in range(READ_ATTEMPTS):
             try:
-                response = self.page.goto(url)
-            except PlaywrightError as exc:
-                raise PortalError("navigation_failed", str(exc).splitlines()[0]) from None
-            if is_login_url(self.page.url, self.map):
-                if attempt:
-                    raise PortalError("session_lost", "the portal keeps asking to log in")
+                return self._open_once(name, url)
+            except SessionLost:
+                if relogged:
+                    raise
+                relogged = True
                 self._relogin()
-                continue
-            status = response.status if response is not None else 200
-            if status == 404:
-                raise PortalError("not_found", f"{name}: the portal has no {url}")
-            if status >= 500:
-                raise PortalError(f"http_{status}", f"{name} page answered {status}")
-            return self.ready(name)
-        raise AssertionError("unreachable")
+            except PortalError as exc:
+                if not exc.code.startswith("http_5") or attempt == READ_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.5 * 2**attempt)
+        return self._open_once(name, url)
+
+    def _open_once(self, name: str, url: str) -> PortalPage:
+        try:
+            response = self.page.goto(url)
+        except PlaywrightError as exc:
+            raise PortalError("navigation_failed", str(exc).splitlines()[0]) from None
+        status = response.status if response is not None else 200
+        if status == 404:
+            raise PortalError("not_found", f"{name}: the portal has no {url}")
+        if status >= 500:
+            raise PortalError(f"http_{status}", f"{name} page answered {status}")
+        return self.ready(name)
 
     def ready(self, name: str, *, timeout_ms: float | None = None) -> PortalPage:
-        """Wait for the page's anchor; a missing anchor on a healthy page is selector drift."""
-        portal_page = PortalPage(self, name, self.map.page(name))
+        """Wait for the page's anchor, its error box, or the login page (session expired).
+
+        A page that shows none of them in time is selector drift: the portal answered, but
+        the map no longer describes it.
+        """
+        view = PortalPage(self, name, self.map.page(name))
+        anchor = view(view.spec.anchor).first
+        error = view("error").first if "error" in view.spec.selectors else None
+        login_box = self.page.locator(self.map.page("login").selectors["username"]).first
+        waiting = anchor.or_(login_box) if error is None else anchor.or_(error).or_(login_box)
         try:
-            portal_page(portal_page.spec.anchor).first.wait_for(timeout=timeout_ms)
+            waiting.first.wait_for(timeout=timeout_ms)
         except PlaywrightTimeout:
-            if is_login_url(self.page.url, self.map):
-                raise PortalError("session_lost", "sent to the login page") from None
             body = self.page.locator("body").inner_text(timeout=2_000)[:200]
             if "503" in body or "Service Unavailable" in body:
                 raise PortalError("http_503", f"{name}: {body.strip()}") from None
-            raise SelectorDrift(
-                self.flavour, f"{name}.{portal_page.spec.anchor}", self.page.url
-            ) from None
-        return portal_page
+            raise SelectorDrift(self.flavour, f"{name}.{view.spec.anchor}", self.page.url) from None
+        if is_login_url(self.page.url, self.map) or (
+            login_box.is_visible() and not anchor.is_visible()
+        ):
+            raise SessionLost("session_lost", f"{name}: the portal asks to log in again")
+        if error is not None and error.is_visible() and not anchor.is_visible():
+            text = error.inner_text().strip()[:200]
+            code = "http_503" if "503" in text or "busy" in text.lower() else "portal_error"
+            raise PortalError(code, f"{name}: {text}")
+        return view
 
     def check_selectors(self, today: date) -> tuple[list[SelectorDrift], list[str]]:
         """Visit the pages read-only; the keys that resolve nowhere, and the pages not visited."""

@@ -1,0 +1,265 @@
+"""Acme Renewals: a single-page app over a JSON API, every control with a test id.
+
+The SPA answers in the page, not with page loads: each step waits for the result it
+expects (a saved quote number, the quote page, an order number), an error toast, or the
+login page, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import date
+from pathlib import Path
+
+from playwright.sync_api import Locator
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from bots._errors import BusinessError, PortalError
+from bots.portals.base import (
+    READ_ATTEMPTS,
+    CustomerPO,
+    DueOpportunity,
+    PortalBot,
+    PortalPage,
+    PortalQuote,
+    QuoteReadBack,
+    SessionLost,
+    parse_date,
+    parse_money,
+)
+from schemas import ExpectedQuote, Opportunity, OpportunityLine, QuoteLineSnapshot, QuoteSnapshot
+
+_NOT_EMPTY = re.compile(r"\S")
+
+
+def _texts(rows: Locator, testids: list[str]) -> list[dict[str, str]]:
+    """Each row's cells by test id, read in one round trip."""
+    script = """(rows, ids) => rows.map(r => Object.fromEntries(ids.map(id => {
+        const cell = r.querySelector(`[data-testid="${id}"]`);
+        return [id, cell ? cell.textContent.trim() : ""];
+    })))"""
+    result: list[dict[str, str]] = rows.evaluate_all(script, testids)
+    return result
+
+
+class AcmeBot(PortalBot):
+    """Reads, quotes and books in an Acme portal."""
+
+    flavour = "acme"
+
+    def _outcome(self, view: PortalPage, done: Locator, what: str) -> None:
+        """Wait for `done`, an error toast or field error, or the login page."""
+        toast, field = view("toast_error").first, view("field_error").first
+        login_box = self.page.locator(self.map.page("login").selectors["username"]).first
+        try:
+            done.first.or_(toast).or_(field).or_(login_box).first.wait_for()
+        except PlaywrightTimeout:
+            raise PortalError("no_answer", f"{what}: the portal did not answer") from None
+        if done.first.is_visible():
+            return
+        if login_box.is_visible():
+            raise SessionLost("session_lost", f"{what}: the session expired")
+        message = " ".join((field if field.is_visible() else toast).inner_text().split())
+        if "(503)" in message or "busy" in message.lower():
+            raise PortalError("http_503", f"{what}: {message}")
+        raise BusinessError("portal_validation", f"{what}: {message}")
+
+    # -- reading --------------------------------------------------------------------
+
+    def due_opportunities(self, start: date, end: date) -> list[DueOpportunity]:
+        due: list[DueOpportunity] = []
+        page_no = 1
+        while True:
+            view = self.open("opportunities", end_from=start, end_to=end, page=page_no)
+            rows = view("rows")
+            for row in _texts(rows, ["opp-id", "opp-account", "opp-contract-end"]):
+                ends = row["opp-contract-end"]
+                due.append(
+                    DueOpportunity(
+                        row["opp-id"],
+                        row["opp-account"],
+                        parse_date(ends, "contract end") if ends else None,
+                    )  # fmt: skip
+                )
+            if view("next").is_disabled():
+                return due
+            page_no += 1
+
+    def read_opportunity(self, opportunity_id: str) -> Opportunity:
+        view = self.open("opportunity", opportunity_id=opportunity_id)
+        view.require("account_name", "segment", "currency", "contract_end", "renewal_term")
+        lines = [
+            OpportunityLine(
+                line_no=int(row["line-no"]),
+                sku=row["line-sku"],
+                quantity=int(row["line-quantity"]),
+                prior_unit_price=(
+                    parse_money(row["line-prior-price"], f"{row['line-sku']} prior price")
+                    if row["line-prior-price"]
+                    else None
+                ),
+            )  # fmt: skip
+            for row in _texts(
+                view("lines"), ["line-no", "line-sku", "line-quantity", "line-prior-price"]
+            )
+        ]
+        ends = view.text("contract_end")
+        return Opportunity(
+            opportunity_id=opportunity_id,
+            account_id=view.text("account_id"),
+            account_name=view.text("account_name"),
+            segment=view.text("segment"),
+            currency=view.text("currency"),
+            contract_end=parse_date(ends, "contract end") if ends else None,
+            renewal_term_months=int(view.text("renewal_term")),
+            lines=tuple(lines),
+        )
+
+    def find_quotes(
+        self, *, external_ref: str | None = None, opportunity_id: str | None = None
+    ) -> list[PortalQuote]:
+        view = self.open(
+            "quote_search", external_ref=external_ref or "", opportunity_id=opportunity_id or ""
+        )
+        ids = ["result-quote-number", "result-opportunity", "result-external-ref", "result-status"]
+        found = [
+            PortalQuote(r[ids[0]], r[ids[1]], r[ids[2]], r[ids[3]].lower())
+            for r in _texts(view("rows"), ids)
+        ]
+        return [q for q in found if external_ref is None or q.external_ref == external_ref]
+
+    def read_quote(self, quote_number: str) -> QuoteReadBack:
+        view = self.open("quote", quote_number=quote_number)
+        view.require("status", "currency", "term_start", "term_end", "total")
+        ids = ["ql-line-no", "ql-sku", "ql-quantity", "ql-unit-price", "ql-line-amount"]
+        lines = tuple(
+            QuoteLineSnapshot(
+                line_no=int(r["ql-line-no"]),
+                sku=r["ql-sku"],
+                quantity=int(r["ql-quantity"]),
+                unit_price=parse_money(r["ql-unit-price"], f"{r['ql-sku']} unit price"),
+                line_amount=parse_money(r["ql-line-amount"], f"{r['ql-sku']} line amount"),
+            )  # fmt: skip
+            for r in _texts(view("lines"), ids)
+        )
+        snapshot = QuoteSnapshot(
+            quote_id=view.text("quote_number"),
+            opportunity_id=view.text("opportunity_id"),
+            quote_date=parse_date(view.text("quote_date"), "quote date"),
+            valid_until=parse_date(view.text("valid_until"), "valid until"),
+            currency=view.text("currency"),
+            term_start=parse_date(view.text("term_start"), "term start"),
+            term_end=parse_date(view.text("term_end"), "term end"),
+            lines=lines,
+            quote_total=parse_money(view.text("total"), "quote total"),
+        )
+        po = None
+        if view("po_number").count():
+            po = CustomerPO(
+                po_number=view.text("po_number"),
+                po_date=parse_date(view.text("po_date"), "PO date"),
+                amount=parse_money(view.text("po_amount"), "PO amount"),
+                currency=view.text("po_currency"),
+            )
+        return QuoteReadBack(
+            snapshot=snapshot,
+            external_ref=view.text("external_ref"),
+            status=view.text("status").lower(),
+            customer_po=po,
+            order_number=view.text("order_number") or None,
+        )
+
+    # -- entering -------------------------------------------------------------------
+
+    def save_quote(self, expected: ExpectedQuote, reference: str) -> str:
+        view = self.open("editor", opportunity_id=expected.opportunity_id)
+        view.require("term_start", "term_end", "external_ref", "line_rows", "line_sku",
+                     "line_quantity", "line_unit_price", "add_line", "total", "save")  # fmt: skip
+        view("term_start").fill(expected.term_start.isoformat())
+        view("term_end").fill(expected.term_end.isoformat())
+        view("external_ref").fill(reference)
+        for index, line in enumerate(expected.lines):
+            if index:
+                view("add_line").click()
+            row = view("line_rows").nth(index)
+            self._choose_sku(view, row, line.sku)
+            row.locator(view.spec.selectors["line_quantity"]).fill(str(line.quantity))
+            row.locator(view.spec.selectors["line_unit_price"]).fill(str(line.unit_price))
+        shown = view("total").inner_text().strip()
+        if shown != str(expected.quote_total):
+            raise PortalError(
+                "editor_total",
+                f"the editor shows {shown}, the lines typed make {expected.quote_total}",
+            )
+        view("save").click()
+        saved = view("saved_number").filter(has_text=_NOT_EMPTY)
+        self._outcome(view, saved, "save quote")
+        return saved.inner_text().strip()
+
+    def _choose_sku(self, view: PortalPage, row: Locator, sku: str) -> None:
+        """Type into the typeahead, pick the SKU, and let the portal's default price arrive
+        (it is overwritten right after: it may be stale). A busy portal is asked again."""
+        box = row.locator(view.spec.selectors["line_sku"])
+        option = row.locator(view.spec.selectors["sku_option"]).and_(
+            self.page.locator(f'[data-sku="{sku}"]')
+        )
+        no_match = row.locator(view.spec.selectors["sku_no_match"])
+        for attempt in range(READ_ATTEMPTS):
+            box.fill("")
+            toasts = view("toast_error").count()
+            box.fill(sku)
+            fresh_toast = view("toast_error").nth(toasts)
+            option.or_(no_match).or_(fresh_toast).first.wait_for()
+            if option.is_visible():
+                with self.page.expect_response(lambda r: "/api/prices" in r.url) as answer:
+                    option.click()
+                if answer.value.status < 500:
+                    return
+            elif no_match.is_visible():
+                raise BusinessError("unknown_sku", f"the portal offers no SKU {sku}")
+            time.sleep(0.5 * 2**attempt)
+        raise PortalError("http_503", f"the SKU search for {sku} keeps failing")
+
+    def submit_quote(self, quote_number: str) -> None:
+        view = PortalPage(self, "editor", self.map.page("editor"))
+        number = view("saved_number")
+        if not (number.count() == 1 and number.inner_text().strip() == quote_number):
+            quote = self.open("quote", quote_number=quote_number)
+            if quote.text("status").lower() != "draft":
+                return
+            quote.require("edit")
+            quote("edit").click()
+            view = self.ready("editor")
+            self._outcome(view, view("saved_number").filter(has_text=quote_number), "open draft")
+        view.require("submit")
+        view("submit").click()
+        view("confirm_ok").click()
+        submitted = self.page.locator(self.map.page("quote").selectors["status"]).filter(
+            has_text="submitted"
+        )
+        self._outcome(view, submitted, "submit quote")
+
+    # -- booking --------------------------------------------------------------------
+
+    def download_po(self, quote_number: str, folder: Path) -> Path:
+        view = self.open("quote", quote_number=quote_number)
+        view.require("po_pdf")
+        with self.page.expect_download() as download:
+            view("po_pdf").click()
+        target = folder / f"{quote_number}-po.pdf"
+        download.value.save_as(target)
+        return target
+
+    def book(self, quote_number: str, po: CustomerPO, pdf: Path) -> str:
+        view = self.open("booking", quote_number=quote_number)
+        view.require("po_number", "po_date", "po_amount", "po_file", "book")
+        view("po_number").fill(po.po_number)
+        view("po_date").fill(po.po_date.isoformat())
+        view("po_amount").fill(str(po.amount))
+        view("po_file").set_input_files(pdf)
+        view("book").click()
+        view("confirm_ok").click()
+        order = view("order_number").filter(has_text=_NOT_EMPTY)
+        self._outcome(view, order, "book order")
+        return order.inner_text().strip()
