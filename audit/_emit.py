@@ -65,16 +65,18 @@ class Findings:
                 return column.text(rows).astype(object)
             if isinstance(column, str):
                 return np.full(len(rows), column, dtype=object)
-            return np.asarray(column)[rows].astype(object)
+            picked = np.asarray(column)[rows]
+            # Numbers (quantities) become their text; text stays as it is.
+            return picked if picked.dtype == object else picked.astype(str).astype(object)
 
         values = {
             "quote_id": pick(quote_id),
             "opportunity_id": pick(opportunity_id),
             "sku": pick(sku),
-            "line_no": pick(line_no, -1).astype(np.int64),
-            "expected": pick(expected).astype(str).astype(object),
-            "actual": pick(actual).astype(str).astype(object),
-            "extra": pick(extra).astype(str).astype(object),
+            "line_no": np.asarray(line_no)[rows] if line_no is not None else np.full(len(rows), -1),
+            "expected": pick(expected),
+            "actual": pick(actual),
+            "extra": pick(extra),
         }
         spec = RULES[rule]
         values["message"] = _render(spec.message, values)
