@@ -6,6 +6,7 @@ import csv
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -36,14 +37,32 @@ def header(path: Path, required: Sequence[str]) -> list[str]:
     return names
 
 
-def read_text_columns(path: Path, columns: Sequence[str], *, progress: bool) -> dict[str, Text]:
-    """The named columns as arrays of `str` (empty cells as ""), other columns ignored."""
+def read_text_columns(
+    path: Path, columns: Sequence[str], *, progress: bool, integers: Sequence[str] = ()
+) -> dict[str, npt.NDArray[Any]]:
+    """The named columns as arrays of `str` (empty cells as ""), other columns ignored.
+
+    `integers` are parsed to int64 by the CSV parser itself when every cell is a whole
+    number (no Python object per cell); if one is not, they are read as text like the rest
+    so that the validators can name the bad cell.
+    """
+    try:
+        return _read(path, columns, progress=progress, integers=integers)
+    except ValueError as exc:
+        if not integers or isinstance(exc, InputError | pd.errors.ParserError):
+            raise
+    return _read(path, columns, progress=progress, integers=())
+
+
+def _read(
+    path: Path, columns: Sequence[str], *, progress: bool, integers: Sequence[str]
+) -> dict[str, npt.NDArray[Any]]:
     header(path, columns)
     chunks: list[pd.DataFrame] = []
     try:
         reader = pd.read_csv(
             path,
-            dtype=object,
+            dtype={name: (np.int64 if name in integers else object) for name in columns},
             keep_default_na=False,
             na_filter=False,
             index_col=False,  # a row with a field too many is an error, not an index
@@ -71,7 +90,7 @@ def read_text_columns(path: Path, columns: Sequence[str], *, progress: bool) -> 
         raise InputError(path, _first_undecodable_line(path), "", "not UTF-8 text") from None
     # Every column is read, so that a row with too many fields is refused; only ours are kept.
     return {
-        name: np.concatenate([chunk[name].to_numpy(dtype=object) for chunk in chunks])
+        name: np.concatenate([chunk[name].to_numpy() for chunk in chunks])
         if chunks
         else np.zeros(0, dtype=object)
         for name in columns

@@ -64,11 +64,15 @@ def text(
 
 
 def whole(problems: Problems, column: str, values: Text, low: int, high: int) -> IntArray:
-    """A column of whole numbers from `low` to `high`."""
-    numbers, bad, empty = parse_decimal(values, 0, signed=False)
-    bad |= empty | (numbers < low) | (numbers > high)
+    """A column of whole numbers from `low` to `high` (text, or int64 already parsed)."""
+    if values.dtype == object:
+        numbers, bad, empty = parse_decimal(values, 0, signed=False)
+        bad |= empty
+    else:
+        numbers, bad = values.astype(np.int64), np.zeros(len(values), dtype=bool)
+    bad |= (numbers < low) | (numbers > high)
     span = f"from {low}" + (f" to {high}" if high < 10**15 else "")
-    problems.flag(column, bad, lambda row: f"{values[row]!r} is not a whole number {span}")
+    problems.flag(column, bad, lambda row: f"'{values[row]}' is not a whole number {span}")
     return numbers
 
 

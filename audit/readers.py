@@ -12,6 +12,7 @@ import pandas as pd
 from audit import _validate as v
 from audit._csvfile import Text, read_text_columns
 from audit._parse import IntArray
+from audit._vector import Array
 from schemas.rules import PricingRules
 
 OPPORTUNITY_COLUMNS = (
@@ -32,16 +33,16 @@ def _places(codes: IntArray, currencies: Text, rules: PricingRules) -> IntArray:
 
 
 def _differs(
-    what: str, group_of: Text, cols: dict[str, Text], column: str
+    what: str, group_of: Text, cols: dict[str, Array], column: str
 ) -> Callable[[int, int], str]:
     return lambda row, first: (
-        f"{cols[column][row]!r} differs from line {v.line_of(first)} of the same {what} "
-        f"{group_of[row]} ({cols[column][first]!r})"
+        f"'{cols[column][row]}' differs from line {v.line_of(first)} of the same {what} "
+        f"{group_of[row]} ('{cols[column][first]}')"
     )
 
 
 def _repeated(
-    what: str, group_of: Text, cols: dict[str, Text], column: str
+    what: str, group_of: Text, cols: dict[str, Array], column: str
 ) -> Callable[[int, int], str]:
     return lambda row, first: (
         f"{column} {cols[column][row]} appears twice in {what} {group_of[row]} "
@@ -51,7 +52,8 @@ def _repeated(
 
 def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = False) -> pd.DataFrame:
     """opportunities.csv: one row per opportunity line, checked against the rules' segments."""
-    cols = read_text_columns(path, OPPORTUNITY_COLUMNS, progress=progress)
+    integers = ("renewal_term_months", "line_no", "quantity")
+    cols = read_text_columns(path, OPPORTUNITY_COLUMNS, progress=progress, integers=integers)
     p = v.Problems(path)
     ids = cols["opportunity_id"]
     opp, _ = v.text(p, "opportunity_id", ids, what="an opportunity id")
@@ -101,7 +103,8 @@ def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = Fals
 
 def read_quotes(path: Path, rules: PricingRules, *, progress: bool = False) -> pd.DataFrame:
     """quotes.csv: one row per quote line, amounts in minor units of the quote's currency."""
-    cols = read_text_columns(path, QUOTE_COLUMNS, progress=progress)
+    integers = ("line_no", "quantity")
+    cols = read_text_columns(path, QUOTE_COLUMNS, progress=progress, integers=integers)
     p = v.Problems(path)
     ids = cols["quote_id"]
     quote, _ = v.text(p, "quote_id", ids, what="a quote id")

@@ -112,6 +112,9 @@ BAD_INPUTS = [
     pytest.param("o.csv", lambda rows: [rows[0], {**rows[1], "renewal_term_months": "24"}],
                  "o.csv:3: column renewal_term_months: '24' differs from line 2 of the same "
                  "opportunity OPP-1 ('12')", id="term-differs-within-opportunity"),
+    pytest.param("q.csv", lambda rows: [rows[0], {**rows[1], "quantity": "ten"}],
+                 "q.csv:3: column quantity: 'ten' is not a whole number from 0",
+                 id="not-a-number"),
     pytest.param("o.csv", lambda rows: [rows[0], {**rows[1], "quantity": "0"}],
                  "o.csv:3: column quantity: '0' is not a whole number from 1", id="zero-quantity"),
     pytest.param("o.csv", lambda rows: [{**rows[0], "segment": "public"}, rows[1]],
