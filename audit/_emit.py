@@ -85,13 +85,15 @@ class Findings:
         )
 
     def frame(self) -> pd.DataFrame:
-        """All findings in findings.csv's columns and order; `line_no` -1 where empty."""
+        """All findings in findings.csv's columns and order; `line_no` is NA where empty."""
         if not self._blocks:
             empty = {c: pd.Series(dtype=object) for c in FINDINGS_COLUMNS}
-            empty["line_no"] = pd.Series(dtype=np.int64)
+            empty["line_no"] = pd.Series(dtype="Int64")
             return pd.DataFrame(empty)
         found = pd.concat(self._blocks, ignore_index=True)
+        # -1 (no line) sorts quote-level findings and missing lines before the lines.
         found = found.sort_values(["quote_id", "line_no", "sku", "rule"], kind="stable")
+        found["line_no"] = found["line_no"].astype("Int64").mask(found["line_no"] < 0)
         return found.loc[:, list(FINDINGS_COLUMNS)].reset_index(drop=True)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from audit._emit import Day, Findings, Money
 from audit._prices import line_prices
@@ -77,7 +78,9 @@ def audit_files(
         read_bookings(Path(bookings_path), rules, progress=progress) if bookings_path else None
     )
     lap("read")
-    result = audit_frames(rules, opps, quotes, bookings)
+    with tqdm(total=1, desc="checking quotes", disable=not progress, leave=False) as bar:
+        result = audit_frames(rules, opps, quotes, bookings)
+        bar.update()
     lap("audit")
     return AuditResult(
         result.findings,
@@ -359,6 +362,6 @@ def _bookings(
 def as_findings(frame: pd.DataFrame) -> list[Finding]:
     """The rows of a findings frame as `Finding` records (for the review queue and tests)."""
     return [
-        Finding(**{**row, "line_no": None if row["line_no"] < 0 else int(row["line_no"])})
+        Finding(**{**row, "line_no": None if pd.isna(row["line_no"]) else int(row["line_no"])})
         for row in frame.to_dict(orient="records")
     ]

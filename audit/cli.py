@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import click
-import numpy as np
 import pandas as pd
 from loguru import logger
 
@@ -24,15 +23,12 @@ _PROGRESS_BYTES = 5_000_000  # show progress bars by default from this much inpu
 
 def write_findings(findings: pd.DataFrame, out: Path) -> None:
     """findings.csv, all at once: written beside `out`, then renamed over it."""
-    table = findings.copy()
-    line_no = table["line_no"].to_numpy()
-    table["line_no"] = np.where(line_no < 0, "", line_no.astype(str))
     handle = tempfile.NamedTemporaryFile(
         "w", dir=out.parent, prefix=f".{out.name}.", suffix=".tmp", delete=False, encoding="utf-8"
     )
     try:
         with handle:
-            table.to_csv(handle, index=False, lineterminator="\n")
+            findings.to_csv(handle, index=False, lineterminator="\n")  # NA line_no: empty
         os.replace(handle.name, out)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
