@@ -23,9 +23,11 @@ _PARSER_LINE = re.compile(r"line (\d+)")
 def header(path: Path, required: Sequence[str]) -> list[str]:
     """The header row; `InputError` if the file is unreadable, empty or lacks a column."""
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
             names = next(csv.reader(handle), None)
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise InputError(path, _first_undecodable_line(path), "", "not UTF-8 text") from None
+    except OSError as exc:
         raise InputError(path, 0, "", f"cannot read the file: {exc}") from None
     if not names:
         raise InputError(path, 1, "", "the file is empty (no header row)")
@@ -67,7 +69,7 @@ def _read(
             na_filter=False,
             index_col=False,  # a row with a field too many is an error, not an index
             skip_blank_lines=False,
-            encoding="utf-8",
+            encoding="utf-8-sig",  # a BOM (Excel exports) is not part of the header
             engine="c",
             chunksize=_CHUNK_ROWS,
         )

@@ -193,3 +193,19 @@ def test_ragged_row_exits_2_with_its_line(tmp_path: Path) -> None:
         )
     result = run(tmp_path)
     assert result.exit_code == 2 and "q.csv:3: not a well-formed CSV row" in result.stderr
+
+
+def test_not_utf8_exits_2_with_its_line(tmp_path: Path) -> None:
+    files(tmp_path)
+    with (tmp_path / "q.csv").open("ab") as handle:
+        handle.write(b"Q-\xff,OPP-1\n")
+    result = run(tmp_path)
+    assert result.exit_code == 2 and "q.csv:3: not UTF-8 text" in result.stderr
+
+
+def test_a_byte_order_mark_and_quoted_commas_are_fine(tmp_path: Path) -> None:
+    files(tmp_path, opportunities=[opportunity_line(account_name="Initech, Inc.")])
+    text = (tmp_path / "o.csv").read_text()
+    assert '"Initech, Inc."' in text
+    (tmp_path / "o.csv").write_text("\ufeff" + text, encoding="utf-8")
+    assert run(tmp_path).exit_code == 0
