@@ -24,6 +24,10 @@ class InputError(ValueError):
         what = f" column {self.column}:" if self.column else ""
         return f"{where}:{what} {self.message}"
 
+    def __reduce__(self) -> tuple[type, tuple[str, int, str, str]]:
+        # Rebuilt from its fields when it crosses a process boundary (parallel reading).
+        return (InputError, (self.file, self.line, self.column, self.message))
+
 
 class RulesError(InputError):
     """Raised by `load_rules` for a rules file that is unreadable or breaks the schema."""
@@ -36,3 +40,6 @@ class RulesError(InputError):
         where = f"{self.file}:{self.line}" if self.line else self.file
         what = f" key {self.key}:" if self.key else ""
         return f"{where}:{what} {self.message}"
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, str, int]]:  # type: ignore[override]
+        return (RulesError, (self.file, self.key, self.message, self.line))

@@ -209,3 +209,21 @@ def test_a_byte_order_mark_and_quoted_commas_are_fine(tmp_path: Path) -> None:
     assert '"Initech, Inc."' in text
     (tmp_path / "o.csv").write_text("\ufeff" + text, encoding="utf-8")
     assert run(tmp_path).exit_code == 0
+
+
+def test_large_inputs_are_read_in_two_processes_with_the_same_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import audit.batch
+
+    files(tmp_path, [quote_line(), quote_line(quote_id="Q-2", unit_price="1.00")])
+    serial = run(tmp_path)
+    expected = (tmp_path / "findings.csv").read_text()
+    monkeypatch.setattr(audit.batch, "PARALLEL_BYTES", 0)
+    parallel = run(tmp_path)
+    assert parallel.exit_code == serial.exit_code == 1
+    assert (tmp_path / "findings.csv").read_text() == expected
+    write_opportunities(tmp_path / "o.csv", [opportunity_line(contract_end="2026-13-01")])
+    refused = run(tmp_path)  # the error crosses the process boundary intact
+    assert refused.exit_code == 2
+    assert "o.csv:2: column contract_end: '2026-13-01' is not a date" in refused.stderr
