@@ -39,6 +39,9 @@ def configure_logging(verbose: int) -> None:
     logger.add(
         sys.stderr,
         level=level,
+        # Never print variable values in tracebacks: they can hold credentials.
+        backtrace=False,
+        diagnose=False,
         format="<green>{time:HH:mm:ss}</green> <level>{level: <7}</level> {message} "
         "<dim>{extra}</dim>",
     )

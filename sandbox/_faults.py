@@ -23,16 +23,31 @@ from sandbox.config import FaultConfig
 from sandbox.portal import Portal, Quote
 
 
+class FaultStats:
+    """What the fault injector did so far: requests seen, 503s answered."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.errors = 0
+
+
 class FaultInjector:
     """ASGI middleware: latency on every request, a share of them answered 503."""
 
-    def __init__(self, app: ASGIApp, faults: FaultConfig) -> None:
+    def __init__(self, app: ASGIApp, faults: FaultConfig, stats: FaultStats | None = None) -> None:
         self.app = app
         self.faults = faults
+        self.stats = stats or FaultStats()
         self._rng = random.Random(faults.seed)
         self._lock = threading.Lock()
-        self.requests = 0
-        self.errors = 0
+
+    @property
+    def requests(self) -> int:
+        return self.stats.requests
+
+    @property
+    def errors(self) -> int:
+        return self.stats.errors
 
     def _draw(self) -> tuple[float, bool]:
         with self._lock:
@@ -40,8 +55,8 @@ class FaultInjector:
             if self.faults.latency_ms:
                 delay = self._rng.uniform(*self.faults.latency_ms) / 1000
             fail = self._rng.random() < self.faults.error_rate
-            self.requests += 1
-            self.errors += fail
+            self.stats.requests += 1
+            self.stats.errors += fail
             return delay, fail
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

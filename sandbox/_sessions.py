@@ -19,6 +19,7 @@ class Session:
     sid: str
     stage: str
     last_seen: float
+    started: float = 0.0
     username: str | None = None
     csrf_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     totp_failures: int = 0
@@ -27,8 +28,12 @@ class Session:
 class SessionStore:
     """In-memory sessions that expire after `ttl` idle seconds (`clock` injectable)."""
 
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl: float, clock: Callable[[], float] = time.monotonic,
+        lifetime: float | None = None,
+    ) -> None:  # fmt: skip
         self.ttl = ttl
+        self.lifetime = lifetime
         self.clock = clock
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
@@ -37,6 +42,7 @@ class SessionStore:
         session = Session(
             sid=secrets.token_urlsafe(32), stage=stage, last_seen=self.clock(), username=username
         )
+        session.started = session.last_seen
         with self._lock:
             self._purge(session.last_seen)
             self._sessions[session.sid] = session
@@ -62,7 +68,8 @@ class SessionStore:
             session = self._sessions.get(sid)
             if session is None:
                 return None, False
-            if now - session.last_seen > self.ttl:
+            too_old = self.lifetime is not None and now - session.started > self.lifetime
+            if now - session.last_seen > self.ttl or too_old:
                 del self._sessions[sid]
                 return None, True
             session.last_seen = now

@@ -47,11 +47,16 @@ def _portal(request: Request) -> Portal:
     return portal
 
 
+def _assets(request: Request) -> Path:
+    custom: Path | None = request.app.state.config.acme_assets
+    return custom or STATIC_DIR
+
+
 @router.get("/static/acme/{name}", include_in_schema=False)
-def asset(name: str) -> Response:
+def asset(request: Request, name: str) -> Response:
     if name not in ASSETS:
         raise HTTPException(status_code=404)
-    return FileResponse(STATIC_DIR / name, media_type=ASSETS[name])
+    return FileResponse(_assets(request) / name, media_type=ASSETS[name])
 
 
 @router.get("/opportunities.csv")
@@ -89,8 +94,8 @@ def po_pdf(request: Request, quote_number: str) -> Response:
     return _attachment(pdf, name, "application/pdf")
 
 
-def _shell() -> FileResponse:
-    return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+def _shell(request: Request) -> FileResponse:
+    return FileResponse(_assets(request) / "index.html", media_type="text/html")
 
 
 for _path in PAGES:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from sandbox import _login
-from sandbox._faults import FaultInjector, make_portal
+from sandbox._faults import FaultInjector, FaultStats, make_portal
 from sandbox._sessions import AUTHENTICATED, COOKIE, Session, SessionStore
 from sandbox.config import SandboxConfig
 from sandbox.portal import PortalValidationError
@@ -84,7 +84,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
     app = FastAPI(title=f"{config.flavour} portal (sandbox)", docs_url=None, redoc_url=None)
     app.state.config = config
     app.state.portal = make_portal(config.db_path, config.today, config.faults)
-    app.state.sessions = SessionStore(config.session_ttl)
+    app.state.sessions = SessionStore(config.session_ttl, lifetime=config.faults.session_lifetime)
     app.state.login_env = _login.login_env(config.flavour)
     app.add_exception_handler(PortalValidationError, _validation_error)
     app.middleware("http")(_authenticate)
@@ -100,7 +100,8 @@ def create_app(config: SandboxConfig) -> FastAPI:
     def home() -> Response:
         return RedirectResponse("/opportunities", status_code=303)
 
+    app.state.fault_stats = FaultStats()
     if config.faults.active:
         # Outermost: a fault happens before auth, before any handler, never after a write.
-        app.add_middleware(FaultInjector, faults=config.faults)
+        app.add_middleware(FaultInjector, faults=config.faults, stats=app.state.fault_stats)
     return app

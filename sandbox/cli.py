@@ -85,6 +85,8 @@ def generate_command(
 @click.option("--latency", callback=_latency, default=None, help="Per-request delay, MIN-MAX ms.")
 @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, help="Share of 503s.")
 @click.option("--slow-save-ms", type=int, default=0, help="Delay on save, submit and book.")
+@click.option("--session-lifetime", type=click.FloatRange(min=1), default=None,
+              help="Seconds after login when a session ends, however busy.")  # fmt: skip
 @click.option("--keep-data", is_flag=True, help="Serve existing data instead of regenerating.")
 def serve_command(
     flavour: str,
@@ -99,6 +101,7 @@ def serve_command(
     latency: tuple[int, int] | None,
     error_rate: float,
     slow_save_ms: int,
+    session_lifetime: float | None,
     keep_data: bool,
 ) -> None:
     """Generate (unless --keep-data) and serve a portal until interrupted."""
@@ -115,7 +118,11 @@ def serve_command(
         totp=totp,
         session_ttl=session_ttl,
         faults=FaultConfig(
-            latency_ms=latency, error_rate=error_rate, slow_save_ms=slow_save_ms, seed=seed
+            latency_ms=latency,
+            error_rate=error_rate,
+            slow_save_ms=slow_save_ms,
+            seed=seed,
+            session_lifetime=session_lifetime,
         ),
         host=host,
         port=port,

@@ -27,6 +27,8 @@ class FaultConfig(BaseModel):
     """Share of requests answered 503 before the handler runs (never after a write)."""
     slow_save_ms: int = Field(default=0, ge=0)
     """Extra delay on save, submit and book."""
+    session_lifetime: float | None = Field(default=None, gt=0)
+    """Sessions end this many seconds after login, however busy (a portal's hard limit)."""
     seed: int = 0
     """Seeds the fault decisions so that tests can predict rates."""
 
@@ -40,7 +42,9 @@ class FaultConfig(BaseModel):
 
     @property
     def active(self) -> bool:
-        return bool(self.latency_ms or self.error_rate or self.slow_save_ms)
+        return bool(
+            self.latency_ms or self.error_rate or self.slow_save_ms or self.session_lifetime
+        )
 
 
 class SandboxConfig(BaseModel):
@@ -59,6 +63,9 @@ class SandboxConfig(BaseModel):
     session_ttl: float = Field(default=1800.0, gt=0)
     """Idle seconds after which a session expires."""
     faults: FaultConfig = FaultConfig()
+    acme_assets: Path | None = None
+    """Serve the acme UI (index.html, app.js, editor.js, app.css) from this folder instead:
+    a customised copy, as when a client upgrades its portal under the bots."""
     host: str = "127.0.0.1"
     port: int = 0
     """0 picks a free port."""

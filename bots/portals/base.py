@@ -13,7 +13,7 @@ from typing import ClassVar
 from urllib.parse import quote, urljoin
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import FrameLocator, Locator, Page
+from playwright.sync_api import FrameLocator, Locator, Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bots._errors import BusinessError, PortalError, SelectorDrift
@@ -135,6 +135,11 @@ class PortalBot(ABC):
         self.base_url = base_url
         self.map = selector_map
         self._relogin = relogin
+        self.timeout_ms = timeout_ms
+        self.server_errors = 0
+        """5xx answers seen by the page (documents, scripts, API calls): a page that fails to
+        show its anchor after one of these is a busy portal, not selector drift."""
+        page.on("response", self._count_server_error)
         page.set_default_timeout(timeout_ms)
 
     # -- navigation shared by every flavour ------------------------------------------
@@ -169,6 +174,7 @@ class PortalBot(ABC):
         return self._open_once(name, url)
 
     def _open_once(self, name: str, url: str) -> PortalPage:
+        errors_before = self.server_errors
         try:
             response = self.page.goto(url)
         except PlaywrightError as exc:
@@ -178,26 +184,36 @@ class PortalBot(ABC):
             raise PortalError("not_found", f"{name}: the portal has no {url}")
         if status >= 500:
             raise PortalError(f"http_{status}", f"{name} page answered {status}")
-        return self.ready(name)
+        return self.ready(name, errors_before=errors_before)
 
-    def ready(self, name: str, *, timeout_ms: float | None = None) -> PortalPage:
+    def _count_server_error(self, response: Response) -> None:
+        if response.status >= 500:
+            self.server_errors += 1
+
+    def ready(self, name: str, *, errors_before: int | None = None) -> PortalPage:
         """Wait for the page's anchor, its error box, or the login page (session expired).
 
-        A page that shows none of them in time is selector drift: the portal answered, but
-        the map no longer describes it.
+        A healthy page (no 5xx while it loaded) that shows none of them in time is selector
+        drift: the portal answered, but the map no longer describes it.
         """
         view = PortalPage(self, name, self.map.page(name))
         anchor = view(view.spec.anchor).first
         error = view("error").first if "error" in view.spec.selectors else None
         login_box = self.page.locator(self.map.page("login").selectors["username"]).first
         waiting = anchor.or_(login_box) if error is None else anchor.or_(error).or_(login_box)
-        try:
-            waiting.first.wait_for(timeout=timeout_ms)
-        except PlaywrightTimeout:
-            body = self.page.locator("body").inner_text(timeout=2_000)[:200]
-            if "503" in body or "Service Unavailable" in body:
-                raise PortalError("http_503", f"{name}: {body.strip()}") from None
-            raise SelectorDrift(self.flavour, f"{name}.{view.spec.anchor}", self.page.url) from None
+        before = self.server_errors if errors_before is None else errors_before
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        while True:
+            try:
+                waiting.first.wait_for(timeout=500)
+                break
+            except PlaywrightTimeout:
+                if self.server_errors > before:
+                    raise PortalError("http_503", f"{name}: the portal failed to load it") from None
+                if time.monotonic() > deadline:
+                    raise SelectorDrift(
+                        self.flavour, f"{name}.{view.spec.anchor}", self.page.url
+                    ) from None
         if is_login_url(self.page.url, self.map) or (
             login_box.is_visible() and not anchor.is_visible()
         ):

@@ -1,0 +1,55 @@
+"""A misbehaving portal (5% 503s, ~300 ms latency, 30 s sessions) slows the bots down but
+loses nothing and duplicates nothing."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from bot_helpers import due_ids, engagement_for
+from loguru import logger
+from sandbox_helpers import running_portal
+
+from bots import RunOptions, run_engagement
+from sandbox.config import FaultConfig
+from schemas.settings import Settings
+from schemas.work import FailureKind, ItemState
+from store import open_store
+
+
+def test_faulty_portal_every_item_processed_no_duplicates(tmp_path: Path) -> None:
+    faults = FaultConfig(latency_ms=(250, 350), error_rate=0.05, session_lifetime=30, seed=3)
+    messages: list[str] = []
+    sink = logger.add(lambda m: messages.append(m.record["message"]), level="INFO")
+    try:
+        with running_portal(tmp_path / "portal", "acme", opportunities=8, faults=faults) as portal:
+            engagement = engagement_for(portal, workers=2, max_attempts=6)
+            store = open_store(f"sqlite:///{tmp_path / 'quotebot.sqlite'}")
+            options = RunOptions(today=portal.config.today, progress=False, backoff_s=0.5)
+            settings = Settings(home=tmp_path / "home")
+            for kind in ("quote", "booking"):
+                result = run_engagement(engagement, kind, store, settings=settings, options=options)
+                assert result.drift is None
+            stats = portal.server.app.state.fault_stats
+            items = {i.opportunity_id: i for i in store.items(engagement.name)}
+            assert set(items) == due_ids(portal, engagement)
+            with portal.open_db() as db:
+                orders = Counter(r.split(",")[0] for r in db.bookings_csv().splitlines()[1:])
+                for opportunity_id, item in items.items():
+                    quotes = db.find_quotes(opportunity_id=opportunity_id)
+                    if item.state is ItemState.FAILED:
+                        assert item.failure_kind is FailureKind.BUSINESS, item.failure_reason
+                        assert quotes == []
+                        continue
+                    assert item.state in {ItemState.VERIFIED, ItemState.FLAGGED, ItemState.BOOKED}
+                    assert [q.external_ref for q in quotes] == [item.reference]
+                    if quotes[0].customer_po and item.state is not ItemState.FLAGGED:
+                        assert item.state is ItemState.BOOKED
+                assert all(n == 1 for n in orders.values()), orders
+    finally:
+        logger.remove(sink)
+    # The faults really happened, at about the configured rate, and sessions really ended.
+    assert stats.errors > 0
+    assert 0.01 < stats.errors / stats.requests < 0.12, (stats.errors, stats.requests)
+    logins = sum(1 for m in messages if m == "logged in")
+    assert logins > 2 + 2, "sessions ended mid-run and the bots logged in again"
