@@ -35,15 +35,22 @@ def _ascii_bytes(values: npt.NDArray[np.object_]) -> npt.NDArray[np.uint8]:
 
 
 def parse_decimal(
-    values: npt.NDArray[np.object_], places: IntArray | int, *, signed: bool = True
+    values: npt.NDArray[np.object_],
+    places: IntArray | int,
+    *,
+    signed: bool = True,
+    repeated: bool = True,
 ) -> tuple[IntArray, BoolArray, BoolArray]:
     """`-?digits[.digits]` to integers scaled by `10**places` (per row or one for all).
 
     Returns `(units, bad, empty)`: `bad` marks text that is not such a number, has more
     decimals than `places` allows, or is too large; `empty` marks empty cells. Each distinct
-    text is scanned once.
+    text is scanned once when `repeated` (few distinct values), else every cell is scanned.
     """
-    codes, uniques = pd.factorize(values)
+    if repeated:
+        codes, uniques = pd.factorize(values)
+    else:
+        codes, uniques = np.arange(len(values)), values
     digits, fraction, malformed, empty = _scan(np.asarray(uniques, dtype=object), signed=signed)
     places = np.broadcast_to(np.asarray(places, dtype=np.int64), (len(values),))
     fraction, digits = fraction[codes], digits[codes]

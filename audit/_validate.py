@@ -11,6 +11,7 @@ import pandas as pd
 
 from audit._csvfile import Text
 from audit._parse import BoolArray, IntArray, parse_dates, parse_decimal
+from audit._vector import Array
 from schemas.errors import InputError
 
 CURRENCY = re.compile(r"[A-Z]{3}")
@@ -23,19 +24,60 @@ class Problems:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._first: tuple[int, str, str] | None = None
+        self._rows: IntArray | None = None  # a subset's rows in the file, ascending
+        self._parent: Problems | None = None
+
+    def subset(self, rows: IntArray) -> Problems:
+        """Problems of the rows `rows` (ascending), reported as rows of the whole file."""
+        sub = Problems(self.path)
+        sub._rows, sub._parent = rows, self._parent or self
+        return sub
 
     def flag(self, column: str, bad: BoolArray, describe: Callable[[int], str]) -> None:
         """Note the rows where `bad` is true; `describe(row)` says what is wrong there."""
         if not bad.any():
             return
-        row = int(np.argmax(bad))
-        if self._first is None or row < self._first[0]:
-            self._first = (row, column, describe(row))
+        at = int(np.argmax(bad))
+        row = at if self._rows is None else int(self._rows[at])
+        owner = self._parent or self
+        if owner._first is None or row < owner._first[0]:
+            owner._first = (row, column, describe(at))
 
     def raise_first(self) -> None:
         if self._first is not None:
             row, column, message = self._first
             raise InputError(self.path, row + FIRST_DATA_LINE, column, message)
+
+
+class Grouped:
+    """Columns that hold one value per quote (or opportunity), repeated on each of its rows.
+
+    Each row must repeat its group's first row; only first rows (and rows that differ, to
+    say precisely what is wrong with them) are parsed, then spread over the group's rows.
+    """
+
+    def __init__(
+        self,
+        problems: Problems,
+        group: IntArray,
+        describe: Callable[[str, int, int], str],
+    ) -> None:
+        self.problems, self.group, self.first = problems, group, first_rows(group)
+        self.head = self.first[group] if len(group) else group
+        self._describe = describe
+
+    def column(
+        self, name: str, values: Array, parse: Callable[[Problems, IntArray], Array]
+    ) -> Array:
+        """Per row, `parse(problems, rows)` of its group's first row (`rows` ascending)."""
+        differs = values != values[self.head]
+        odd = np.flatnonzero(differs)  # never a first row: those equal themselves
+        rows = np.sort(np.concatenate([self.first, odd])) if len(odd) else self.first
+        parsed = parse(self.problems.subset(rows), rows)
+        head = self.head
+        self.problems.flag(name, differs, lambda row: self._describe(name, row, int(head[row])))
+        per_group = parsed[np.searchsorted(rows, self.first)] if len(odd) else parsed
+        return per_group[self.group] if len(self.group) else parsed[:0]
 
 
 def text(
@@ -84,9 +126,10 @@ def money(
     places: IntArray,
     *,
     optional: bool = False,
+    repeated: bool = True,
 ) -> tuple[IntArray, BoolArray]:
     """Amounts in minor units of each row's currency, and which cells were empty."""
-    units, bad, empty = parse_decimal(values, places)
+    units, bad, empty = parse_decimal(values, places, repeated=repeated)
     if not optional:
         bad |= empty
     problems.flag(

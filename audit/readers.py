@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,10 +33,8 @@ def _places(codes: IntArray, currencies: Text, rules: PricingRules) -> IntArray:
     return per_currency[codes] if len(codes) else np.zeros(0, dtype=np.int64)
 
 
-def _differs(
-    what: str, group_of: Text, cols: dict[str, Array], column: str
-) -> Callable[[int, int], str]:
-    return lambda row, first: (
+def _differs(what: str, group_of: Text, cols: dict[str, Array]) -> Callable[[str, int, int], str]:
+    return lambda column, row, first: (
         f"'{cols[column][row]}' differs from line {v.line_of(first)} of the same {what} "
         f"{group_of[row]} ('{cols[column][first]}')"
     )
@@ -50,6 +49,25 @@ def _repeated(
     )
 
 
+def _coded(grouped: v.Grouped, name: str, values: Text, **checks: Any) -> tuple[IntArray, Text]:
+    """A text column of a group as codes (in order of first appearance) and distinct values."""
+    distinct: list[Text] = []
+
+    def parse(problems: v.Problems, rows: IntArray) -> IntArray:
+        codes, uniques = v.text(problems, name, values[rows], **checks)
+        distinct.append(uniques)
+        return codes
+
+    return grouped.column(name, values, parse), distinct[0]
+
+
+def _dates(name: str, values: Text) -> Callable[[v.Problems, IntArray], IntArray]:
+    return lambda problems, rows: v.dates(problems, name, values[rows])
+
+
+_CURRENCY = {"pattern": v.CURRENCY, "what": "a currency code (3 capital letters)"}
+
+
 def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = False) -> pd.DataFrame:
     """opportunities.csv: one row per opportunity line, checked against the rules' segments."""
     integers = ("renewal_term_months", "line_no", "quantity")
@@ -57,24 +75,22 @@ def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = Fals
     p = v.Problems(path)
     ids = cols["opportunity_id"]
     opp, _ = v.text(p, "opportunity_id", ids, what="an opportunity id")
-    segments = set(rules.max_discount)
-    segment, _ = v.text(
-        p,
-        "segment",
-        cols["segment"],
-        allowed=segments,
-        what=f"a segment of max_discount ({', '.join(sorted(segments))})",
-    )
-    currency, currencies = v.text(
-        p,
-        "currency",
-        cols["currency"],
-        pattern=v.CURRENCY,
-        what="a currency code (3 capital letters)",
-    )
+    per_opp = v.Grouped(p, opp, _differs("opportunity", ids, cols))
+    for name in ("account_id", "account_name"):  # any text, the same on each line
+        per_opp.column(name, cols[name], lambda _, rows: rows)
+    segments = sorted(rules.max_discount)
+    what = f"a segment of max_discount ({', '.join(segments)})"
+    _coded(per_opp, "segment", cols["segment"], allowed=set(segments), what=what)
+    currency, currencies = _coded(per_opp, "currency", cols["currency"], **_CURRENCY)
     places = _places(currency, currencies, rules)
-    end = v.dates(p, "contract_end", cols["contract_end"])
-    months = v.whole(p, "renewal_term_months", cols["renewal_term_months"], 1, 60)
+    end = per_opp.column(
+        "contract_end", cols["contract_end"], _dates("contract_end", cols["contract_end"])
+    )
+    months = per_opp.column(
+        "renewal_term_months", cols["renewal_term_months"],
+        lambda sub, rows: v.whole(sub, "renewal_term_months", cols["renewal_term_months"][rows],
+                                  1, 60),
+    )  # fmt: skip
     line_no = v.whole(p, "line_no", cols["line_no"], 1, _MANY)
     sku, _ = v.text(p, "sku", cols["sku"], what="a sku")
     quantity = v.whole(p, "quantity", cols["quantity"], 1, _MANY)
@@ -84,14 +100,6 @@ def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = Fals
     p.raise_first()
     v.unique(p, "sku", opp, sku, _repeated("opportunity", ids, cols, "sku"))
     v.unique(p, "line_no", opp, line_no, _repeated("opportunity", ids, cols, "line_no"))
-    first = v.first_rows(opp)
-    for column, values in (
-        ("account_id", pd.factorize(cols["account_id"])[0]),
-        ("account_name", pd.factorize(cols["account_name"])[0]),
-        ("segment", segment), ("currency", currency), ("contract_end", end),
-        ("renewal_term_months", months),
-    ):  # fmt: skip
-        v.same_within(p, column, opp, first, values, _differs("opportunity", ids, cols, column))
     p.raise_first()
     return pd.DataFrame({
         "opportunity_id": ids, "segment": cols["segment"], "currency": cols["currency"],
@@ -108,36 +116,33 @@ def read_quotes(path: Path, rules: PricingRules, *, progress: bool = False) -> p
     p = v.Problems(path)
     ids = cols["quote_id"]
     quote, _ = v.text(p, "quote_id", ids, what="a quote id")
-    opp, _ = v.text(p, "opportunity_id", cols["opportunity_id"], what="an opportunity id")
-    day = {name: v.dates(p, name, cols[name])
-           for name in ("quote_date", "valid_until", "term_start", "term_end")}  # fmt: skip
-    currency, currencies = v.text(
-        p,
-        "currency",
-        cols["currency"],
-        pattern=v.CURRENCY,
-        what="a currency code (3 capital letters)",
-    )
+    per_quote = v.Grouped(p, quote, _differs("quote", ids, cols))
+    _coded(per_quote, "opportunity_id", cols["opportunity_id"], what="an opportunity id")
+    day = {
+        name: per_quote.column(name, cols[name], _dates(name, cols[name]))
+        for name in ("quote_date", "valid_until", "term_start", "term_end")
+    }
+    currency, currencies = _coded(per_quote, "currency", cols["currency"], **_CURRENCY)
     places = _places(currency, currencies, rules)
+    total = per_quote.column(
+        "quote_total", cols["quote_total"],
+        lambda sub, rows: v.money(sub, "quote_total", cols["quote_total"][rows],
+                                  cols["currency"][rows], places[rows])[0],
+    )  # fmt: skip
     line_no = v.whole(p, "line_no", cols["line_no"], 1, _MANY)
     sku, _ = v.text(p, "sku", cols["sku"], what="a sku")
     quantity = v.whole(p, "quantity", cols["quantity"], 0, _MANY)
-    amounts = {name: v.money(p, name, cols[name], cols["currency"], places)[0]
-               for name in ("unit_price", "line_amount", "quote_total")}  # fmt: skip
+    # Line amounts are mostly distinct: scanning every cell beats hashing them first.
+    amounts = {name: v.money(p, name, cols[name], cols["currency"], places, repeated=False)[0]
+               for name in ("unit_price", "line_amount")}  # fmt: skip
     p.raise_first()
     v.unique(p, "sku", quote, sku, _repeated("quote", ids, cols, "sku"))
     v.unique(p, "line_no", quote, line_no, _repeated("quote", ids, cols, "line_no"))
-    first = v.first_rows(quote)
-    for column, values in (
-        ("opportunity_id", opp), *day.items(), ("currency", currency),
-        ("quote_total", amounts["quote_total"]),
-    ):  # fmt: skip
-        v.same_within(p, column, quote, first, values, _differs("quote", ids, cols, column))
     p.raise_first()
     return pd.DataFrame({
         "quote_id": ids, "opportunity_id": cols["opportunity_id"], **day,
         "currency": cols["currency"], "places": places, "line_no": line_no, "sku": cols["sku"],
-        "quantity": quantity, **amounts, "code": quote, "sku_code": sku,
+        "quantity": quantity, **amounts, "quote_total": total, "code": quote, "sku_code": sku,
     })  # fmt: skip
 
 
