@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TypeAlias
 
 import pandas as pd
 from tqdm import tqdm
@@ -21,6 +23,7 @@ from audit._emit import Findings
 from audit._validate import first_rows
 from audit._vector import tolerance_units as _tolerance_units
 from audit.readers import read_bookings, read_opportunities, read_quotes
+from schemas.errors import InputError
 from schemas.findings import RULES, Finding
 from schemas.rules import PricingRules, load_rules
 
@@ -70,19 +73,23 @@ def audit_files(
 
     rules = load_rules(rules_path)
     opps_path, quotes_path = Path(opportunities_path), Path(quotes_path)
+    books_path = Path(bookings_path) if bookings_path else None
     if _parallel(opps_path, quotes_path):
-        # Parsing CSV text into Python strings holds the GIL: read the opportunities in a
-        # forked process on the other core while this one reads the quotes.
+        # Parsing CSV text into Python strings holds the GIL: read the opportunities and
+        # bookings in a forked process on the other core while this one reads the quotes.
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as pool:
-            reading = pool.submit(read_opportunities, opps_path, rules, progress=progress)
-            quotes = read_quotes(quotes_path, rules, progress=progress)
-            opps = reading.result()
+            reading = pool.submit(_read_others, opps_path, books_path, rules, progress)
+            quotes_or_error = _attempt(read_quotes, quotes_path, rules, progress)
+            opps_or_error, bookings_or_error = reading.result()
     else:
-        opps = read_opportunities(opps_path, rules, progress=progress)
-        quotes = read_quotes(quotes_path, rules, progress=progress)
-    bookings = (
-        read_bookings(Path(bookings_path), rules, progress=progress) if bookings_path else None
-    )
+        opps_or_error = _attempt(read_opportunities, opps_path, rules, progress)
+        quotes_or_error = _attempt(read_quotes, quotes_path, rules, progress)
+        bookings_or_error = _attempt(read_bookings, books_path, rules, progress)
+    # The same file is blamed either way: opportunities, then quotes, then bookings.
+    opps, quotes, bookings = (
+        _value(opps_or_error), _value(quotes_or_error), _value(bookings_or_error)
+    )  # fmt: skip
+    assert opps is not None and quotes is not None
     lap("read")
     with tqdm(total=1, desc="checking quotes", disable=not progress, leave=False) as bar:
         result = audit_frames(rules, opps, quotes, bookings)
@@ -96,6 +103,34 @@ def audit_files(
         time.perf_counter() - started,
         timings,
     )
+
+
+Read: TypeAlias = pd.DataFrame | InputError | None
+
+
+def _attempt(
+    read: Callable[..., pd.DataFrame], path: Path | None, rules: PricingRules, progress: bool
+) -> Read:
+    """The file read, or the `InputError` it raised (None when there is no file)."""
+    try:
+        return read(path, rules, progress=progress) if path is not None else None
+    except InputError as exc:
+        return exc
+
+
+def _read_others(
+    opps_path: Path, bookings_path: Path | None, rules: PricingRules, progress: bool
+) -> tuple[Read, Read]:
+    return (
+        _attempt(read_opportunities, opps_path, rules, progress),
+        _attempt(read_bookings, bookings_path, rules, progress),
+    )
+
+
+def _value(read: Read) -> pd.DataFrame | None:
+    if isinstance(read, InputError):
+        raise read
+    return read
 
 
 PARALLEL_BYTES = 8_000_000

@@ -224,6 +224,10 @@ def test_large_inputs_are_read_in_two_processes_with_the_same_results(
     assert parallel.exit_code == serial.exit_code == 1
     assert (tmp_path / "findings.csv").read_text() == expected
     write_opportunities(tmp_path / "o.csv", [opportunity_line(contract_end="2026-13-01")])
+    write_quotes(tmp_path / "q.csv", [quote_line(quote_date="yesterday")])
     refused = run(tmp_path)  # the error crosses the process boundary intact
     assert refused.exit_code == 2
+    # With two bad files, the opportunities are blamed, as when read one after the other.
     assert "o.csv:2: column contract_end: '2026-13-01' is not a date" in refused.stderr
+    monkeypatch.setattr(audit.batch, "PARALLEL_BYTES", 10**12)
+    assert run(tmp_path).stderr == refused.stderr
