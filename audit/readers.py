@@ -1,5 +1,10 @@
 """Readers of AUDIT_SPEC's CSV files into typed columns: money in integer minor units, dates
-as day numbers. A file that breaks the spec raises `InputError` at its first bad line."""
+as day numbers. A file that breaks the spec raises `InputError` at its first bad line.
+
+Besides the spec's columns, the frames carry `code` (the quote or opportunity, numbered in
+order of first appearance), `sku_code` and `currency_code` (likewise), which the batch audit
+uses to match rows without hashing text again, and `places` (the currency's decimals).
+"""
 
 from __future__ import annotations
 

@@ -2,10 +2,15 @@
 
     .venv/bin/python benchmarks/audit_bench.py --lines 1000000 --sample 20000 [--keep DIR]
 
-Generates a book of renewal quotes (5 lines each, about 3% of lines and quotes with planted
-discrepancies), audits it with `audit.batch.audit_files` end to end (read, validate,
-audit), audits a sample of it with `audit.reference.audit_files_reference` (the per-quote
-checks), checks that both agree on the sample, and prints both rates and their ratio.
+Generates a book of renewal quotes (5 lines each; 3% of lines with a wrong unit price,
+inactive skus, late quotes), then measures, in lines per second:
+
+- files to findings: `audit.batch.audit_files` on all lines (read, validate, audit) against
+  `audit.reference.audit_files_reference` (csv + pydantic + `check_quote`) on a sample;
+- in memory: `audit.batch.audit_frames` on the validated frames against
+  `audit.reference.audit_models` (`check_quote` per quote) on the sample's models;
+
+and checks that both paths find the same findings on the sample.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import click
 import numpy as np
@@ -21,9 +27,13 @@ import yaml
 
 from audit._prices import line_prices
 from audit._vector import add_months, date_text, div_half_up, money_text
-from audit.batch import as_findings, audit_files
-from audit.reference import audit_files_reference
-from schemas.rules import PricingRules
+from audit.batch import as_findings, audit_files, audit_frames
+from audit.readers import read_bookings, read_opportunities, read_quotes
+from audit.reference import audit_files_reference, audit_models
+from audit.reference import read_bookings as reference_bookings
+from audit.reference import read_opportunities as reference_opportunities
+from audit.reference import read_quotes as reference_quotes
+from schemas.rules import PricingRules, load_rules
 
 LINES_PER_QUOTE = 5
 SEGMENTS = ["enterprise", "commercial", "smb"]
@@ -78,6 +88,8 @@ def generate(folder: Path, lines: int, seed: int = 7) -> tuple[Path, Path, Path,
         "line_no": line_no, "sku": np.char.add("SKU-", np.char.zfill(sku_no.astype(str), 4)),
         "quantity": quantity, "prior": prior, "has_prior": has_prior,
     })  # fmt: skip
+    opps["sku_code"] = pd.factorize(opps["sku"])[0]
+    opps["currency_code"] = pd.factorize(opps["currency"])[0]
     unit = line_prices(rules, opps).unit_price
     planted = rng.random(len(opp)) < 0.03  # a wrong unit price on about 3% of lines
     unit = np.where(planted, unit + 10**places, unit)
@@ -127,6 +139,23 @@ def sample(paths: tuple[Path, Path, Path, Path], folder: Path, lines: int) -> tu
     return out
 
 
+class Rate(NamedTuple):
+    lines: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.lines / self.seconds
+
+    def __str__(self) -> str:
+        return (
+            f"{self.lines:>9,} lines in {self.seconds:6.2f} s = {self.per_second:>11,.0f} lines/s"
+        )
+
+
+READERS = (read_opportunities, read_quotes, read_bookings)
+
+
 @click.command()
 @click.option("--lines", default=1_000_000, show_default=True, help="Quote lines to generate.")
 @click.option("--sample", "sample_lines", default=20_000, show_default=True,
@@ -143,23 +172,32 @@ def main(lines: int, sample_lines: int, keep: Path | None) -> None:
 
         started = time.perf_counter()
         result = audit_files(*paths)
-        batch_seconds = time.perf_counter() - started
-        batch_rate = result.lines / batch_seconds
+        batch = Rate(result.lines, time.perf_counter() - started)
         stages = ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items())
-        click.echo(f"batch audit:     {result.lines:>9,} lines in {batch_seconds:6.2f} s "
-                   f"= {batch_rate:>11,.0f} lines/s")  # fmt: skip
-        click.echo(f"  stages: {stages}; {len(result.findings):,} findings")
+        rules = load_rules(paths[0])
+        frames = [read(path, rules) for read, path in zip(READERS, paths[1:], strict=True)]
+        started = time.perf_counter()
+        audit_frames(rules, *frames)
+        batch_core = Rate(result.lines, time.perf_counter() - started)
 
         small = sample(paths, Path(scratch) / "sample", sample_lines)
         started = time.perf_counter()
         reference = audit_files_reference(*small)
-        reference_seconds = time.perf_counter() - started
-        reference_rate = sample_lines / reference_seconds
-        click.echo(f"per-quote audit: {sample_lines:>9,} lines in {reference_seconds:6.2f} s "
-                   f"= {reference_rate:>11,.0f} lines/s (sample)")  # fmt: skip
-        click.echo(
-            f"ratio: batch is {batch_rate / reference_rate:,.1f}x the per-quote path per line"
-        )
+        per_quote = Rate(sample_lines, time.perf_counter() - started)
+        models = (reference_opportunities(small[1]), reference_quotes(small[2]),
+                  reference_bookings(small[3]))  # fmt: skip
+        started = time.perf_counter()
+        audit_models(rules, *models)
+        per_quote_core = Rate(sample_lines, time.perf_counter() - started)
+
+        click.echo(f"batch audit, files to findings:     {batch}  ({stages})")
+        click.echo(f"per-quote audit, files to findings: {per_quote}  (sample)")
+        click.echo(f"  ratio: batch is {batch.per_second / per_quote.per_second:,.1f}x per line")
+        click.echo(f"batch audit, in memory:             {batch_core}")
+        click.echo(f"per-quote checks, in memory:        {per_quote_core}  (sample)")
+        click.echo(f"  ratio: batch is {batch_core.per_second / per_quote_core.per_second:,.1f}x "
+                   "per line")  # fmt: skip
+        click.echo(f"findings: {len(result.findings):,} ({result.by_rule})")
         agree = as_findings(audit_files(*small).findings) == reference
         click.echo(f"batch and per-quote findings on the sample agree: {agree}")
         if not agree:
