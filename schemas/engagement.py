@@ -7,7 +7,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from schemas._yaml import key_line
+from schemas.errors import InputError
+from schemas.rules import load_rules
+from schemas.selector_map import SelectorMapError, load_selector_map
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _ENV = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -16,10 +22,31 @@ _ENV = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 class EngagementError(ValueError):
     """Raised when an engagements file cannot be read or breaks the schema."""
 
-    def __init__(self, path: Path, key: str, message: str) -> None:
-        super().__init__(f"{path}: {key}: {message}" if key else f"{path}: {message}")
+    def __init__(self, path: Path, key: str, message: str, line: int = 0) -> None:
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
         self.path = path
         self.key = key
+        self.line = line
+        self.message = message
+
+
+_CRON_FIELDS = ("second", "minute", "hour", "day", "month", "day_of_week")
+
+
+def cron_trigger(expression: str, timezone: str = "UTC") -> CronTrigger:
+    """The trigger of a schedule: a 5-field crontab line, or 6 fields with seconds first.
+
+    Seconds are for tests and demonstrations (`*/5 * * * * *`: every five seconds).
+    """
+    fields = expression.split()
+    if len(fields) == 5:
+        return CronTrigger.from_crontab(expression, timezone=ZoneInfo(timezone))
+    if len(fields) == 6:
+        return CronTrigger(
+            **dict(zip(_CRON_FIELDS, fields, strict=True)), timezone=ZoneInfo(timezone)
+        )
+    raise ValueError(f"'{expression}' is not a cron expression (5 fields, or 6 with seconds first)")
 
 
 class QuoteWindow(BaseModel):
@@ -38,7 +65,10 @@ class QuoteWindow(BaseModel):
 
 
 class Schedules(BaseModel):
-    """Cron expressions (5 fields, the engagement's timezone) for the two kinds of run."""
+    """Cron expressions (the engagement's timezone) for the two kinds of run.
+
+    Five fields as in crontab (`0 6 * * 1-5`: weekdays at 06:00), or six with seconds first.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -47,9 +77,12 @@ class Schedules(BaseModel):
 
     @field_validator("quote", "booking")
     @classmethod
-    def _five_fields(cls, value: str | None) -> str | None:
-        if value is not None and len(value.split()) != 5:
-            raise ValueError(f"'{value}' is not a 5-field cron expression")
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                cron_trigger(value)
+            except ValueError as exc:
+                raise ValueError(str(exc).removeprefix("Value error, ")) from None
         return value
 
 
@@ -118,22 +151,56 @@ class _EngagementsFile(BaseModel):
         return self
 
 
-def load_engagements(path: Path) -> list[Engagement]:
-    """Read an engagements file; relative selector and rules paths are from its folder."""
+def load_engagements(path: Path, *, check_files: bool = True) -> list[Engagement]:
+    """Read an engagements file; relative selector and rules paths are from its folder.
+
+    With `check_files`, every selector map and rules file must exist and be valid too: a
+    bad one is an `EngagementError` naming the engagements file, the key and the bad file.
+    """
+    path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise EngagementError(path, "", f"cannot read: {exc.strerror}") from None
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EngagementError(path, "", f"cannot read: {getattr(exc, 'strerror', exc)}") from None
     except yaml.YAMLError as exc:
-        raise EngagementError(path, "", f"not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        raise EngagementError(path, "", f"not valid YAML: {exc}", line) from None
     try:
         parsed = _EngagementsFile.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        # A typo'd key also makes the real key "missing": name the typo first.
+        first = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
         key = ".".join(str(part) for part in first["loc"])
-        raise EngagementError(path, key, first["msg"]) from None
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "unknown key"
+        raise EngagementError(path, key, message, key_line(text, key)) from None
     base = path.parent
-    return [
+    engagements = [
         e.model_copy(update={"selectors": base / e.selectors, "rules": base / e.rules})
         for e in parsed.engagements
     ]
+    if check_files:
+        for index, engagement in enumerate(engagements):
+            _check_files(path, text, index, engagement)
+    return engagements
+
+
+def _check_files(path: Path, text: str, index: int, engagement: Engagement) -> None:
+    def fail(key: str, message: str) -> EngagementError:
+        dotted = f"engagements.{index}.{key}"
+        return EngagementError(path, dotted, message, key_line(text, dotted))
+
+    try:
+        selector_map = load_selector_map(engagement.selectors)
+    except SelectorMapError as exc:
+        raise fail("selectors", f"bad selector map: {exc}") from None
+    if selector_map.flavour != engagement.flavour:
+        raise fail("flavour", f"'{engagement.flavour}' but {engagement.selectors} is for "
+                              f"'{selector_map.flavour}'")  # fmt: skip
+    try:
+        load_rules(engagement.rules)
+    except InputError as exc:
+        raise fail("rules", f"bad rules file: {exc}") from None
