@@ -7,6 +7,7 @@ returns `schemas.work` records.
 from store._errors import (
     IntentClosed,
     InvalidTransition,
+    ItemChanged,
     LeaseLost,
     OpenIntentExists,
     RunAlreadyRunning,
@@ -16,12 +17,14 @@ from store._errors import (
     UnknownRecord,
 )
 from store._machine import ALLOWED_TRANSITIONS, reference
+from store._reviews import version
 from store._store import Store, open_store
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
     "IntentClosed",
     "InvalidTransition",
+    "ItemChanged",
     "LeaseLost",
     "OpenIntentExists",
     "RunAlreadyRunning",
@@ -32,4 +35,5 @@ __all__ = [
     "UnknownRecord",
     "open_store",
     "reference",
+    "version",
 ]

@@ -83,3 +83,12 @@ class IntentClosed(StoreError):
         super().__init__(f"intent {intent_id} is already {status}")
         self.intent_id = intent_id
         self.status = status
+
+
+class ItemChanged(StoreError):
+    """Raised by `Store.review` when the item changed since the reviewer opened it
+    (another auditor decided first, or a bot moved it): nothing is written."""
+
+    def __init__(self, item_id: int, seen: str, now: str) -> None:
+        self.item_id, self.seen, self.now = item_id, seen, now
+        super().__init__(f"work item {item_id} changed since it was opened ({seen} → {now})")

@@ -174,3 +174,48 @@ class ReviewRow(Base):
     action: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime]
+
+
+class UserRow(Base):
+    """A person who signs in to the web pages (operations, audit, managers)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    failed_logins: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime | None]
+
+
+class TrailRow(Base):
+    """The append-only audit trail: who did what to which item, when, before and after."""
+
+    __tablename__ = "audit_trail"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    note: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+
+
+class ScheduleControlRow(Base):
+    """Operations' hand on an engagement's schedule: paused, or a run asked for now."""
+
+    __tablename__ = "schedule_controls"
+    __table_args__ = (UniqueConstraint("engagement", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    engagement: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    paused: Mapped[bool]
+    run_requested_at: Mapped[datetime | None]
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[datetime]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from schemas.work import ItemState, Review, ReviewAction
+from schemas.work import ItemState, Review, ReviewAction, WorkItem
 from store import _convert as convert
-from store._errors import InvalidTransition
+from store._errors import InvalidTransition, ItemChanged
 from store._items import ItemsMixin
-from store._models import ReviewRow
+from store._models import ItemRow, ReviewRow
+from store._people import add_trail
 
 # Where each decision moves an item, by the state it is in; escalating leaves it in place.
 _MOVES: dict[tuple[ReviewAction, ItemState], ItemState] = {
@@ -20,13 +21,34 @@ _MOVES: dict[tuple[ReviewAction, ItemState], ItemState] = {
 }
 
 
+def version(item: WorkItem | ItemRow) -> str:
+    """What a reviewer saw: it changes with every move, revision and bot write of the item."""
+    return f"{item.revision}:{ItemState(item.state).value}:{item.updated_at.isoformat()}"
+
+
+def _seen(row: ItemRow) -> dict[str, object]:
+    return {"state": row.state, "revision": row.revision, "reference": row.reference}
+
+
 class ReviewsMixin(ItemsMixin):
-    def review(self, item_id: int, reviewer: str, action: ReviewAction | str, note: str) -> Review:
+    def review(
+        self,
+        item_id: int,
+        reviewer: str,
+        action: ReviewAction | str,
+        note: str,
+        *,
+        seen: str | None = None,
+        reason: str | None = None,
+    ) -> Review:
         """Record a reviewer's decision and apply it to the item, in one transaction.
 
         Accept: flagged → verified. Correct: flagged → priced (the bot re-enters it as a
         new revision) or, for a business failure whose data was fixed, failed → new.
         Escalate: the item stays put. `InvalidTransition` for a decision the state lacks.
+        With `seen` (the item's `version` when the reviewer opened it), `ItemChanged` if
+        someone else moved it since: nothing is written. Every decision is also a line of
+        the audit trail (before and after), with `reason` (e.g. approved exception).
         """
         action = ReviewAction(action)
         if not note.strip():
@@ -34,7 +56,10 @@ class ReviewsMixin(ItemsMixin):
         now = self.now()
         with self._write() as session:
             row = self._item_row(session, item_id, lock=True)
+            if seen is not None and seen != version(row):
+                raise ItemChanged(item_id, seen, version(row))
             came_from = ItemState(row.state)
+            before = _seen(row)
             to = _MOVES.get((action, came_from))
             if to is None:
                 raise InvalidTransition(item_id, came_from, f"{action} (review)")
@@ -50,6 +75,9 @@ class ReviewsMixin(ItemsMixin):
             if to is not came_from:
                 data = {"review": action.value, "reviewer": reviewer}
                 self._transition_row(session, row, to, run_id=None, reason=note, data=data)
+            after = {**_seen(row), **({"reason": reason} if reason else {})}
+            add_trail(session, now, reviewer, f"review_{action.value}", row.reference,
+                      item_id=item_id, note=note, before=before, after=after)  # fmt: skip
             session.flush()
             return convert.record(Review, review)
 

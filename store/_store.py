@@ -9,6 +9,7 @@ from schemas.settings import Settings
 from store._claims import ClaimsMixin
 from store._engine import make_engine, migrate
 from store._intents import IntentsMixin
+from store._people import PeopleMixin
 from store._queries import QueriesMixin
 from store._records import RecordsMixin
 from store._reviews import ReviewsMixin
@@ -16,7 +17,9 @@ from store._runs import RunsMixin
 from store._types import utcnow
 
 
-class Store(RunsMixin, ReviewsMixin, ClaimsMixin, IntentsMixin, RecordsMixin, QueriesMixin):
+class Store(
+    RunsMixin, ReviewsMixin, ClaimsMixin, IntentsMixin, RecordsMixin, QueriesMixin, PeopleMixin
+):
     """Quotebot's persistence: engagements, runs, work items and their history.
 
     Every method is one short transaction and returns `schemas.work` records. One `Store`
