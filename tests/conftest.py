@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 from bots._browser import launch_options
 
@@ -37,3 +40,30 @@ def require_service(name: str, host: str, port: int) -> None:
     if IN_CI:
         pytest.fail(f"{message}, and CI=true requires it")
     pytest.skip(message)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL schema of the test's own (search_path), dropped afterwards."""
+    url = make_url(PG_URL)
+    require_service("PostgreSQL", url.host or "127.0.0.1", url.port or 5432)
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        isolated = url.update_query_dict({"options": f"-csearch_path={schema}"})
+        yield isolated.render_as_string(hide_password=False)
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def quotebot_store(tmp_path: Any) -> Iterator[Any]:
+    """Quotebot's own store in a real SQLite file of the test's, closed afterwards."""
+    from store import open_store
+
+    with open_store(f"sqlite:///{tmp_path / 'quotebot.sqlite'}") as store:
+        yield store

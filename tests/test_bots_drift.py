@@ -15,7 +15,7 @@ from bots import RunOptions, run_engagement
 from sandbox.acme import STATIC_DIR
 from schemas.settings import Settings
 from schemas.work import ItemState, RunStatus
-from store import open_store
+from store import Store
 
 
 def _upgraded_acme(folder: Path) -> Path:
@@ -28,11 +28,13 @@ def _upgraded_acme(folder: Path) -> Path:
     return folder
 
 
-def test_changed_portal_is_reported_as_drift_before_anything_is_typed(tmp_path: Path) -> None:
+def test_changed_portal_is_reported_as_drift_before_anything_is_typed(
+    tmp_path: Path, quotebot_store: Store
+) -> None:
     assets = _upgraded_acme(tmp_path / "acme-ui")
     with running_portal(tmp_path / "portal", "acme", opportunities=8, acme_assets=assets) as portal:
         engagement = engagement_for(portal, workers=1)
-        store = open_store(f"sqlite:///{tmp_path / 'quotebot.sqlite'}")
+        store = quotebot_store
         options = RunOptions(today=portal.config.today, progress=False)
         result = run_engagement(
             engagement, "quote", store, settings=Settings(home=tmp_path / "home"), options=options

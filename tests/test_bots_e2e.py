@@ -22,15 +22,26 @@ BUSINESS_ANOMALIES = {"inactive_sku_in_install_base": {"inactive_sku"},
 
 @pytest.fixture(params=["acme", "globex"])
 def portal(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
-    with running_portal(tmp_path / "portal", request.param, opportunities=24) as running:
+    with running_portal(tmp_path / "portal", request.param, opportunities=16) as running:
         yield running
 
 
 def test_every_due_renewal_is_quoted_once_audited_and_booked(
     portal: RunningPortal, tmp_path: Path
 ) -> None:
+    with open_store(f"sqlite:///{tmp_path / 'quotebot.sqlite'}") as store:
+        _quote_and_book(portal, store, tmp_path)
+
+
+@pytest.mark.postgres
+def test_the_same_on_postgresql(tmp_path: Path, pg_url: str) -> None:
+    with running_portal(tmp_path / "portal", "acme", opportunities=16) as portal:
+        with open_store(pg_url) as store:
+            _quote_and_book(portal, store, tmp_path)
+
+
+def _quote_and_book(portal: RunningPortal, store: Store, tmp_path: Path) -> None:
     engagement = engagement_for(portal)
-    store = open_store(f"sqlite:///{tmp_path / 'quotebot.sqlite'}")
     settings = Settings(home=tmp_path / "home")
     options = RunOptions(today=portal.config.today, progress=False)
 

@@ -14,17 +14,19 @@ from bots import RunOptions, run_engagement
 from sandbox.config import FaultConfig
 from schemas.settings import Settings
 from schemas.work import FailureKind, ItemState
-from store import open_store
+from store import Store
 
 
-def test_faulty_portal_every_item_processed_no_duplicates(tmp_path: Path) -> None:
+def test_faulty_portal_every_item_processed_no_duplicates(
+    tmp_path: Path, quotebot_store: Store
+) -> None:
     faults = FaultConfig(latency_ms=(250, 350), error_rate=0.05, session_lifetime=30, seed=3)
     messages: list[str] = []
     sink = logger.add(lambda m: messages.append(m.record["message"]), level="INFO")
     try:
         with running_portal(tmp_path / "portal", "acme", opportunities=8, faults=faults) as portal:
             engagement = engagement_for(portal, workers=2, max_attempts=6)
-            store = open_store(f"sqlite:///{tmp_path / 'quotebot.sqlite'}")
+            store = quotebot_store
             options = RunOptions(today=portal.config.today, progress=False, backoff_s=0.5)
             settings = Settings(home=tmp_path / "home")
             for kind in ("quote", "booking"):

@@ -54,8 +54,8 @@ def test_killed_runs_never_duplicate_or_lose_a_quote_or_booking(tmp_path: Path) 
         for _ in range(4):  # restarts until the work is done
             bot = _bot(args, env)
             _, stderr = bot.communicate(timeout=600)
-            store = open_store(f"sqlite:///{home / 'quotebot.sqlite'}")
-            states = Counter(i.state for i in store.items(engagement.name))
+            with open_store(f"sqlite:///{home / 'quotebot.sqlite'}") as store:
+                states = Counter(i.state for i in store.items(engagement.name))
             if bot.returncode == 0 and not states.keys() & {
                 ItemState.NEW,
                 ItemState.PRICED,
@@ -64,6 +64,7 @@ def test_killed_runs_never_duplicate_or_lose_a_quote_or_booking(tmp_path: Path) 
                 break
         assert bot.returncode == 0, stderr.decode()[-2000:]
 
+        store = open_store(f"sqlite:///{home / 'quotebot.sqlite'}")
         items = {i.opportunity_id: i for i in store.items(engagement.name)}
         assert set(items) == due_ids(portal, engagement)
         with portal.open_db() as db:
@@ -86,3 +87,4 @@ def test_killed_runs_never_duplicate_or_lose_a_quote_or_booking(tmp_path: Path) 
         assert all(count == 1 for count in orders.values())
         intents = [i for item in items.values() for i in store.intents(item.id)]
         assert not [i for i in intents if i.status == "open"], "every intent reconciled"
+        store.close()
