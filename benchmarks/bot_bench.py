@@ -1,0 +1,339 @@
+"""Benchmark: quotes per minute of the quoting bots against the acme sandbox (issue 4).
+
+    .venv/bin/python benchmarks/bot_bench.py [--workers 1,2,4,8] [--opportunities 36]
+                                             [--latency-ms 150] [--quick] [--keep DIR]
+
+For each worker count, and once for a bare Playwright script (`_bare_acme.py`, one
+worker, no framework): a freshly generated acme portal served by a process of its own
+with a fixed latency on every request, a fresh quotebot store, and a measuring process of
+its own. Quotes per minute counts the quotes entered, read back and audited (work items
+that reach verified or flagged) over the wall time of the run, browser start and login
+included. Peak RSS is the largest sum, sampled every 100 ms, of the resident memory of the
+measuring process and all its descendants (Playwright's driver, Chromium and its
+renderers); the portal's process is not among them. RSS sums count pages shared between
+Chromium's processes once per process, so they overstate the memory really used.
+
+Targets (printed, never asserted): the framework's one worker reaches at least 1/1.2 of
+the bare script's rate, and 4 workers at least 3x one worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+REPO = Path(__file__).resolve().parents[1]
+TODAY = date(2026, 1, 15)
+WINDOW_DAYS = 366  # the generator spreads contract ends over the year after today
+SEED = 7
+USER_ENV, PASSWORD_ENV = "QB_BENCH_ACME_USER", "QB_BENCH_ACME_PASSWORD"
+OVERHEAD_TARGET = 1.2
+SPEEDUP_TARGET = 3.0
+
+
+# -- memory -------------------------------------------------------------------------------
+
+
+def _children() -> dict[int, list[int]]:
+    """Every process's children, from /proc/<pid>/stat."""
+    tree: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as f:
+                stat = f.read()
+        except OSError:
+            continue  # gone meanwhile
+        ppid = int(stat[stat.rfind(")") + 2 :].split()[1])
+        tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0  # gone, or a zombie
+
+
+def tree_rss_kb(root: int) -> tuple[int, int]:
+    """(summed RSS in kB, number of processes) of `root` and all its descendants."""
+    tree = _children()
+    todo, total, count = [root], 0, 0
+    while todo:
+        pid = todo.pop()
+        total += _rss_kb(pid)
+        count += 1
+        todo += tree.get(pid, [])
+    return total, count
+
+
+class PeakRss(threading.Thread):
+    """Samples a process tree's RSS every `interval` seconds until stopped; keeps the peak."""
+
+    def __init__(self, root: int, interval: float = 0.1) -> None:
+        super().__init__(name="rss-sampler", daemon=True)
+        self.root, self.interval = root, interval
+        self.peak_kb = self.peak_processes = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self.interval):
+            kb, count = tree_rss_kb(self.root)
+            if kb > self.peak_kb:
+                self.peak_kb, self.peak_processes = kb, count
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+# -- the portal -----------------------------------------------------------------------------
+
+
+class Portal:
+    """A fresh acme portal in a process of its own: `python -m sandbox.server serve`."""
+
+    def __init__(self, folder: Path, opportunities: int, latency_ms: int) -> None:
+        self.folder = folder
+        command = [
+            sys.executable, "-m", "sandbox.server", "serve", "--flavour", "acme",
+            "--seed", str(SEED), "--opportunities", str(opportunities),
+            "--today", TODAY.isoformat(), "--data-dir", str(folder), "--port", "0",
+        ]  # fmt: skip
+        if latency_ms:
+            command += ["--latency", f"{latency_ms}-{latency_ms}"]
+        self.process = subprocess.Popen(
+            command, cwd=REPO, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        found = re.search(r"http://[\d.]+:\d+", line)
+        if found is None:
+            self.close()
+            raise RuntimeError(f"the sandbox portal did not start: {line!r}")
+        self.url = found.group(0)
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+# -- one measurement, in a process of its own ----------------------------------------------
+
+
+def _measure_framework(url: str, data_dir: Path, work: Path, workers: int) -> dict[str, Any]:
+    from bots import RunOptions, run_engagement
+    from schemas.engagement import Engagement, QuoteWindow
+    from schemas.settings import Settings
+    from store import open_store
+
+    engagement = Engagement(
+        name="bench", flavour="acme", url=url, username_env=USER_ENV,
+        password_env=PASSWORD_ENV, selectors=REPO / "selectors" / "acme.yaml",
+        rules=data_dir / "rules.yaml", window=QuoteWindow(days_from=0, days_to=WINDOW_DAYS),
+        workers=workers,
+    )  # fmt: skip
+    store = open_store(f"sqlite:///{work / 'quotebot.sqlite'}")
+    settings = Settings(home=work / "home", database_url=None)
+    options = RunOptions(workers=workers, today=TODAY, progress=False)
+    started = time.perf_counter()
+    result = run_engagement(engagement, "quote", store, settings=settings, options=options)
+    seconds = time.perf_counter() - started
+    counts = dict(result.counts)
+    return {
+        "quotes": counts.get("verified", 0) + counts.get("flagged", 0),
+        "seconds": seconds,
+        "counts": counts,
+        "drift": str(result.drift) if result.drift else None,
+    }
+
+
+def _measure_bare(url: str, data_dir: Path) -> dict[str, Any]:
+    from _bare_acme import run_bare
+
+    from schemas import load_rules
+
+    rules = load_rules(data_dir / "rules.yaml")
+    end = TODAY + timedelta(days=WINDOW_DAYS)
+    result = run_bare(url, os.environ[USER_ENV], os.environ[PASSWORD_ENV], rules, TODAY, end)
+    return {
+        "quotes": result.quotes,
+        "seconds": result.seconds,
+        "counts": {"verified": result.verified, "flagged": result.flagged,
+                   "unpriceable": result.unpriceable, "page_loads": result.page_loads},
+    }  # fmt: skip
+
+
+@dataclass
+class Measurement:
+    label: str
+    workers: int
+    quotes: int
+    seconds: float
+    peak_rss_mb: float
+    processes: int
+    counts: dict[str, int]
+
+    @property
+    def per_minute(self) -> float:
+        return self.quotes / (self.seconds / 60) if self.seconds else 0.0
+
+
+def measure(
+    label: str, workers: int, opportunities: int, latency_ms: int, root: Path
+) -> Measurement:
+    """Fresh portal, fresh store, a measuring process of its own, its tree's peak RSS."""
+    from sandbox.generate import load_credentials
+
+    folder = root / f"{label}-{workers}"
+    portal = Portal(folder / "portal", opportunities, latency_ms)
+    try:
+        credentials = load_credentials(folder / "portal")
+        env = {**os.environ, USER_ENV: credentials.username,
+               PASSWORD_ENV: credentials.password}  # fmt: skip
+        command = [sys.executable, __file__, "--measure", label, "--url", portal.url,
+                   "--data-dir", str(folder / "portal"), "--work", str(folder),
+                   "--workers", str(workers)]  # fmt: skip
+        child = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+        sampler = PeakRss(child.pid)
+        sampler.start()
+        out, _ = child.communicate()
+        sampler.stop()
+    finally:
+        portal.close()
+    if child.returncode != 0:
+        raise click.ClickException(f"the {label} run with {workers} workers failed")
+    data = json.loads(out.strip().splitlines()[-1])
+    if data.get("drift"):
+        raise click.ClickException(f"selector drift in the {label} run: {data['drift']}")
+    return Measurement(label, workers, data["quotes"], data["seconds"],
+                       sampler.peak_kb / 1024, sampler.peak_processes, data["counts"])  # fmt: skip
+
+
+# -- the report -----------------------------------------------------------------------------
+
+
+def report(runs: list[Measurement], bare: Measurement | None, latency_ms: int) -> None:
+    cores = os.cpu_count() or 1
+    click.echo(f"\nacme sandbox, {latency_ms} ms per request, {cores} CPU cores\n")
+    header = (f"{'workers':>7} {'quotes':>6} {'seconds':>8} {'quotes/min':>10} {'speed-up':>8} "
+              f"{'peak RSS MB':>11} {'RSS/worker MB':>13} {'procs':>5}")  # fmt: skip
+    click.echo(header)
+    click.echo("-" * len(header))
+    one = next((r for r in runs if r.workers == 1), None)
+    for r in runs:
+        speedup = f"{r.per_minute / one.per_minute:.2f}x" if one and one.per_minute else "-"
+        click.echo(f"{r.workers:>7} {r.quotes:>6} {r.seconds:>8.1f} {r.per_minute:>10.1f} "
+                   f"{speedup:>8} {r.peak_rss_mb:>11.0f} {r.peak_rss_mb / r.workers:>13.0f} "
+                   f"{r.processes:>5}")  # fmt: skip
+    if bare is not None:
+        click.echo(f"{'bare':>7} {bare.quotes:>6} {bare.seconds:>8.1f} {bare.per_minute:>10.1f} "
+                   f"{'':>8} {bare.peak_rss_mb:>11.0f} {bare.peak_rss_mb:>13.0f} "
+                   f"{bare.processes:>5}   (bare Playwright script, 1 worker, "
+                   f"{bare.counts.get('page_loads', 0)} page loads)")  # fmt: skip
+    click.echo("")
+    if bare is not None and one is not None and one.per_minute:
+        overhead = bare.per_minute / one.per_minute
+        verdict = "PASS" if overhead <= OVERHEAD_TARGET else "MISS"
+        click.echo(f"framework overhead: bare {bare.per_minute:.1f} / framework "
+                   f"{one.per_minute:.1f} quotes/min = {overhead:.2f}x "
+                   f"(target <= {OVERHEAD_TARGET}x): {verdict}")  # fmt: skip
+    four = next((r for r in runs if r.workers == 4), None)
+    if four is not None and one is not None and one.per_minute:
+        speedup = four.per_minute / one.per_minute
+        verdict = "PASS" if speedup >= SPEEDUP_TARGET else "MISS"
+        click.echo(f"4 workers vs 1: {speedup:.2f}x (target >= {SPEEDUP_TARGET}x): {verdict}")
+
+
+@click.command()
+@click.option(
+    "--workers",
+    "worker_list",
+    default="1,2,4,8",
+    show_default=True,
+    help="Worker counts, comma separated (in a measuring process: one count).",
+)
+@click.option(
+    "--opportunities",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Opportunities in each fresh portal (a few fail by design: bad data).",
+)
+@click.option("--latency-ms", type=click.IntRange(min=0), default=150, show_default=True)
+@click.option("--no-bare", is_flag=True, help="Skip the bare Playwright script.")
+@click.option("--quick", is_flag=True, help="Smoke run: 1 and 2 workers, 8 opportunities.")
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep portals, stores and evidence in this folder.",
+)
+@click.option("--measure", type=click.Choice(["framework", "bare"]), hidden=True)
+@click.option("--url", hidden=True)
+@click.option("--data-dir", type=click.Path(path_type=Path), hidden=True)
+@click.option("--work", type=click.Path(path_type=Path), hidden=True)
+def main(worker_list: str, opportunities: int, latency_ms: int, no_bare: bool, quick: bool,
+         keep: Path | None, measure: str | None, url: str | None, data_dir: Path | None,
+         work: Path | None) -> None:  # fmt: skip
+    """Quotes per minute for 1, 2, 4 and 8 workers and for a bare Playwright script."""
+    if measure is not None:  # a measuring process, started below
+        sys.path.insert(0, str(Path(__file__).parent))
+        from quotebot import configure_logging
+
+        configure_logging(0)  # what `quotebot run` does: warnings and errors only
+        assert url and data_dir and work
+        if measure == "bare":
+            data = _measure_bare(url, data_dir)
+        else:
+            data = _measure_framework(url, data_dir, work, int(worker_list))
+        click.echo(json.dumps(data))
+        return
+    try:
+        counts = [int(w) for w in worker_list.split(",") if w.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected e.g. 1,2,4,8, got {worker_list!r}") from None
+    if quick:
+        counts, opportunities = [1, 2], 8
+    with tempfile.TemporaryDirectory(prefix="bot-bench-") as scratch:
+        root = keep or Path(scratch)
+        root.mkdir(parents=True, exist_ok=True)
+        bare = None
+        if not no_bare:
+            bare = measure_and_say("bare", 1, opportunities, latency_ms, root)
+        runs = [measure_and_say("framework", n, opportunities, latency_ms, root) for n in counts]
+    report(runs, bare, latency_ms)
+
+
+def measure_and_say(label: str, workers: int, opportunities: int, latency_ms: int,
+                    root: Path) -> Measurement:  # fmt: skip
+    result = measure(label, workers, opportunities, latency_ms, root)
+    click.echo(f"{label} x{workers}: {result.quotes} quotes in {result.seconds:.1f} s "
+               f"{result.counts}", err=True)  # fmt: skip
+    return result
+
+
+if __name__ == "__main__":
+    main()
