@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,8 @@ def _read(
     try:
         reader = pd.read_csv(
             path,
-            dtype={name: (np.int64 if name in integers else object) for name in columns},
+            # Text unless said otherwise, extra columns too: nothing is guessed or converted.
+            dtype=_dtypes(integers),
             keep_default_na=False,
             na_filter=False,
             index_col=False,  # a row with a field too many is an error, not an index
@@ -97,6 +99,12 @@ def _read(
         else np.zeros(0, dtype=object)
         for name in columns
     }
+
+
+def _dtypes(integers: Sequence[str]) -> defaultdict[str, Any]:
+    types: defaultdict[str, Any] = defaultdict(lambda: object)
+    types.update({name: np.int64 for name in integers})
+    return types
 
 
 def _estimate_rows(path: Path) -> int:

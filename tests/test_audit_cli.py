@@ -231,3 +231,12 @@ def test_large_inputs_are_read_in_two_processes_with_the_same_results(
     assert "o.csv:2: column contract_end: '2026-13-01' is not a date" in refused.stderr
     monkeypatch.setattr(audit.batch, "PARALLEL_BYTES", 10**12)
     assert run(tmp_path).stderr == refused.stderr
+
+
+def test_extra_columns_are_ignored_and_never_converted(tmp_path: Path) -> None:
+    files(tmp_path)
+    rows = [{**quote_line(), "note": "1.5"}, {**quote_line(quote_id="Q-0"), "note": "n/a"}]
+    write_csv(tmp_path / "q.csv", list(rows[0]), rows)
+    result = run(tmp_path)
+    assert result.exit_code == 1  # Q-1 duplicates Q-0, and nothing else
+    assert "duplicate_quote" in result.stdout and "line_amount" not in result.stdout
