@@ -31,10 +31,34 @@ class _LazyGroup(click.Group):
             return command
         return super().get_command(ctx, cmd_name)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            try:
+                command = self.get_command(ctx, name)
+            except ImportError as exc:  # a broken install must not hide every other command
+                rows.append((name, f"(unavailable: {exc})"))
+                continue
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
 
 def configure_logging(verbose: int) -> None:
-    """Send logs to stderr; modules only `logger.bind(...)`, never add sinks."""
+    """Logs to stderr for people and, structured (one JSON object a line, with the
+    engagement, run and item each record is bound to), to `<home>/logs/quotebot.jsonl`.
+    Modules only `logger.bind(...)`; this is the one place sinks are added."""
+    from schemas.settings import Settings
+
     logger.remove()
+    logs = Settings().home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    logger.add(
+        logs / "quotebot.jsonl", level="DEBUG", serialize=True, rotation="50 MB",
+        retention=10, backtrace=False, diagnose=False,
+    )  # fmt: skip
     level = "DEBUG" if verbose > 1 else "INFO" if verbose == 1 else "WARNING"
     logger.add(
         sys.stderr,
