@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audit._emit import Day, Findings, Money
+from audit._emit import Column, Day, Findings, Money
 from audit._prices import line_prices
 from audit._validate import first_rows
 from audit._vector import Array, add_months, div_half_up, product
@@ -118,15 +118,15 @@ def lines(
     sku, line_no = quotes["sku"].to_numpy(), quotes["line_no"].to_numpy()
     unit, qty = quotes["unit_price"].to_numpy(), quotes["quantity"].to_numpy()
     places = quotes["places"].to_numpy()
+
+    def flag(rule: str, mask: Array, **values: Column) -> None:
+        out.add(rule, mask, ids, opp_of, sku=sku, line_no=line_no, **values)
+
     months = opps["months"].to_numpy()[first_rows(ocode)][line_opp]
     shown, amount = div_half_up(product(unit, qty, months), 12), quotes["line_amount"].to_numpy()
-    out.add(
+    flag(
         "line_amount_mismatch",
         known & (np.abs(amount - shown) > tol[places]),
-        ids,
-        opp_of,
-        sku=sku,
-        line_no=line_no,
         expected=Money(shown, places),
         actual=Money(amount, places),
     )
@@ -139,46 +139,33 @@ def lines(
     wanted_key = np.where(known & (quote_sku >= 0), line_opp * n_sku + quote_sku, -1)
     match = pd.Index(ocode * n_sku + opp_sku).get_indexer(wanted_key)
     matched = known & (match >= 0)
-    out.add("extra_line", known & ~matched, ids, opp_of, sku=sku, line_no=line_no, actual=sku)
+    flag("extra_line", known & ~matched, actual=sku)
     prices = line_prices(rules, opps)
     m = np.where(matched, match, 0)
     entry, active = prices.entry[m], prices.active[m]
     currency = opps["currency"].to_numpy()[m]
-    where = {"sku": sku, "line_no": line_no, "actual": sku, "extra": currency}
-    out.add("unknown_sku", matched & (entry < 0), ids, opp_of, **where)
-    out.add("inactive_sku", matched & (entry >= 0) & ~active, ids, opp_of, **where)
+    flag("unknown_sku", matched & (entry < 0), actual=sku, extra=currency)
+    flag("inactive_sku", matched & (entry >= 0) & ~active, actual=sku, extra=currency)
     priceable = matched & active
     wanted = opps["quantity"].to_numpy()[m]
-    out.add(
+    flag(
         "quantity_mismatch",
         priceable & (qty != wanted),
-        ids,
-        opp_of,
-        sku=sku,
-        line_no=line_no,
         expected=wanted,
         actual=qty,
     )
     priceable &= quotes["currency"].to_numpy() == currency
     expected, floor = prices.unit_price[m], prices.floor[m]
     actual = Money(unit, places)
-    out.add(
+    flag(
         "unit_price_mismatch",
         priceable & (np.abs(unit - expected) > tol[places]),
-        ids,
-        opp_of,
-        sku=sku,
-        line_no=line_no,
         expected=Money(expected, places),
         actual=actual,
     )
-    out.add(
+    flag(
         "discount_over_cap",
         priceable & (floor - unit > tol[places]),
-        ids,
-        opp_of,
-        sku=sku,
-        line_no=line_no,
         expected=Money(floor, places),
         actual=actual,
         extra=opps["segment"].to_numpy()[m],
