@@ -1,0 +1,118 @@
+"""`quotebot runs …` and `quotebot items retry`: what operations staff look at after a run."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+import click
+
+from schemas.settings import Settings
+from schemas.work import ItemState, Run, RunStatus
+from store._errors import InvalidTransition, UnknownEngagement, UnknownRecord
+from store._store import Store, open_store
+
+
+def _store() -> Store:
+    settings = Settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return open_store(settings.effective_database_url)
+
+
+def _time(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+
+
+def _took(run: Run) -> str:
+    end = run.finished_at or run.heartbeat_at
+    seconds = int((end - run.started_at).total_seconds())
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "-"
+
+
+@click.group("runs")
+def runs_group() -> None:
+    """Past and current runs: when, how long, what they did, why they failed."""
+
+
+@runs_group.command("list")
+@click.option("--engagement", default=None, help="Only this engagement's runs.")
+@click.option("--status", type=click.Choice([s.value for s in RunStatus]), default=None,
+              help="Only runs with this outcome.")  # fmt: skip
+@click.option("--last", type=click.IntRange(1), default=20, show_default=True,
+              help="How many of the newest runs to show.")  # fmt: skip
+def runs_list(engagement: str | None, status: str | None, last: int) -> None:
+    """List the newest runs (UTC times), newest last."""
+    with _store() as store:
+        try:
+            runs = store.runs(engagement, status=status)[-last:]
+        except UnknownEngagement as exc:
+            raise click.ClickException(str(exc)) from None
+    if not runs:
+        click.echo("no runs yet")
+    for run in runs:
+        line = (f"{run.id:>5}  {run.engagement:<16} {run.kind.value:<8} {run.status.value:<10} "
+                f"{_time(run.started_at)}  {_took(run):>7}  {_counts(run.counts)}")  # fmt: skip
+        click.echo(line + (f"  ({run.error})" if run.error else ""))
+
+
+@runs_group.command("show")
+@click.argument("run_id", type=int)
+def runs_show(run_id: int) -> None:
+    """Show one run: outcome, counts, and every item it moved, with failures and evidence."""
+    with _store() as store:
+        try:
+            run = store.run(run_id)
+        except UnknownRecord as exc:
+            raise click.ClickException(str(exc)) from None
+        events = [
+            e for e in store.events(since=run.started_at, engagement=run.engagement)
+            if e.run_id == run.id
+        ]  # fmt: skip
+        moved = sorted({e.item_id for e in events})
+        items = [store.item(item_id) for item_id in moved]
+        evidence = {i.id: store.evidence(i.id) for i in items if i.state is ItemState.FAILED}
+    click.echo(f"run {run.id}: {run.engagement} {run.kind.value}, {run.status.value}")
+    click.echo(f"  started {_time(run.started_at)} UTC, took {_took(run)}, by {run.worker}")
+    click.echo(f"  counts: {_counts(run.counts)}")
+    if run.error:
+        click.echo(f"  error: {run.error}")
+    states = Counter(i.state.value for i in items)
+    click.echo(f"  items touched: {len(items)} (now {_counts(dict(states))})")
+    for item in items:
+        if item.state is not ItemState.FAILED:
+            continue
+        click.echo(f"  item {item.id} {item.reference}: {item.failure_kind} failure "
+                   f"{item.failure_code}: {item.failure_reason}")  # fmt: skip
+        for proof in evidence[item.id]:
+            click.echo(f"      {proof.kind}: {proof.path}")
+    if any(i.state is ItemState.FAILED for i in items):
+        click.echo("  retry a failed item with `quotebot items retry ID`")
+
+
+@click.group("items")
+def items_group() -> None:
+    """Work items: one renewal of one engagement."""
+
+
+@items_group.command("retry")
+@click.argument("item_id", type=int)
+@click.option("--note", default="retried by operations", show_default=True,
+              help="Why, for the item's history.")  # fmt: skip
+def items_retry(item_id: int, note: str) -> None:
+    """Send a failed item back to the start; the engagement's next run works it again."""
+    with _store() as store:
+        try:
+            item = store.transition(item_id, ItemState.NEW, reason=note)
+        except UnknownRecord as exc:
+            raise click.ClickException(str(exc)) from None
+        except InvalidTransition:
+            current = store.item(item_id)
+            raise click.ClickException(
+                f"item {item_id} is {current.state.value}: only failed items can be retried"
+            ) from None
+    click.echo(f"item {item.id} {item.reference} is new again: the next run of "
+               f"{item.engagement} works it (or `quotebot run {item.engagement}` now)")  # fmt: skip
