@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar
 
 from loguru import logger
 from playwright.sync_api import Error as PlaywrightError
@@ -27,13 +28,17 @@ from bots._evidence import Evidence
 from bots._session import Credentials
 from bots._steps import BOOKING_STATES, QUOTE_STATES, StepContext, process_booking, process_quote
 from bots._worker import Worker
-from schemas import load_rules
+from schemas import PricingRules, load_rules
 from schemas.engagement import Engagement
-from schemas.selector_map import load_selector_map
+from schemas.selector_map import SelectorMap, load_selector_map
 from schemas.settings import Settings
 from schemas.work import FailureKind, Run, RunKind, RunStatus, WorkItem
 from store import LeaseLost, Store
 
+if TYPE_CHECKING:
+    from loguru import Logger
+
+T = TypeVar("T")
 HEARTBEAT_S = 10.0
 STALE_AFTER = timedelta(seconds=60)
 
@@ -113,19 +118,22 @@ def run_engagement(
 class _Pool:
     """The workers of one run, and what they share: the item queue's end and the verdict."""
 
-    def __init__(self, engagement, kind, store, settings, options, today, run, rules,  # type: ignore[no-untyped-def]
-                 selector_map, credentials, evidence) -> None:  # fmt: skip
-        self.engagement: Engagement = engagement
-        self.kind: RunKind = kind
-        self.store: Store = store
-        self.settings: Settings = settings
-        self.options: RunOptions = options
-        self.today: date = today
-        self.run: Run = run
+    def __init__(
+        self, engagement: Engagement, kind: RunKind, store: Store, settings: Settings,
+        options: RunOptions, today: date, run: Run, rules: PricingRules,
+        selector_map: SelectorMap, credentials: Credentials, evidence: Evidence,
+    ) -> None:  # fmt: skip
+        self.engagement = engagement
+        self.kind = kind
+        self.store = store
+        self.settings = settings
+        self.options = options
+        self.today = today
+        self.run = run
         self.rules = rules
         self.map = selector_map
-        self.credentials: Credentials = credentials
-        self.evidence: Evidence = evidence
+        self.credentials = credentials
+        self.evidence = evidence
         self.states = QUOTE_STATES if kind is RunKind.QUOTE else BOOKING_STATES
         self.left_alone: set[int] = set()
         self.lock = threading.Lock()
@@ -303,7 +311,7 @@ class _Pool:
             self.store.add_evidence(item.id, kind, str(path), run_id=self.run.id)
 
 
-def _with_retries(read: Callable[[], list], log, attempts: int = 3) -> list:  # type: ignore[no-untyped-def,type-arg]
+def _with_retries(read: Callable[[], list[T]], log: Logger, attempts: int = 3) -> list[T]:
     for attempt in range(attempts):
         try:
             return read()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urljoin, urlparse
 
 import pyotp
@@ -19,6 +20,9 @@ from pydantic import SecretStr
 
 from bots._errors import BusinessError, PortalError
 from schemas.selector_map import SelectorMap
+
+if TYPE_CHECKING:
+    from playwright._impl._api_structures import SetCookieParam
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ def login(
         home.or_(page.locator(sel["error"])).first.wait_for()
         if not home.is_visible():
             raise BusinessError("login_refused", "the portal refused the login")
-        context.add_cookies(scratch.cookies())
+        context.add_cookies(cast("list[SetCookieParam]", scratch.cookies()))
         log.info("logged in")
     except PlaywrightError as exc:
         raise PortalError("login_failed", _first_line(str(exc), credentials)) from None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import signal
 import sys
-from datetime import date
+import threading
+from datetime import date, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -50,7 +51,7 @@ def find_engagement(settings: Settings, path: Path | None, name: str) -> Engagem
 @_today_option
 def run_command(
     engagement: str, kind: str, workers: int | None, progress: bool,
-    engagements_path: Path | None, today: date | None,
+    engagements_path: Path | None, today: datetime | None,
 ) -> None:  # fmt: skip
     """Run an engagement now, in the foreground: quote the renewals due, book accepted quotes.
 
@@ -92,7 +93,7 @@ def run_command(
 @_engagements_option
 @_today_option
 def check_selectors_command(
-    engagement: str, engagements_path: Path | None, today: date | None
+    engagement: str, engagements_path: Path | None, today: datetime | None
 ) -> None:
     """Visit an engagement's portal read-only and list every selector that no longer matches."""
     from bots._evidence import Evidence
@@ -121,7 +122,7 @@ def check_selectors_command(
     sys.exit(1 if drifts else 0)
 
 
-def _stop_on_signals(stop) -> None:  # type: ignore[no-untyped-def]
+def _stop_on_signals(stop: threading.Event) -> None:
     def handler(signum: int, _frame: FrameType | None) -> None:
         logger.warning("{} received: stopping after the items in hand", signal.Signals(signum).name)
         stop.set()

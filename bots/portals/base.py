@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 from urllib.parse import quote, urljoin
 
 from playwright.sync_api import Error as PlaywrightError
@@ -63,6 +64,7 @@ class QuoteReadBack:
 
 
 READ_ATTEMPTS = 4
+T = TypeVar("T")
 
 
 class SessionLost(PortalError):
@@ -238,7 +240,7 @@ class PortalBot(ABC):
             params["opportunity_id"] = ids[0]
             for opportunity_id in ids[:20]:
                 quotes = self._safely(
-                    drifts, lambda o=opportunity_id: self.find_quotes(opportunity_id=o)
+                    drifts, partial(self.find_quotes, opportunity_id=opportunity_id)
                 )
                 if quotes:
                     params["quote_number"] = quotes[0].quote_number
@@ -264,7 +266,7 @@ class PortalBot(ABC):
         return list(unique.values()), unchecked
 
     @staticmethod
-    def _safely(drifts: list[SelectorDrift], read: Callable[[], list]) -> list:  # type: ignore[type-arg]
+    def _safely(drifts: list[SelectorDrift], read: Callable[[], list[T]]) -> list[T]:
         try:
             return read()
         except SelectorDrift as drift:
