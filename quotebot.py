@@ -16,10 +16,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("audit.cli", "audit_command"),
     "run": ("bots.cli", "run_command"),
     "check-selectors": ("bots.cli", "check_selectors_command"),
+    "users": ("web.cli", "users_group"),
+    "serve": ("web.cli", "serve_command"),
+    "report": ("web.cli", "report_command"),
     "schedule": ("scheduler", "schedule_group"),
     "scheduler": ("scheduler", "scheduler_group"),
     "runs": ("store.cli", "runs_group"),
     "items": ("store.cli", "items_group"),
+    "demo": ("demo", "demo_command"),
 }
 
 
