@@ -195,12 +195,30 @@ def serve(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    _report_missed(grace_s, announce)
     scheduler.start()
     for job in scheduler.get_jobs(jobstore="default"):
         announce(f"{job.id}: next run {_when(job)}")
     quit_now.wait()
     scheduler.shutdown(wait=True)
     announce("scheduler stopped")
+
+
+def _report_missed(grace_s: float, announce: Callable[[str], object]) -> None:
+    """Say which run times passed while no scheduler ran, and what happens to them."""
+    now = datetime.now(UTC)
+    with job_editor() as editor:
+        for job in editor.get_jobs(jobstore="default"):
+            missed, when, last = 0, job.next_run_time, None
+            while when is not None and when <= now and missed < 10_000:
+                missed, last = missed + 1, when
+                when = job.trigger.get_next_fire_time(when, now)
+            if last is None:
+                continue
+            # Coalesced: one run for the latest missed time, if it is within the grace time.
+            on_time = (now - last).total_seconds() <= grace_s
+            verdict = "they run once now (coalesced)" if on_time else "too late: skipped"
+            announce(f"{job.id}: {missed} run time(s) missed while stopped; {verdict}")
 
 
 def _poll() -> None:
@@ -261,7 +279,7 @@ def schedule_list() -> None:
         jobs = scheduler.get_jobs(jobstore="default")
         if not jobs:
             click.echo("nothing scheduled (add with `quotebot schedule add ENGAGEMENT`)")
-        for job in sorted(jobs, key=lambda j: j.id):
+        for job in sorted(jobs, key=lambda j: (j.args[0], j.args[1] != "quote")):
             engagement, kind = job.args[0], job.args[1]
             click.echo(f"{engagement:<20} {kind:<8} {_when(job):<26} {job.trigger}")
 
