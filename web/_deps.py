@@ -1,0 +1,109 @@
+"""What every page needs: the signed-in person, their role, CSRF checks, rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from schemas.people import Role, User
+from store import Store
+from web._security import Session, Sessions
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# Autoescaping on for every template, whatever its file name: account names come from
+# client portals and may hold markup.
+TEMPLATES.env.autoescape = True
+
+# What each role may change; every role may read every page (managers read everything).
+ACTS = {
+    "review": {Role.AUDITOR},
+    "operate": {Role.OPS},
+}
+
+
+class LoginRequired(Exception):
+    """Raised for a page asked for without a valid session: the person goes to the login."""
+
+
+class NotAllowed(Exception):
+    """Raised when a person's role may not do what they asked (HTTP 403)."""
+
+
+class CsrfRefused(Exception):
+    """Raised for a form post without the session's CSRF token (HTTP 403)."""
+
+
+def store_of(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def sessions_of(request: Request) -> Sessions:
+    sessions: Sessions = request.app.state.sessions
+    return sessions
+
+
+def session_of(request: Request) -> Session:
+    session: Session = request.state.session
+    return session
+
+
+def current_user(request: Request) -> User:
+    """The signed-in person, read afresh (a removed account or changed role counts at once)."""
+    name = session_of(request).user
+    user = store_of(request).user(name) if name else None
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+def may(user: User, act: str) -> bool:
+    return user.role in ACTS[act]
+
+
+def allowed_to(act: str) -> Callable[[User], User]:
+    """A dependency: the signed-in person, if their role may `act`."""
+
+    def check(user: Annotated[User, Depends(current_user)]) -> User:
+        if not may(user, act):
+            raise NotAllowed(f"a {user.role.value} may not {act}")
+        return user
+
+    return check
+
+
+SignedIn = Annotated[User, Depends(current_user)]
+Auditor = Annotated[User, Depends(allowed_to("review"))]
+Operator = Annotated[User, Depends(allowed_to("operate"))]
+
+
+async def csrf_protect(request: Request) -> None:
+    """Every form post carries the session's CSRF token, or is refused."""
+    if request.method in {"GET", "HEAD", "OPTIONS"}:
+        return
+    form = await request.form()
+    if not sessions_of(request).csrf_ok(session_of(request), form.get("csrf_token")):
+        raise CsrfRefused()
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page, with the person, their CSRF token and what their role may do."""
+    session = session_of(request)
+    user: User | None = context.pop("user", None)
+    base = {
+        "user": user,
+        "csrf_token": sessions_of(request).csrf_token(session),
+        "can_review": user is not None and may(user, "review"),
+        "can_operate": user is not None and may(user, "operate"),
+    }
+    return TEMPLATES.TemplateResponse(
+        request, template, {**base, **context}, status_code=status_code
+    )
+
+
+Handler = Callable[[Request], Awaitable[Any]]
