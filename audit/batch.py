@@ -7,6 +7,7 @@ and numpy on integer minor units instead of one quote at a time in `Decimal`.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -17,6 +18,7 @@ from typing import TypeAlias
 
 import pandas as pd
 from tqdm import tqdm
+from tqdm.std import TqdmDefaultWriteLock
 
 from audit import _batch_checks
 from audit._emit import Findings
@@ -77,7 +79,8 @@ def audit_files(
     if _parallel(opps_path, quotes_path):
         # Parsing CSV text into Python strings holds the GIL: read the opportunities and
         # bookings in a forked process on the other core while this one reads the quotes.
-        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as pool:
+        fork = get_context("fork")
+        with ProcessPoolExecutor(1, fork, initializer=_fresh_progress_lock) as pool:
             reading = pool.submit(_read_others, opps_path, books_path, rules, progress)
             quotes_or_error = _attempt(read_quotes, quotes_path, rules, progress)
             opps_or_error, bookings_or_error = reading.result()
@@ -106,6 +109,18 @@ def audit_files(
 
 
 Read: TypeAlias = pd.DataFrame | InputError | None
+
+
+def _single_threaded() -> bool:
+    """Forking is safe from one thread only (the CLI; not a web server). tqdm's monitor is
+    tolerated: the forked reader starts with a lock of its own (`_fresh_progress_lock`)."""
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    main = threading.current_thread() is threading.main_thread()
+    return main and all(t.name == "tqdm_monitor" for t in others)
+
+
+def _fresh_progress_lock() -> None:
+    tqdm.set_lock(TqdmDefaultWriteLock())
 
 
 def _attempt(
@@ -138,7 +153,7 @@ PARALLEL_BYTES = 8_000_000
 
 
 def _parallel(*paths: Path) -> bool:
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if "fork" not in multiprocessing.get_all_start_methods() or not _single_threaded():
         return False
     sizes = [path.stat().st_size for path in paths if path.is_file()]
     return len(sizes) == len(paths) and min(sizes) >= PARALLEL_BYTES

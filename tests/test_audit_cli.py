@@ -220,6 +220,7 @@ def test_large_inputs_are_read_in_two_processes_with_the_same_results(
     serial = run(tmp_path)
     expected = (tmp_path / "findings.csv").read_text()
     monkeypatch.setattr(audit.batch, "PARALLEL_BYTES", 0)
+    assert audit.batch._parallel(tmp_path / "o.csv", tmp_path / "q.csv")
     parallel = run(tmp_path)
     assert parallel.exit_code == serial.exit_code == 1
     assert (tmp_path / "findings.csv").read_text() == expected
