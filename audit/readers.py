@@ -54,6 +54,10 @@ def _repeated(
     )
 
 
+def _categories(codes: IntArray, distinct: Text) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes, categories=pd.Index(distinct, dtype=object))
+
+
 def _coded(grouped: v.Grouped, name: str, values: Text, **checks: Any) -> tuple[IntArray, Text]:
     """A text column of a group as codes (in order of first appearance) and distinct values."""
     distinct: list[Text] = []
@@ -79,13 +83,15 @@ def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = Fals
     cols = read_text_columns(path, OPPORTUNITY_COLUMNS, progress=progress, integers=integers)
     p = v.Problems(path)
     ids = cols["opportunity_id"]
-    opp, _ = v.text(p, "opportunity_id", ids, what="an opportunity id")
+    opp, opp_ids = v.text(p, "opportunity_id", ids, what="an opportunity id")
     per_opp = v.Grouped(p, opp, _differs("opportunity", ids, cols))
     for name in ("account_id", "account_name"):  # any text, the same on each line
         per_opp.column(name, cols[name], lambda _, rows: rows)
     segments = sorted(rules.max_discount)
     what = f"a segment of max_discount ({', '.join(segments)})"
-    _coded(per_opp, "segment", cols["segment"], allowed=set(segments), what=what)
+    segment, segment_names = _coded(
+        per_opp, "segment", cols["segment"], allowed=set(segments), what=what
+    )
     currency, currencies = _coded(per_opp, "currency", cols["currency"], **_CURRENCY)
     places = _places(currency, currencies, rules)
     end = per_opp.column(
@@ -97,7 +103,7 @@ def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = Fals
                                   1, 60),
     )  # fmt: skip
     line_no = v.whole(p, "line_no", cols["line_no"], 1, _MANY)
-    sku, _ = v.text(p, "sku", cols["sku"], what="a sku")
+    sku, skus = v.text(p, "sku", cols["sku"], what="a sku")
     quantity = v.whole(p, "quantity", cols["quantity"], 1, _MANY)
     prior, no_prior = v.money(
         p, "prior_unit_price", cols["prior_unit_price"], cols["currency"], places, optional=True
@@ -107,9 +113,12 @@ def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = Fals
     v.unique(p, "line_no", opp, line_no, _repeated("opportunity", ids, cols, "line_no"))
     p.raise_first()
     return pd.DataFrame({
-        "opportunity_id": ids, "segment": cols["segment"], "currency": cols["currency"],
-        "places": places, "contract_end": end, "months": months, "line_no": line_no,
-        "sku": cols["sku"], "quantity": quantity, "prior": prior, "has_prior": ~no_prior,
+        # Text as categories (codes and distinct values): compact, and cheap to hand over
+        # from the process that reads opportunities beside the quotes.
+        "opportunity_id": _categories(opp, opp_ids), "segment": _categories(segment, segment_names),
+        "currency": _categories(currency, currencies), "places": places, "contract_end": end,
+        "months": months, "line_no": line_no, "sku": _categories(sku, skus),
+        "quantity": quantity, "prior": prior, "has_prior": ~no_prior,
         "code": opp, "sku_code": sku, "currency_code": currency,
     })  # fmt: skip
 
