@@ -109,6 +109,8 @@ def schedule_engagement(
     **job_kwargs: object,
 ) -> list[Job]:  # fmt: skip
     """Add (or bring up to date) the engagement's jobs from its schedules; pauses are kept."""
+    # Registered now, so that a run that cannot even begin can be recorded as failed.
+    process_store().ensure_engagement(engagement.name, engagement.flavour, engagement.url)
     jobs = []
     for kind in KINDS:
         ident = job_id(engagement.name, kind)

@@ -1,0 +1,143 @@
+"""The scheduler killed with SIGKILL and restarted: jobs and next run times persist, run
+times missed while it was down are coalesced into one run, and one engagement never has
+two runs at once."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+from bot_helpers import due_ids, engagement_for, portal_env, write_engagements
+from sandbox_helpers import TODAY, running_portal
+
+import scheduler
+from schemas.engagement import Schedules
+from schemas.work import Run, RunStatus
+from store import open_store
+
+EVERY_3_S = "*/3 * * * * *"
+
+
+def until(what: str, check: Callable[[], bool], timeout: float = 120.0) -> None:
+    """Poll the database until `check` holds (the scheduler works in another process)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        time.sleep(0.25)
+
+
+_STARTED: list[subprocess.Popen[bytes]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_leftovers() -> Iterator[None]:
+    yield
+    while _STARTED:
+        process = _STARTED.pop()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+class SchedulerProcess:
+    """`quotebot scheduler start` in its own process group, its output in a log file."""
+
+    def __init__(self, config: Path, env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self._out = log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "quotebot", "-v", "scheduler", "start",
+             "--engagements", str(config)],
+            env=env, start_new_session=True, stdout=self._out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        _STARTED.append(self.process)
+        self.started = datetime.now(UTC)
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)  # it and its browsers, like a crash
+        self.process.wait()
+        self._out.close()
+
+    def terminate(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=120)
+        self._out.close()
+        return code
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("QUOTEBOT_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("QUOTEBOT_DATABASE_URL", raising=False)
+    return tmp_path / "home"
+
+
+def test_jobs_survive_sigkill_missed_runs_coalesce_and_runs_never_overlap(
+    tmp_path: Path, home: Path
+) -> None:
+    with running_portal(tmp_path / "portal", "acme", opportunities=6) as portal:
+        engagement = engagement_for(portal, workers=1, schedules=Schedules(quote=EVERY_3_S))
+        config = write_engagements(tmp_path / "engagements.yaml", [engagement])
+        env = {**os.environ, **portal_env(engagement), "QUOTEBOT_RECONCILE_GRACE_S": "1"}
+        store = open_store(f"sqlite:///{home / 'quotebot.sqlite'}")
+        with scheduler.job_editor() as editor:  # the sandbox works as of its own date
+            scheduler.schedule_engagement(editor, engagement, config, today=TODAY.isoformat())
+
+        def runs_since(moment: datetime, *, finished: bool = True) -> list[Run]:
+            return [r for r in store.runs(engagement.name) if r.started_at >= moment
+                    and (r.finished_at is not None or not finished)]  # fmt: skip
+
+        # 1. Running on schedule, then killed.
+        first = SchedulerProcess(config, env, tmp_path / "scheduler.log")
+        until("two runs finished", lambda: len(runs_since(first.started)) >= 2)
+        first.kill()
+        with scheduler.job_editor() as editor:
+            job = editor.get_job("quote:acme")
+        assert job is not None and job.next_run_time is not None, "the job is in the database"
+        assert "second='*/3'" in str(job.trigger)
+
+        # 2. Restarted: the persisted job carries on by itself.
+        second = SchedulerProcess(config, env, tmp_path / "scheduler.log")
+        until("a run after the restart", lambda: len(runs_since(second.started)) >= 1)
+        second.kill()
+
+        # 3. Down while several run times pass (a trigger that ends, so no regular run follows).
+        now = datetime.now(UTC)
+        with scheduler.job_editor() as editor:
+            editor.modify_job("quote:acme", trigger=CronTrigger(second="*/2", end_date=now),
+                              next_run_time=now - timedelta(seconds=9))  # fmt: skip
+        third = SchedulerProcess(config, env, tmp_path / "scheduler.log")
+        until("the coalesced run", lambda: len(runs_since(third.started)) >= 1)
+        with scheduler.job_editor() as editor:
+            until("the ended job is gone", lambda: editor.get_job("quote:acme") is None, 30)
+        assert third.terminate() == 0
+        log = (tmp_path / "scheduler.log").read_text()
+        missed = re.findall(r"quote:acme: (\d+) run time\(s\) missed while stopped; they run", log)
+        assert missed and int(missed[-1]) >= 4, log[-3000:]
+        assert len(runs_since(third.started, finished=False)) == 1, "coalesced into one run"
+
+        # No two runs of the engagement at once, across kills and restarts.
+        runs = store.runs(engagement.name)
+        assert RunStatus.RUNNING not in {r.status for r in runs}
+        for earlier, later in zip(runs, runs[1:], strict=False):
+            assert earlier.finished_at is not None
+            assert earlier.finished_at <= later.started_at, f"runs {earlier.id} and {later.id}"
+        assert Counter(r.status for r in runs)[RunStatus.SUCCEEDED] >= 3
+
+        # And the portal holds one quote per renewal, whatever the kills interrupted.
+        with portal.open_db() as db:
+            for opportunity_id in due_ids(portal, engagement):
+                quotes = db.find_quotes(opportunity_id=opportunity_id)
+                assert [q.status for q in quotes] in ([], ["submitted"]), opportunity_id
+        store.close()
