@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +15,7 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from bot_helpers import due_ids, engagement_for, portal_env, write_engagements
 from sandbox_helpers import TODAY, running_portal
+from scheduler_helpers import SchedulerProcess, kill_leftovers, until
 
 import scheduler
 from schemas.engagement import Schedules
@@ -28,52 +25,10 @@ from store import open_store
 EVERY_3_S = "*/3 * * * * *"
 
 
-def until(what: str, check: Callable[[], bool], timeout: float = 120.0) -> None:
-    """Poll the database until `check` holds (the scheduler works in another process)."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.25)
-
-
-_STARTED: list[subprocess.Popen[bytes]] = []
-
-
 @pytest.fixture(autouse=True)
 def _no_leftovers() -> Iterator[None]:
     yield
-    while _STARTED:
-        process = _STARTED.pop()
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-class SchedulerProcess:
-    """`quotebot scheduler start` in its own process group, its output in a log file."""
-
-    def __init__(self, config: Path, env: dict[str, str], log: Path) -> None:
-        self.log = log
-        self._out = log.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "quotebot", "-v", "scheduler", "start",
-             "--engagements", str(config)],
-            env=env, start_new_session=True, stdout=self._out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        _STARTED.append(self.process)
-        self.started = datetime.now(UTC)
-
-    def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)  # it and its browsers, like a crash
-        self.process.wait()
-        self._out.close()
-
-    def terminate(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=120)
-        self._out.close()
-        return code
+    kill_leftovers()
 
 
 @pytest.fixture
