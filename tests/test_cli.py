@@ -1,0 +1,96 @@
+"""The `quotebot` commands operations staff use: help texts, schedules, runs, retries."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from quotebot import cli
+from sandbox.generate import generate
+from schemas.work import FailureKind, RunStatus
+from store import open_store
+
+REPO = Path(__file__).resolve().parents[1]
+COMMANDS = [
+    ["schedule"], ["schedule", "list"], ["schedule", "add"], ["schedule", "pause"],
+    ["schedule", "resume"], ["schedule", "remove"], ["schedule", "run-now"],
+    ["scheduler"], ["scheduler", "start"], ["run"], ["runs"], ["runs", "list"],
+    ["runs", "show"], ["items"], ["items", "retry"], ["check-selectors"], ["audit"],
+    ["sandbox"], ["demo"],
+]  # fmt: skip
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("QUOTEBOT_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("QUOTEBOT_DATABASE_URL", raising=False)
+    return tmp_path / "home"
+
+
+def quotebot(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c) for c in COMMANDS])
+def test_every_command_explains_itself(command: list[str]) -> None:
+    text = quotebot(*command, "--help")
+    summary = text.split("\n\n")[1].strip()
+    assert len(summary) > 20 and not summary.startswith("None"), text
+
+
+def test_schedules_are_added_paused_resumed_run_now_and_removed(tmp_path: Path, home: Path) -> None:
+    generate(tmp_path / "portal", 7, 5, date(2026, 1, 15), client="acme")
+    engagement = {
+        "name": "acme", "flavour": "acme", "url": "http://127.0.0.1:9",
+        "username_env": "ACME_USER", "password_env": "ACME_PASSWORD",
+        "selectors": str(REPO / "selectors" / "acme.yaml"), "rules": "portal/rules.yaml",
+        "schedules": {"quote": "0 6 * * 1-5", "booking": "30 14 * * 1-5"},
+        "timezone": "America/New_York",
+    }  # fmt: skip
+    path = tmp_path / "engagements.yaml"
+    path.write_text(yaml.safe_dump({"engagements": [engagement]}))
+
+    assert "scheduled acme booking" in quotebot("schedule", "add", "acme", "--engagements",
+                                                str(path))  # fmt: skip
+    listed = quotebot("schedule", "list")
+    assert "hour='6'" in listed and "hour='14', minute='30'" in listed
+    assert "acme booking: next run paused" in quotebot("schedule", "pause", "acme",
+                                                      "--kind", "booking")  # fmt: skip
+    quotebot("schedule", "add", "acme", "--engagements", str(path))  # again, after an edit
+    still = [line.split()[:3] for line in quotebot("schedule", "list").splitlines()]
+    assert ["acme", "booking", "paused"] in still, "a pause survives `schedule add`"
+    assert "paused" not in quotebot("schedule", "resume", "acme")
+    assert "starts it within" in quotebot("schedule", "run-now", "acme", "--kind", "booking")
+    assert "removed acme quote" in quotebot("schedule", "remove", "acme", "--kind", "quote")
+    assert [line.split()[1] for line in quotebot("schedule", "list").splitlines()] == ["booking"]
+    missing = CliRunner().invoke(cli, ["schedule", "pause", "acme", "--kind", "quote"])
+    assert missing.exit_code == 1 and "no quote schedule for 'acme'" in missing.output
+
+
+def test_runs_are_listed_and_shown_and_a_failed_item_is_retried(home: Path) -> None:
+    home.mkdir(parents=True)
+    with open_store(f"sqlite:///{home / 'quotebot.sqlite'}") as store:
+        store.ensure_engagement("acme", "acme", "http://127.0.0.1:9/")
+        run = store.start_run("acme", "quote")
+        item = store.ensure_item("acme", "OPP-1", contract_end=date(2026, 5, 1),
+                                 account_name="Initech", data={})  # fmt: skip
+        store.fail(item.id, FailureKind.SYSTEM, "portal answered 503 three times",
+                   code="http_503", run_id=run.id)  # fmt: skip
+        store.finish_run(run.id, RunStatus.SUCCEEDED, {"failed": 1})
+
+    assert "acme             quote    succeeded" in quotebot("runs", "list")
+    shown = quotebot("runs", "show", str(run.id))
+    assert "failed 1" in shown and "http_503: portal answered 503 three times" in shown
+    assert "is new again" in quotebot("items", "retry", str(item.id))
+    again = CliRunner().invoke(cli, ["items", "retry", str(item.id)])
+    assert again.exit_code == 1 and "only failed items can be retried" in again.output
+    with open_store(f"sqlite:///{home / 'quotebot.sqlite'}") as store:
+        retried = store.item(item.id)
+        assert retried.state == "new" and retried.attempts == 0
+        assert store.events(item.id)[-1].reason == "retried by operations"
