@@ -46,9 +46,9 @@ SPEEDUP_TARGET = 3.0
 # -- memory -------------------------------------------------------------------------------
 
 
-def _children() -> dict[int, list[int]]:
-    """Every process's children, from /proc/<pid>/stat."""
-    tree: dict[int, list[int]] = {}
+def _processes() -> dict[int, tuple[int, int]]:
+    """Every process: pid -> (parent pid, CPU ticks used so far), from /proc/<pid>/stat."""
+    found: dict[int, tuple[int, int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -57,9 +57,9 @@ def _children() -> dict[int, list[int]]:
                 stat = f.read()
         except OSError:
             continue  # gone meanwhile
-        ppid = int(stat[stat.rfind(")") + 2 :].split()[1])
-        tree.setdefault(ppid, []).append(int(entry.name))
-    return tree
+        fields = stat[stat.rfind(")") + 2 :].split()
+        found[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return found
 
 
 def _rss_kb(pid: int) -> int:
@@ -73,36 +73,55 @@ def _rss_kb(pid: int) -> int:
     return 0  # gone, or a zombie
 
 
-def tree_rss_kb(root: int) -> tuple[int, int]:
-    """(summed RSS in kB, number of processes) of `root` and all its descendants."""
-    tree = _children()
-    todo, total, count = [root], 0, 0
+def process_tree(root: int, processes: dict[int, tuple[int, int]]) -> list[int]:
+    """`root` and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _ticks) in processes.items():
+        children.setdefault(ppid, []).append(pid)
+    tree, todo = [], [root]
     while todo:
         pid = todo.pop()
-        total += _rss_kb(pid)
-        count += 1
-        todo += tree.get(pid, [])
-    return total, count
+        tree.append(pid)
+        todo += children.get(pid, [])
+    return tree
 
 
-class PeakRss(threading.Thread):
-    """Samples a process tree's RSS every `interval` seconds until stopped; keeps the peak."""
+class TreeSampler(threading.Thread):
+    """Samples a process tree every `interval` seconds until stopped: the peak of its summed
+    RSS, and the CPU time its processes used (each process's last sample; a process that
+    lives less than an interval is missed, those that matter live for the whole run)."""
 
     def __init__(self, root: int, interval: float = 0.1) -> None:
-        super().__init__(name="rss-sampler", daemon=True)
+        super().__init__(name="tree-sampler", daemon=True)
         self.root, self.interval = root, interval
         self.peak_kb = self.peak_processes = 0
+        self._ticks: dict[int, int] = {}
         self._done = threading.Event()
 
     def run(self) -> None:
         while not self._done.wait(self.interval):
-            kb, count = tree_rss_kb(self.root)
+            processes = _processes()
+            tree = process_tree(self.root, processes)
+            kb = sum(_rss_kb(pid) for pid in tree)
             if kb > self.peak_kb:
-                self.peak_kb, self.peak_processes = kb, count
+                self.peak_kb, self.peak_processes = kb, len(tree)
+            for pid in tree:
+                if pid in processes:
+                    self._ticks[pid] = processes[pid][1]
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self._ticks.values()) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self._done.set()
         self.join()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time one process has used so far."""
+    ticks = _processes().get(pid, (0, 0))[1]
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 # -- the portal -----------------------------------------------------------------------------
@@ -194,6 +213,11 @@ class Measurement:
     seconds: float
     peak_rss_mb: float
     processes: int
+    cpu_s: float
+    """CPU time of the measuring process tree (Python, Playwright's driver, Chromium)."""
+    portal_cpu_s: float
+    load: float
+    """The machine's 1-minute load average at the end: other work competing for the CPU."""
     counts: dict[str, int]
 
     @property
@@ -216,11 +240,13 @@ def measure(
         command = [sys.executable, __file__, "--measure", label, "--url", portal.url,
                    "--data-dir", str(folder / "portal"), "--work", str(folder),
                    "--workers", str(workers)]  # fmt: skip
+        portal_cpu = cpu_seconds(portal.process.pid)
         child = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
-        sampler = PeakRss(child.pid)
+        sampler = TreeSampler(child.pid)
         sampler.start()
         out, _ = child.communicate()
         sampler.stop()
+        portal_cpu = cpu_seconds(portal.process.pid) - portal_cpu
     finally:
         portal.close()
     if child.returncode != 0:
@@ -229,29 +255,37 @@ def measure(
     if data.get("drift"):
         raise click.ClickException(f"selector drift in the {label} run: {data['drift']}")
     return Measurement(label, workers, data["quotes"], data["seconds"],
-                       sampler.peak_kb / 1024, sampler.peak_processes, data["counts"])  # fmt: skip
+                       sampler.peak_kb / 1024, sampler.peak_processes, sampler.cpu_seconds,
+                       portal_cpu, os.getloadavg()[0], data["counts"])  # fmt: skip
 
 
 # -- the report -----------------------------------------------------------------------------
 
 
+def _row(r: Measurement, name: str, speedup: str) -> str:
+    per_quote = r.cpu_s / r.quotes if r.quotes else 0.0
+    return (f"{name:>7} {r.quotes:>6} {r.seconds:>7.1f} {r.per_minute:>9.1f} {speedup:>8} "
+            f"{r.peak_rss_mb:>8.0f} {r.peak_rss_mb / r.workers:>9.0f} {r.processes:>5} "
+            f"{r.cpu_s:>7.0f} {per_quote:>7.1f} {r.portal_cpu_s:>8.0f} {r.load:>5.1f}")  # fmt: skip
+
+
 def report(runs: list[Measurement], bare: Measurement | None, latency_ms: int) -> None:
     cores = os.cpu_count() or 1
     click.echo(f"\nacme sandbox, {latency_ms} ms per request, {cores} CPU cores\n")
-    header = (f"{'workers':>7} {'quotes':>6} {'seconds':>8} {'quotes/min':>10} {'speed-up':>8} "
-              f"{'peak RSS MB':>11} {'RSS/worker MB':>13} {'procs':>5}")  # fmt: skip
+    header = (f"{'workers':>7} {'quotes':>6} {'seconds':>7} {'quotes/':>9} {'speed-up':>8} "
+              f"{'peak RSS':>8} {'RSS MB /':>9} {'procs':>5} {'CPU s':>7} {'CPU s /':>7} "
+              f"{'portal':>8} {'load':>5}\n"
+              f"{'':>7} {'':>6} {'':>7} {'minute':>9} {'vs 1':>8} {'MB':>8} {'worker':>9} "
+              f"{'':>5} {'':>7} {'quote':>7} {'CPU s':>8} {'1 min':>5}")  # fmt: skip
     click.echo(header)
-    click.echo("-" * len(header))
+    click.echo("-" * len(header.splitlines()[0]))
     one = next((r for r in runs if r.workers == 1), None)
     for r in runs:
         speedup = f"{r.per_minute / one.per_minute:.2f}x" if one and one.per_minute else "-"
-        click.echo(f"{r.workers:>7} {r.quotes:>6} {r.seconds:>8.1f} {r.per_minute:>10.1f} "
-                   f"{speedup:>8} {r.peak_rss_mb:>11.0f} {r.peak_rss_mb / r.workers:>13.0f} "
-                   f"{r.processes:>5}")  # fmt: skip
+        click.echo(_row(r, str(r.workers), speedup))
     if bare is not None:
-        click.echo(f"{'bare':>7} {bare.quotes:>6} {bare.seconds:>8.1f} {bare.per_minute:>10.1f} "
-                   f"{'':>8} {bare.peak_rss_mb:>11.0f} {bare.peak_rss_mb:>13.0f} "
-                   f"{bare.processes:>5}   (bare Playwright script, 1 worker, "
+        click.echo(_row(bare, "bare", ""))
+        click.echo(f"(bare: a plain Playwright script, 1 worker, "
                    f"{bare.counts.get('page_loads', 0)} page loads)")  # fmt: skip
     click.echo("")
     if bare is not None and one is not None and one.per_minute:
@@ -265,6 +299,12 @@ def report(runs: list[Measurement], bare: Measurement | None, latency_ms: int) -
         speedup = four.per_minute / one.per_minute
         verdict = "PASS" if speedup >= SPEEDUP_TARGET else "MISS"
         click.echo(f"4 workers vs 1: {speedup:.2f}x (target >= {SPEEDUP_TARGET}x): {verdict}")
+    busiest = max(runs, key=lambda r: r.cpu_s / r.seconds if r.seconds else 0.0, default=None)
+    if busiest is not None and busiest.seconds:
+        used = (busiest.cpu_s + busiest.portal_cpu_s) / busiest.seconds
+        click.echo(f"CPU: {busiest.workers} workers kept {used:.1f} of {cores} cores busy "
+                   f"(bots {busiest.cpu_s / busiest.seconds:.1f}, portal "
+                   f"{busiest.portal_cpu_s / busiest.seconds:.1f})")  # fmt: skip
 
 
 @click.command()
