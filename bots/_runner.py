@@ -32,7 +32,7 @@ from schemas import PricingRules, load_rules
 from schemas.engagement import Engagement
 from schemas.selector_map import SelectorMap, load_selector_map
 from schemas.settings import Settings
-from schemas.work import FailureKind, Run, RunKind, RunStatus, WorkItem
+from schemas.work import FailureKind, ItemState, Run, RunKind, RunStatus, WorkItem
 from store import LeaseLost, Store
 
 if TYPE_CHECKING:
@@ -252,7 +252,11 @@ class _Pool:
                 done: WorkItem | None = process_quote(ctx, item)
             else:
                 done = process_booking(ctx, item)
-            self.evidence.discard_item(worker.context)
+            if done is not None and done.state is ItemState.FLAGGED:
+                # The auditor deciding a flagged quote sees the portal page it was read from.
+                self._keep_evidence(worker, item)
+            else:
+                self.evidence.discard_item(worker.context)
             if done is None:
                 with self.lock:
                     self.left_alone.add(item.id)

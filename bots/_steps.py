@@ -134,7 +134,7 @@ def _enter_quote(ctx: StepContext, item: WorkItem) -> WorkItem:
         ours, others = _quotes_for(ctx, item)
         if not ours:
             _cancel_intents(ctx, item, IntentAction.ENTER_QUOTE)
-    ctx.other_quotes[item.id] = [q.quote_number for q in others if q.status != "draft"]
+    ctx.other_quotes[item.id] = [q.quote_number for q in others if _counts_as_other(item, q)]
     if len(ours) > 1:
         numbers = ", ".join(q.quote_number for q in ours)
         raise BusinessError("duplicate_in_portal", f"{item.reference} is on quotes {numbers}")
@@ -160,6 +160,13 @@ def _enter_quote(ctx: StepContext, item: WorkItem) -> WorkItem:
     )  # fmt: skip
 
 
+def _counts_as_other(item: WorkItem, quote: PortalQuote) -> bool:
+    """A duplicate for the audit: a submitted quote that is not one of this item's revisions
+    (a revision an auditor sent back for correction is superseded, not a duplicate)."""
+    own = quote.external_ref.startswith(reference(item.engagement, item.opportunity_id, 0))
+    return quote.status != "draft" and not (own and quote.external_ref != item.reference)
+
+
 def _refuse_foreign_quote(item: WorkItem, others: list[PortalQuote]) -> None:
     """A quote someone else entered for this opportunity goes to review, not a second one."""
     base = reference(item.engagement, item.opportunity_id, 0)
@@ -180,7 +187,7 @@ def _verify(ctx: StepContext, item: WorkItem) -> WorkItem:
     if others is None:
         others = [
             q.quote_number for q in ctx.bot.find_quotes(opportunity_id=item.opportunity_id)
-            if q.quote_number != number and q.status != "draft"
+            if q.quote_number != number and _counts_as_other(item, q)
         ]  # fmt: skip
     findings = check_quote(opportunity, readback.snapshot, ctx.rules, prior_quote_ids=others)
     ctx.store.record_quote(item.id, number, _expected(ctx, item), readback.snapshot)

@@ -75,6 +75,8 @@ class ReviewsMixin(ItemsMixin):
             if to is not came_from:
                 data = {"review": action.value, "reviewer": reviewer}
                 self._transition_row(session, row, to, run_id=None, reason=note, data=data)
+            # Every decision changes the version, also an escalation that leaves the state.
+            row.updated_at = now
             after = {**_seen(row), **({"reason": reason} if reason else {})}
             add_trail(session, now, reviewer, f"review_{action.value}", row.reference,
                       item_id=item_id, note=note, before=before, after=after)  # fmt: skip

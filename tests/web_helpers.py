@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from sandbox_helpers import RunningPortal, running_portal
 
 from bots import RunOptions, run_engagement
+from schemas.engagement import Schedules
 from schemas.settings import Settings
 from store import Store, open_store
 from web import WebSettings, create_app
@@ -48,7 +49,10 @@ def bot_output(folder: Path, opportunities: int = 16) -> Iterator[BotOutput]:
         run_engagement(engagement, "quote", store, settings=settings, options=options)
         for name, role in PEOPLE.items():
             store.add_user(name, role, hash_password(PASSWORD))
-        engagements = write_engagements(folder / "engagements.yaml", [engagement])
+        scheduled = engagement.model_copy(
+            update={"schedules": Schedules(quote="0 6 * * 1-5", booking="30 14 * * 1-5")}
+        )
+        engagements = write_engagements(folder / "engagements.yaml", [scheduled])
         try:
             yield BotOutput(portal, store, db_path, engagements, settings)
         finally:
