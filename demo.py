@@ -141,13 +141,17 @@ def run_demo(
 ) -> Summary:
     """The demo, start to summary; `home` is emptied first."""
     started = time.monotonic()
+
+    def step(text: str) -> None:
+        echo(f"[{time.monotonic() - started:5.0f} s] {text}")
+
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     # The demo's own database, whatever the environment points at.
     os.environ["QUOTEBOT_HOME"] = str(home)
     os.environ["QUOTEBOT_DATABASE_URL"] = f"sqlite:///{(home / 'quotebot.sqlite').resolve()}"
     today = date.today()
-    echo(f"1/5 seeding and starting the sandbox portals ({opportunities} renewals each)")
+    step(f"1/5 seeding and starting the sandbox portals ({opportunities} renewals each)")
     portals = _start_portals(home, opportunities, today)
     try:
         path = _write_engagements(home, portals, workers)
@@ -159,18 +163,18 @@ def run_demo(
             for engagement in engagements:
                 sched.schedule_engagement(scheduler, engagement, path, progress=True)
             names = [e.name for e in engagements]
-            echo("2/5 quoting: the scheduler starts both engagements' quoting runs now")
+            step("2/5 quoting: the scheduler starts both engagements' quoting runs now")
             _run_through_scheduler(scheduler, names, "quote")
-            echo("3/5 booking: customer POs arrived for some quotes; booking runs now")
+            step("3/5 booking: customer POs arrived for some quotes; booking runs now")
             _run_through_scheduler(scheduler, names, "booking")
         finally:
             scheduler.shutdown(wait=True)
-        echo("4/5 auditing the portals' exports against each client's rules")
+        step("4/5 auditing the portals' exports against each client's rules")
         audits = _audit(home, portals, today)
     finally:
         for portal in portals:
             portal.server.stop()  # type: ignore[attr-defined]
-    echo("5/5 writing the manager report")
+    step("5/5 writing the manager report")
     summary = summarise(store, [e.name for e in engagements], audits, time.monotonic() - started)
     write_report(summary, home / "report.html")
     return summary
