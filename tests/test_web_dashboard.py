@@ -1,0 +1,242 @@
+"""Managers and operations in a real Chromium: the dashboard and the report agree with the
+database, runs with outcomes and evidence, retry, and the schedule's pause / run now."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from bot_helpers import engagement_for
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from playwright.sync_api import Page, expect
+from web_helpers import BotOutput, bot_output, running_web, sign_in
+
+from bots import RunOptions, run_engagement
+from quotebot import cli
+from schemas.work import ItemState
+
+SCREENS = Path(os.environ.get("QUOTEBOT_SCREENSHOTS", "/tmp/quotebot-screens"))
+BUCKETS = [(-10**6, -1, "overdue"), (0, 30, "0-30"), (31, 60, "31-60"), (61, 90, "61-90"),
+           (91, 120, "91-120"), (121, 10**6, ">120")]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def output(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotOutput]:
+    with bot_output(tmp_path_factory.mktemp("web_dashboard")) as done:
+        options = RunOptions(today=done.portal.config.today, progress=False)
+        run_engagement(engagement_for(done.portal), "booking", done.store,
+                       settings=done.settings, options=options)  # fmt: skip
+        yield done
+
+
+@pytest.fixture(scope="module")
+def web_url(output: BotOutput) -> Iterator[str]:
+    with running_web(output) as url:
+        yield url
+
+
+def _expected(db_path: Path, today: date) -> dict[str, object]:
+    """The figures computed straight from the database with SQL, independently of the app."""
+    db = sqlite3.connect(db_path)
+    one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+    distinct = "SELECT COUNT(DISTINCT item_id) FROM item_events WHERE to_state = '{}'"
+    first_checks = db.execute(
+        "SELECT to_state FROM (SELECT item_id, to_state, ROW_NUMBER() OVER (PARTITION BY item_id "
+        "ORDER BY at, id) AS n FROM item_events WHERE from_state = 'entered' AND to_state IN "
+        "('verified', 'flagged')) WHERE n = 1"
+    ).fetchall()
+    leads = db.execute(
+        "SELECT julianday(contract_end) - julianday(json_extract(snapshot, '$.quote_date')) "
+        "FROM work_items WHERE contract_end IS NOT NULL AND id IN "
+        "(SELECT item_id FROM item_events WHERE to_state = 'entered')"
+    ).fetchall()
+    waiting = db.execute(
+        "SELECT julianday(contract_end) - julianday(?) FROM work_items WHERE state IN "
+        "('new', 'priced', 'failed') AND id NOT IN "
+        "(SELECT item_id FROM item_events WHERE to_state = 'entered')",
+        (today.isoformat(),),
+    ).fetchall()
+    read_to_entered = [
+        (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds() / 3600
+        for a, b in db.execute(
+            "SELECT MIN(CASE WHEN from_state IS NULL THEN at END), "
+            "MIN(CASE WHEN to_state = 'entered' THEN at END) FROM item_events GROUP BY item_id "
+            "HAVING MIN(CASE WHEN to_state = 'entered' THEN at END) IS NOT NULL"
+        )
+    ]
+    backlog = {label: 0 for _, _, label in BUCKETS} | {"no date": 0}
+    for (days,) in waiting:
+        label = "no date" if days is None else next(x for a, b, x in BUCKETS if a <= days <= b)
+        backlog[label] += 1
+    findings = dict(db.execute("SELECT rule, COUNT(*) FROM findings GROUP BY rule").fetchall())
+    figures = {
+        "entered": one(distinct.format("entered")),
+        "verified": one(distinct.format("verified")),
+        "booked": one(distinct.format("booked")),
+        "first_pass": _pct(sum(s == "verified" for (s,) in first_checks), len(first_checks)),
+        "early": _pct(sum(d >= 120 for (d,) in leads), len(leads)),
+        "findings": findings,
+        "backlog": backlog,
+        "p50_read_to_entered": float(np.percentile(read_to_entered, 50)),
+        "p90_read_to_entered": float(np.percentile(read_to_entered, 90)),
+        "window": one("SELECT MIN(date(at)) || ' ' || MAX(date(at)) FROM item_events").split(),
+    }  # fmt: skip
+    db.close()
+    return figures
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f} %"
+
+
+def _shown(page: Page) -> dict[str, object]:
+    """The same figures as the page (dashboard or report) shows them."""
+    tile = lambda name: page.locator(f"[data-metric={name}]").inner_text()  # noqa: E731
+    cycle = page.locator(
+        "[data-testid=cycle-times] tr[data-engagement=all][data-span=read_to_entered] "
+        "td[data-hours]"
+    )
+    backlog = page.locator("[data-testid=backlog] tr[data-engagement=all] td[data-bucket]")
+    rules = page.locator("[data-testid=findings-by-rule] tr[data-rule]")
+    findings: dict[str, int] = {}
+    for row in rules.all():
+        rule = row.get_attribute("data-rule") or ""
+        findings[rule] = findings.get(rule, 0) + int(row.locator("td").nth(2).inner_text())
+    return {
+        "entered": int(tile("entered")),
+        "verified": int(tile("verified")),
+        "booked": int(tile("booked")),
+        "first_pass": tile("first_pass_rate"),
+        "early": tile("early_share"),
+        "findings": findings,
+        "backlog": {c.get_attribute("data-bucket"): int(c.inner_text()) for c in backlog.all()},
+        "p50_read_to_entered": float(cycle.nth(0).get_attribute("data-hours") or "nan"),
+        "p90_read_to_entered": float(cycle.nth(1).get_attribute("data-hours") or "nan"),
+    }
+
+
+def _agree(shown: dict[str, object], expected: dict[str, object]) -> None:
+    for key in ("entered", "verified", "booked", "first_pass", "early", "findings", "backlog"):
+        assert shown[key] == expected[key], key
+    for key in ("p50_read_to_entered", "p90_read_to_entered"):
+        assert shown[key] == pytest.approx(expected[key], abs=1e-3), key
+
+
+def test_the_dashboard_and_the_report_show_the_numbers_in_the_database(
+    page: Page, web_url: str, output: BotOutput, tmp_path: Path
+) -> None:
+    today = output.portal.config.today
+    expected = _expected(output.db_path, today)
+    assert expected["booked"], "the booking run booked some quotes"
+    since, until = expected["window"]  # type: ignore[misc]
+    sign_in(page, web_url, "mia", f"/dashboard?since={since}&until={until}")
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    _agree(_shown(page), expected)
+    expect(page.locator("svg.chart")).to_have_count(3)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENS / "dashboard.png", full_page=True)
+
+    env = {"QUOTEBOT_DATABASE_URL": f"sqlite:///{output.db_path}"}
+    outs = {}
+    for fmt in ("html", "csv", "xlsx"):
+        outs[fmt] = tmp_path / f"report.{fmt}"
+        result = CliRunner().invoke(
+            cli, ["report", "--since", since, "--until", until, "--format", fmt,
+                  "--out", str(outs[fmt]), "--today", today.isoformat()], env=env,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+    html = outs["html"].read_text(encoding="utf-8")
+    assert not re.search(r"<script|<link|(src|href)=\"https?:", html), "self-contained"
+    page.goto(outs["html"].as_uri())
+    _agree(_shown(page), expected)
+    expect(page.locator("svg.chart")).to_have_count(3)
+
+    rows = pd.read_csv(outs["csv"])
+    total = rows[(rows["table"] == "per_engagement") & (rows["engagement"] == "all")]
+    figures = dict(zip(total["metric"], total["value"], strict=True))
+    assert [int(figures[k]) for k in ("entered", "verified", "booked")] == [
+        expected["entered"], expected["verified"], expected["booked"]]  # fmt: skip
+    sheet = load_workbook(outs["xlsx"], read_only=True)["per_engagement"]
+    header, *body = list(sheet.values)
+    all_row = dict(zip(header, next(r for r in body if r[0] == "all"), strict=True))
+    assert all_row["booked"] == expected["booked"]
+
+
+def test_the_review_item_page_shows_both_quotes_findings_and_screenshot(
+    page: Page, web_url: str, output: BotOutput
+) -> None:
+    item = next(
+        i for i in output.store.items(state=ItemState.FLAGGED) if output.store.evidence(i.id)
+    )
+    sign_in(page, web_url, "alice", f"/review/{item.id}")
+    expect(page.get_by_test_id("compare-lines").locator("td.diffcell").first).to_be_visible()
+    expect(page.get_by_test_id("findings").locator("tbody tr")).to_have_count(
+        len(output.store.findings(item.id))
+    )
+    shot = page.get_by_test_id("screenshot").first
+    expect(shot).to_be_visible()
+    assert shot.evaluate("img => img.naturalWidth") > 0
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENS / "review_item.png", full_page=True)
+
+
+def test_operations_see_runs_download_evidence_and_retry_a_failed_item(
+    page: Page, web_url: str, output: BotOutput
+) -> None:
+    failed = output.store.items(state=ItemState.FAILED)[0]
+    first = output.store.runs()[0]
+    sign_in(page, web_url, "olga")
+    expect(page).to_have_url(f"{web_url}/runs")
+    page.get_by_role("link", name=f"#{first.id}").click()
+    outcomes = page.get_by_test_id("outcomes")
+    expect(page.get_by_test_id("progress")).to_contain_text("items worked")
+    row = outcomes.locator("tr", has_text=failed.opportunity_id)
+    expect(row).to_contain_text("failed")
+    row.get_by_role("link", name=failed.opportunity_id).click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download trace").first.click()
+    assert download.value.suggested_filename.endswith("-trace.zip")
+    expect(page.get_by_test_id("screenshot").first).to_be_visible()
+    page.get_by_role("button", name="Retry").click()
+    assert output.store.item(failed.id).state is ItemState.NEW
+    line = output.store.trail(failed.id)[0]
+    assert (line.actor, line.action, line.after) == ("olga", "retry", {"state": "new"})
+
+
+def test_operations_pause_resume_and_run_a_schedule_now(
+    page: Page, web_url: str, output: BotOutput
+) -> None:
+    sign_in(page, web_url, "olga", "/schedule")
+    quote = page.get_by_test_id("schedule").locator("tr", has_text="quote")
+    expect(quote).to_contain_text("active")
+    expect(quote).to_contain_text(re.compile(r"\d{4}-\d\d-\d\d 06:00"))
+    quote.get_by_role("button", name="Pause").click()
+    expect(quote).to_contain_text("paused")
+    controls = {c.kind: c for c in output.store.schedule_controls()}
+    assert controls["quote"].paused and controls["quote"].changed_by == "olga"
+    quote.get_by_role("button", name="Resume").click()
+    expect(quote).to_contain_text("active")
+    quote.get_by_role("button", name="Run now").click()
+    expect(quote.locator("td").nth(5)).not_to_be_empty()
+    control = next(c for c in output.store.schedule_controls() if c.kind == "quote")
+    assert not control.paused and control.run_requested_at is not None
+    actions = [t.action for t in output.store.trail() if t.actor == "olga"]
+    assert {"schedule_paused", "schedule_resumed", "schedule_run_now"} <= set(actions)
+
+
+def test_an_auditor_cannot_pause_a_schedule(page: Page, web_url: str, output: BotOutput) -> None:
+    sign_in(page, web_url, "bob", "/schedule")
+    expect(page.get_by_role("button", name="Pause")).to_have_count(0)
+    token = page.locator("input[name=csrf_token]").first.input_value()
+    response = page.request.post(f"{web_url}/schedule/acme/booking/pause",
+                                 form={"csrf_token": token})  # fmt: skip
+    assert response.status == 403
+    assert all(c.kind != "booking" for c in output.store.schedule_controls())
