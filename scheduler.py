@@ -44,7 +44,12 @@ POLL_S = 5.0
 JOB_FUNCTION = "scheduler:run_job"
 
 STOP = threading.Event()
-"""Set on SIGTERM: every run of this process stops after the item in hand."""
+"""Set by `stop_runs()` (on SIGTERM): no run of this process starts any more."""
+
+# One stop event per run in progress: a run's own workers set theirs when they give up,
+# which must not stop the runs of other engagements.
+_running: set[threading.Event] = set()
+_running_lock = threading.Lock()
 
 _stores: dict[str, Store] = {}
 _stores_lock = threading.Lock()
@@ -152,8 +157,12 @@ def run_job(
     except EngagementError as exc:
         _record_failure(store, engagement_name, kind, str(exc))
         return
-    options = RunOptions(workers=workers, progress=progress, stop=STOP,
+    options = RunOptions(workers=workers, progress=progress,
                          today=date.fromisoformat(today) if today else None)  # fmt: skip
+    with _running_lock:
+        if STOP.is_set():
+            return
+        _running.add(options.stop)
     try:
         result = run_engagement(found[engagement_name], kind, store, settings=settings,
                                 options=options)  # fmt: skip
@@ -163,7 +172,18 @@ def run_job(
     except Exception as exc:  # noqa: BLE001 - already on the run row; keep the scheduler up
         log.error("{} run failed: {}", kind, _first_line(exc))
         return
+    finally:
+        with _running_lock:
+            _running.discard(options.stop)
     log.info("{} run {} {}: {}", kind, result.run.id, result.run.status.value, dict(result.counts))
+
+
+def stop_runs() -> None:
+    """Stop every run of this process after the items in hand; start no more."""
+    with _running_lock:
+        STOP.set()
+        for stop in _running:
+            stop.set()
 
 
 def _record_failure(store: Store, engagement: str, kind: str, error: str) -> None:
@@ -192,7 +212,6 @@ def serve(
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         logger.warning("{}: stopping after the items in hand", signal.Signals(signum).name)
-        STOP.set()
         quit_now.set()
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -202,6 +221,7 @@ def serve(
     for job in scheduler.get_jobs(jobstore="default"):
         announce(f"{job.id}: next run {_when(job)}")
     quit_now.wait()
+    stop_runs()
     scheduler.shutdown(wait=True)
     announce("scheduler stopped")
 
