@@ -81,9 +81,10 @@ def _codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
 
 def _positions(item_ids: np.ndarray, event_item_ids: np.ndarray) -> np.ndarray:
     """Each event's row in `items` (store ids are small positive integers: a lookup table)."""
+    item_ids = np.asarray(item_ids, dtype=np.int64)
     lookup = np.full(int(item_ids.max(initial=0)) + 1, -1, dtype=np.int64)
     lookup[item_ids] = np.arange(len(item_ids))
-    return lookup[event_item_ids]
+    return lookup[np.asarray(event_item_ids, dtype=np.int64)]
 
 
 def _first(positions: np.ndarray, at: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:

@@ -3,8 +3,10 @@ secret key, and an audit trail that the database itself keeps append-only."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
@@ -12,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from quotebot import cli
 from store import open_store
-from web import UnsafeSecret, WebSettings, create_app
+from web import UnsafeSecret, WebSettings, create_app, serve_demo
 from web._config import DEFAULT_SECRET
 
 
@@ -62,3 +64,21 @@ def test_the_audit_trail_is_append_only_in_the_database(env: dict[str, str]) -> 
                 with store.engine.begin() as connection:
                     connection.execute(text(sql))
         assert [t.actor for t in store.trail()] == ["olga"]
+
+
+def test_the_demo_serves_the_pages_with_one_person_per_role(env: dict[str, str]) -> None:
+    with open_store(env["QUOTEBOT_DATABASE_URL"]) as store:
+        server, people = serve_demo(store, engagements=None, today=None, port=0)
+        try:
+            with httpx.Client(base_url=server.base_url) as client:
+                page = client.get("/login").text
+                token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+                assert token is not None
+                signed_in = client.post("/login", data={
+                    "username": "manager", "password": people["manager"],
+                    "csrf_token": token.group(1)}, follow_redirects=True)  # fmt: skip
+                assert signed_in.url.path == "/dashboard"
+                assert "quotes entered" in signed_in.text
+        finally:
+            server.stop()
+        assert {u.role.value for u in store.users()} == {"auditor", "ops", "manager"}

@@ -1,9 +1,11 @@
 """The people's pages: review queue, runs and schedule, the managers' dashboard, sign-in.
 
-`create_app(store, settings)` builds the FastAPI app; `quotebot serve` runs it.
+`create_app(store, settings)` builds the FastAPI app; `quotebot serve` runs it;
+`serve_demo(store, engagements=..., today=...)` starts it for the demo in a thread.
 """
 
 from web._app import create_app
 from web._config import UnsafeSecret, WebSettings
+from web._server import WebServer, serve_demo
 
-__all__ = ["UnsafeSecret", "WebSettings", "create_app"]
+__all__ = ["UnsafeSecret", "WebServer", "WebSettings", "create_app", "serve_demo"]

@@ -5,9 +5,13 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from datetime import date
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+
+from store import Store
 
 
 class WebServer:
@@ -55,3 +59,26 @@ class WebServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+DEMO_PEOPLE = {"auditor": "auditor", "ops": "ops", "manager": "manager"}
+
+
+def serve_demo(
+    store: Store, *, engagements: Path | None, today: date | None, port: int = 8000
+) -> tuple[WebServer, dict[str, str]]:
+    """The demo's web pages: the well-known demo key, one person per role (name = role,
+    password `demo-<role>`), started in a thread. Returns the server and the passwords."""
+    from schemas.people import Role
+    from web._app import create_app
+    from web._config import WebSettings
+    from web._security import hash_password
+
+    people = {name: f"demo-{role}" for name, role in DEMO_PEOPLE.items()}
+    for name, role in DEMO_PEOPLE.items():
+        if store.user(name) is None:
+            store.add_user(name, Role(role), hash_password(people[name]))
+    app = create_app(store, WebSettings(demo=True), engagements=engagements, today=today)
+    server = WebServer(app, port=port)
+    server.start()
+    return server, people
