@@ -32,6 +32,7 @@ import scheduler as sched
 from demo_report import Summary, summarise, write_report
 from schemas.engagement import load_engagements
 from schemas.settings import Settings
+from store import Store
 
 FLAVOURS = ("acme", "globex")
 SEED = 7
@@ -176,8 +177,38 @@ def run_demo(
             portal.server.stop()  # type: ignore[attr-defined]
     step("5/5 writing the manager report")
     summary = summarise(store, [e.name for e in engagements], audits, time.monotonic() - started)
-    write_report(summary, home / "report.html")
+    _manager_report(store, summary, home / "report.html", today)
     return summary
+
+
+def _manager_report(store: Store, summary: Summary, path: Path, today: date) -> Path:
+    """The web part's manager report (`quotebot report`); the demo's own page without it."""
+    try:
+        from web import _frames, report
+    except ImportError:
+        return write_report(summary, path)
+    figures = _frames.figures(store, since=today - timedelta(days=29), until=today, today=today)
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
+    return report.write(figures, path, "html", generated)
+
+
+def _serve(home: Path, port: int) -> None:
+    """Keep the people's pages up on the demo's data until Ctrl-C."""
+    from web import serve_demo
+
+    store = sched.process_store(Settings())
+    server, people = serve_demo(store, engagements=home / "engagements.yaml",
+                                today=date.today(), port=port)  # fmt: skip
+    click.echo(f"\nthe review queue, runs, schedule and dashboard: {server.base_url}")
+    for name, password in people.items():
+        click.echo(f"  sign in as {name} / {password}")
+    click.echo("Ctrl-C to stop")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
 
 
 @click.command("demo")
@@ -188,7 +219,9 @@ def run_demo(
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path),
               default=Path("var/demo"), show_default=True,
               help="Folder for everything the demo writes (emptied first).")  # fmt: skip
-def demo_command(opportunities: int, workers: int, home: Path) -> None:
+@click.option("--serve", "port", type=int, default=None, is_flag=False, flag_value=8000,
+              help="Then keep the web pages up on the results (port, default 8000).")  # fmt: skip
+def demo_command(opportunities: int, workers: int, home: Path, port: int | None) -> None:
     """See the whole product work: two client portals quoted, booked, audited and reported.
 
     Runs on simulated portals on this machine (nothing leaves it) and takes a few minutes.
@@ -196,3 +229,5 @@ def demo_command(opportunities: int, workers: int, home: Path) -> None:
     summary = run_demo(home, opportunities, workers)
     click.echo("")
     click.echo(summary.text(home))
+    if port is not None:
+        _serve(home, port)

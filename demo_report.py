@@ -94,6 +94,7 @@ class Summary:
             f"  export QUOTEBOT_HOME={home}   then:",
             "    quotebot runs list            quotebot runs show RUN_ID",
             "    quotebot schedule list        quotebot items retry ITEM_ID",
+            "  the web pages on these results: quotebot demo --serve  (reruns the demo first)",
         ]
         return "\n".join(lines)
 
