@@ -1,6 +1,6 @@
 """Benchmark: quotes per minute of the quoting bots against the acme sandbox (issue 4).
 
-    .venv/bin/python benchmarks/bot_bench.py [--workers 1,2,4,8] [--opportunities 36]
+    .venv/bin/python benchmarks/bot_bench.py [--workers 1,2,4,8] [--opportunities 30]
                                              [--latency-ms 150] [--quick] [--keep DIR]
 
 For each worker count, and once for a bare Playwright script (`_bare_acme.py`, one
