@@ -67,3 +67,13 @@ def quotebot_store(tmp_path: Any) -> Iterator[Any]:
 
     with open_store(f"sqlite:///{tmp_path / 'quotebot.sqlite'}") as store:
         yield store
+
+
+@pytest.fixture(scope="session")
+def web_output(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The bots' real work on a sandbox portal (quoted, flagged, failed, booked), shared by
+    the web tests: one bot run for all of them."""
+    from web_helpers import bot_output
+
+    with bot_output(tmp_path_factory.mktemp("web")) as output:
+        yield output

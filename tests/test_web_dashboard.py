@@ -13,13 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from bot_helpers import engagement_for
 from click.testing import CliRunner
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
-from web_helpers import BotOutput, bot_output, running_web, sign_in
+from web_helpers import BotOutput, running_web, sign_in
 
-from bots import RunOptions, run_engagement
 from quotebot import cli
 from schemas.work import ItemState
 
@@ -29,12 +27,8 @@ BUCKETS = [(-10**6, -1, "overdue"), (0, 30, "0-30"), (31, 60, "31-60"), (61, 90,
 
 
 @pytest.fixture(scope="module")
-def output(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotOutput]:
-    with bot_output(tmp_path_factory.mktemp("web_dashboard")) as done:
-        options = RunOptions(today=done.portal.config.today, progress=False)
-        run_engagement(engagement_for(done.portal), "booking", done.store,
-                       settings=done.settings, options=options)  # fmt: skip
-        yield done
+def output(web_output: BotOutput) -> BotOutput:
+    return web_output
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from bot_helpers import engagement_for
 from playwright.sync_api import Browser, Page, expect
-from web_helpers import PASSWORD, BotOutput, bot_output, running_web, sign_in
+from web_helpers import PASSWORD, BotOutput, running_web, sign_in
 
 from bots import RunOptions, run_engagement
 from sandbox._world import MARKUP_NAME
@@ -18,9 +18,8 @@ from schemas.work import ItemState, ReviewAction, WorkItem
 
 
 @pytest.fixture(scope="module")
-def output(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotOutput]:
-    with bot_output(tmp_path_factory.mktemp("web_review")) as done:
-        yield done
+def output(web_output: BotOutput) -> BotOutput:
+    return web_output
 
 
 @pytest.fixture(scope="module")

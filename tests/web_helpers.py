@@ -28,7 +28,7 @@ SECRET = "test-secret-key-" + "x" * 40
 
 @dataclass
 class BotOutput:
-    """A store holding what the bots really did in a sandbox portal (quote run done)."""
+    """A store holding what the bots really did in a sandbox portal (quote and booking runs)."""
 
     portal: RunningPortal
     store: Store
@@ -39,7 +39,7 @@ class BotOutput:
 
 @contextmanager
 def bot_output(folder: Path, opportunities: int = 16) -> Iterator[BotOutput]:
-    """Run the quoting bots once over a sandbox portal: verified, flagged and failed items."""
+    """Run the bots once over a sandbox portal: verified, flagged, failed and booked items."""
     with running_portal(folder / "portal", "acme", opportunities=opportunities) as portal:
         engagement = engagement_for(portal)
         db_path = folder / "quotebot.sqlite"
@@ -47,6 +47,7 @@ def bot_output(folder: Path, opportunities: int = 16) -> Iterator[BotOutput]:
         settings = Settings(home=folder / "home")
         options = RunOptions(today=portal.config.today, progress=False)
         run_engagement(engagement, "quote", store, settings=settings, options=options)
+        run_engagement(engagement, "booking", store, settings=settings, options=options)
         for name, role in PEOPLE.items():
             store.add_user(name, role, hash_password(PASSWORD))
         scheduled = engagement.model_copy(

@@ -16,7 +16,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 COOKIE = "qb_session"
 FREE_FAILURES = 3
-"""Failed sign-ins before each next attempt has to wait (1 s, 2 s, 4 s … up to a minute)."""
+"""Failed sign-ins before each next attempt has to wait (15 s, 30 s, then a minute)."""
+FIRST_WAIT_S = 15.0
 MAX_WAIT_S = 60.0
 
 _hasher = PasswordHasher()
@@ -46,7 +47,7 @@ def wait_needed(failures: int, last_failed_at: datetime | None, now: datetime) -
     """Seconds the next sign-in attempt must still wait after `failures` in a row."""
     if failures < FREE_FAILURES or last_failed_at is None:
         return 0.0
-    delay = min(MAX_WAIT_S, 2.0 ** (failures - FREE_FAILURES))
+    delay = min(MAX_WAIT_S, FIRST_WAIT_S * 2.0 ** (failures - FREE_FAILURES))
     return max(0.0, (last_failed_at + timedelta(seconds=delay) - now).total_seconds())
 
 
