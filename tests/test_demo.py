@@ -1,4 +1,4 @@
-"""`quotebot demo`, as a newcomer runs it (smaller, to keep the suite fast)."""
+"""`quotebot demo`, as a newcomer runs it (20 renewals a portal, to keep the suite fast)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_the_demo_quotes_books_audits_and_reports_through_the_scheduler(tmp_path
     home = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUOTEBOT_")}
     result = subprocess.run(
-        [sys.executable, "-m", "quotebot", "demo", "--opportunities", "40", "--workers", "2",
+        [sys.executable, "-m", "quotebot", "demo", "--opportunities", "20", "--workers", "1",
          "--home", str(home)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
