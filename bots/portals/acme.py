@@ -88,7 +88,8 @@ class AcmeBot(PortalBot):
 
     def read_opportunity(self, opportunity_id: str) -> Opportunity:
         view = self.open("opportunity", opportunity_id=opportunity_id)
-        view.require("account_name", "segment", "currency", "contract_end", "renewal_term")
+        o = view.texts("account_name", "account_id", "segment", "currency", "contract_end",
+                       "renewal_term")  # fmt: skip
         lines = [
             OpportunityLine(
                 line_no=int(row["line-no"]),
@@ -104,15 +105,15 @@ class AcmeBot(PortalBot):
                 view("lines"), ["line-no", "line-sku", "line-quantity", "line-prior-price"]
             )
         ]
-        ends = view.text("contract_end")
+        ends = o["contract_end"]
         return Opportunity(
             opportunity_id=opportunity_id,
-            account_id=view.text("account_id"),
-            account_name=view.text("account_name"),
-            segment=view.text("segment"),
-            currency=view.text("currency"),
+            account_id=o["account_id"],
+            account_name=o["account_name"],
+            segment=o["segment"],
+            currency=o["currency"],
             contract_end=parse_date(ends, "contract end") if ends else None,
-            renewal_term_months=int(view.text("renewal_term")),
+            renewal_term_months=int(o["renewal_term"]),
             lines=tuple(lines),
         )
 
@@ -131,7 +132,9 @@ class AcmeBot(PortalBot):
 
     def read_quote(self, quote_number: str) -> QuoteReadBack:
         view = self.open("quote", quote_number=quote_number)
-        view.require("status", "currency", "term_start", "term_end", "total")
+        t = view.texts("quote_number", "opportunity_id", "quote_date", "valid_until", "currency",
+                       "term_start", "term_end", "total", "status", "external_ref",
+                       "order_number")  # fmt: skip
         ids = ["ql-line-no", "ql-sku", "ql-quantity", "ql-unit-price", "ql-line-amount"]
         lines = tuple(
             QuoteLineSnapshot(
@@ -144,30 +147,31 @@ class AcmeBot(PortalBot):
             for r in _texts(view("lines"), ids)
         )
         snapshot = QuoteSnapshot(
-            quote_id=view.text("quote_number"),
-            opportunity_id=view.text("opportunity_id"),
-            quote_date=parse_date(view.text("quote_date"), "quote date"),
-            valid_until=parse_date(view.text("valid_until"), "valid until"),
-            currency=view.text("currency"),
-            term_start=parse_date(view.text("term_start"), "term start"),
-            term_end=parse_date(view.text("term_end"), "term end"),
+            quote_id=t["quote_number"],
+            opportunity_id=t["opportunity_id"],
+            quote_date=parse_date(t["quote_date"], "quote date"),
+            valid_until=parse_date(t["valid_until"], "valid until"),
+            currency=t["currency"],
+            term_start=parse_date(t["term_start"], "term start"),
+            term_end=parse_date(t["term_end"], "term end"),
             lines=lines,
-            quote_total=parse_money(view.text("total"), "quote total"),
+            quote_total=parse_money(t["total"], "quote total"),
         )
         po = None
         if view("po_number").count():
+            p = view.texts("po_number", "po_date", "po_amount", "po_currency")
             po = CustomerPO(
-                po_number=view.text("po_number"),
-                po_date=parse_date(view.text("po_date"), "PO date"),
-                amount=parse_money(view.text("po_amount"), "PO amount"),
-                currency=view.text("po_currency"),
+                po_number=p["po_number"],
+                po_date=parse_date(p["po_date"], "PO date"),
+                amount=parse_money(p["po_amount"], "PO amount"),
+                currency=p["po_currency"],
             )
         return QuoteReadBack(
             snapshot=snapshot,
-            external_ref=view.text("external_ref"),
-            status=view.text("status").lower(),
+            external_ref=t["external_ref"],
+            status=t["status"].lower(),
             customer_po=po,
-            order_number=view.text("order_number") or None,
+            order_number=t["order_number"] or None,
         )
 
     # -- entering -------------------------------------------------------------------

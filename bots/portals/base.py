@@ -91,12 +91,34 @@ class PortalPage:
 
     def require(self, *keys: str) -> None:
         """Selector drift for the first key that matches nothing: checked before any typing."""
-        for key in keys:
-            if self(key).count() == 0:
-                raise SelectorDrift(self.bot.flavour, f"{self.name}.{key}", self.bot.page.url)
+        self.texts(*keys)
 
     def text(self, key: str) -> str:
         return self(key).inner_text().strip()
+
+    def texts(self, *keys: str) -> dict[str, str]:
+        """The text of each key's first element, read in one round trip; drift for a key
+        that matches nothing. Selectors plain CSS cannot express are read one by one."""
+        selectors = {key: self.spec.selectors[key] for key in keys}
+        found: dict[str, str | None] = self.root.locator(":root").evaluate(_READ_TEXTS, selectors)
+        result: dict[str, str] = {}
+        for key in keys:
+            value = found.get(key, _NOT_CSS)
+            if value == _NOT_CSS:
+                value = self(key).first.inner_text().strip() if self(key).count() else None
+            if value is None:
+                raise SelectorDrift(self.bot.flavour, f"{self.name}.{key}", self.bot.page.url)
+            result[key] = value
+        return result
+
+
+_NOT_CSS = "\u0000not-css"
+_READ_TEXTS = """(root, selectors) => Object.fromEntries(Object.entries(selectors).map(([k, s]) => {
+    try {
+        const el = root.ownerDocument.querySelector(s);
+        return [k, el ? el.innerText.trim() : null];
+    } catch (e) { return [k, "\u0000not-css"]; }
+}))"""
 
 
 def parse_money(text: str, what: str) -> Decimal:

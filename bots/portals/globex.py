@@ -82,7 +82,8 @@ class GlobexBot(PortalBot):
 
     def read_opportunity(self, opportunity_id: str) -> Opportunity:
         view = self.open("opportunity", opportunity_id=opportunity_id)
-        view.require("account_name", "segment", "currency", "contract_end", "renewal_term")
+        o = view.texts("account_name", "account_id", "segment", "currency", "contract_end",
+                       "renewal_term")  # fmt: skip
         lines = []
         for cells in _cells(view("lines")):
             if len(cells) < 5:
@@ -96,15 +97,15 @@ class GlobexBot(PortalBot):
                     prior_unit_price=parse_money(prior, f"{sku} prior price") if prior else None,
                 )  # fmt: skip
             )
-        contract_end = view.text("contract_end")
+        contract_end = o["contract_end"]
         return Opportunity(
-            opportunity_id=view.text("opportunity_id"),
-            account_id=view.text("account_id"),
-            account_name=view.text("account_name"),
-            segment=view.text("segment"),
-            currency=view.text("currency"),
+            opportunity_id=opportunity_id,
+            account_id=o["account_id"],
+            account_name=o["account_name"],
+            segment=o["segment"],
+            currency=o["currency"],
             contract_end=parse_date(contract_end, "contract end") if contract_end else None,
-            renewal_term_months=int(view.text("renewal_term")),
+            renewal_term_months=int(o["renewal_term"]),
             lines=tuple(lines),
         )
 
@@ -124,7 +125,9 @@ class GlobexBot(PortalBot):
 
     def read_quote(self, quote_number: str) -> QuoteReadBack:
         view = self.open("quote", quote_number=quote_number)
-        view.require("status", "currency", "term_start", "term_end", "total")
+        t = view.texts("quote_number", "opportunity_id", "quote_date", "valid_until", "currency",
+                       "term_start", "term_end", "total", "status", "external_ref",
+                       "order_number")  # fmt: skip
         lines = []
         for cells in _cells(view("lines")):
             if len(cells) < 5 or not cells[1]:
@@ -139,30 +142,31 @@ class GlobexBot(PortalBot):
                 )  # fmt: skip
             )
         snapshot = QuoteSnapshot(
-            quote_id=view.text("quote_number"),
-            opportunity_id=view.text("opportunity_id"),
-            quote_date=parse_date(view.text("quote_date"), "quote date"),
-            valid_until=parse_date(view.text("valid_until"), "valid until"),
-            currency=view.text("currency"),
-            term_start=parse_date(view.text("term_start"), "term start"),
-            term_end=parse_date(view.text("term_end"), "term end"),
+            quote_id=t["quote_number"],
+            opportunity_id=t["opportunity_id"],
+            quote_date=parse_date(t["quote_date"], "quote date"),
+            valid_until=parse_date(t["valid_until"], "valid until"),
+            currency=t["currency"],
+            term_start=parse_date(t["term_start"], "term start"),
+            term_end=parse_date(t["term_end"], "term end"),
             lines=tuple(lines),
-            quote_total=parse_money(view.text("total"), "quote total"),
+            quote_total=parse_money(t["total"], "quote total"),
         )
         po = None
         if view("po_number").count():
+            p = view.texts("po_number", "po_date", "po_amount", "po_currency")
             po = CustomerPO(
-                po_number=view.text("po_number"),
-                po_date=parse_date(view.text("po_date"), "PO date"),
-                amount=parse_money(view.text("po_amount"), "PO amount"),
-                currency=view.text("po_currency"),
+                po_number=p["po_number"],
+                po_date=parse_date(p["po_date"], "PO date"),
+                amount=parse_money(p["po_amount"], "PO amount"),
+                currency=p["po_currency"],
             )
         return QuoteReadBack(
             snapshot=snapshot,
-            external_ref=view.text("external_ref"),
-            status=view.text("status").lower(),
+            external_ref=t["external_ref"],
+            status=t["status"].lower(),
             customer_po=po,
-            order_number=view.text("order_number") or None,
+            order_number=t["order_number"] or None,
         )
 
     # -- entering -------------------------------------------------------------------
