@@ -55,7 +55,7 @@ def test_sigterm_stops_after_the_items_in_hand_and_leaves_no_draft(
             env=env, capture_output=True, text=True, check=True,
         )  # fmt: skip
         assert "acme quote: next run" in asked.stdout
-        until("three quotes entered", lambda: _entered(store, engagement.name) >= 3)
+        until("three quotes entered", lambda: _entered(store, engagement.name) >= 3, 240)
         assert service.terminate() == 0
 
         log = (tmp_path / "scheduler.log").read_text()

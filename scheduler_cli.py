@@ -1,0 +1,172 @@
+"""`quotebot schedule …` and `quotebot scheduler start`: schedules as operations staff see them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from apscheduler.job import Job
+from apscheduler.schedulers.base import BaseScheduler
+
+from scheduler import (
+    GRACE_S,
+    KINDS,
+    POLL_S,
+    job_editor,
+    job_id,
+    schedule_engagement,
+    serve,
+    when,
+)
+from schemas.engagement import Engagement, EngagementError, load_engagements
+from schemas.settings import Settings
+
+_engagements_option = click.option(
+    "--engagements", "engagements_path", type=click.Path(path_type=Path), default=None,
+    help="The engagements file (default: $QUOTEBOT_ENGAGEMENTS or ./engagements.yaml).",
+)  # fmt: skip
+_kind_option = click.option(
+    "--kind", type=click.Choice([*KINDS, "both"]), default="both", show_default=True,
+    help="Quoting runs, booking runs, or both.",
+)  # fmt: skip
+
+
+def _load(path: Path | None) -> tuple[Path, list[Engagement]]:
+    path = path or Settings().engagements
+    try:
+        return path, load_engagements(path)
+    except EngagementError as exc:
+        raise click.ClickException(f"{exc}\nnothing was scheduled") from None
+
+
+def _pick_jobs(scheduler: BaseScheduler, engagement: str, kind: str) -> list[Job]:
+    kinds = KINDS if kind == "both" else (kind,)
+    jobs = [scheduler.get_job(job_id(engagement, k), jobstore="default") for k in kinds]
+    found = [job for job in jobs if job is not None]
+    if not found:
+        raise click.ClickException(
+            f"no {'' if kind == 'both' else kind + ' '}schedule for '{engagement}' "
+            "(see `quotebot schedule list`; add one with `quotebot schedule add`)"
+        )
+    return found
+
+
+@click.group("schedule")
+def schedule_group() -> None:
+    """See and change when each engagement runs (quoting and booking schedules)."""
+
+
+@schedule_group.command("list")
+def schedule_list() -> None:
+    """List every scheduled job: engagement, kind, schedule and next run (UTC)."""
+    with job_editor() as scheduler:
+        jobs = scheduler.get_jobs(jobstore="default")
+        if not jobs:
+            click.echo("nothing scheduled (add with `quotebot schedule add ENGAGEMENT`)")
+        for job in sorted(jobs, key=lambda j: (j.args[0], j.args[1] != "quote")):
+            engagement, kind = job.args[0], job.args[1]
+            click.echo(f"{engagement:<20} {kind:<8} {when(job):<26} {job.trigger}")
+
+
+@schedule_group.command("add")
+@click.argument("engagement", required=False)
+@click.option("--all", "add_all", is_flag=True, help="Schedule every engagement of the file.")
+@_engagements_option
+def schedule_add(engagement: str | None, add_all: bool, engagements_path: Path | None) -> None:
+    """Schedule an engagement's runs from its `schedules` in the engagements file.
+
+    Run it again after editing the file to bring the schedule up to date (a paused
+    schedule stays paused). A bad engagements, selectors or rules file schedules nothing.
+    """
+    path, engagements = _load(engagements_path)
+    if add_all == (engagement is not None):
+        raise click.UsageError("name one ENGAGEMENT, or give --all")
+    chosen = engagements if add_all else [e for e in engagements if e.name == engagement]
+    if not chosen:
+        known = ", ".join(e.name for e in engagements) or "none"
+        raise click.ClickException(f"{path}: no engagement '{engagement}' (known: {known})")
+    with job_editor() as scheduler:
+        for one in chosen:
+            jobs = schedule_engagement(scheduler, one, path)
+            for job in jobs:
+                click.echo(f"scheduled {job.name}: next run {when(job)}")
+            if not jobs:
+                click.echo(f"{one.name}: no schedules in {path}, nothing scheduled")
+
+
+def _change(action: str, engagement: str, kind: str) -> None:
+    with job_editor() as scheduler:
+        for job in _pick_jobs(scheduler, engagement, kind):
+            if action == "remove":
+                job.remove()
+                click.echo(f"removed {job.name}")
+                continue
+            if action == "run-now":
+                job.modify(next_run_time=datetime.now(UTC))
+            else:
+                job.pause() if action == "pause" else job.resume()
+            # Job's methods return the object as it was: read back what the store holds.
+            stored = scheduler.get_job(job.id, jobstore="default")
+            click.echo(f"{job.name}: next run {when(stored) if stored else 'removed'}")
+    if action == "run-now":
+        click.echo(f"a running scheduler starts it within {POLL_S:.0f} s "
+                   "(`quotebot scheduler start`)")  # fmt: skip
+
+
+@schedule_group.command("pause")
+@click.argument("engagement")
+@_kind_option
+def schedule_pause(engagement: str, kind: str) -> None:
+    """Stop scheduling an engagement's runs until resumed (a run in progress carries on)."""
+    _change("pause", engagement, kind)
+
+
+@schedule_group.command("resume")
+@click.argument("engagement")
+@_kind_option
+def schedule_resume(engagement: str, kind: str) -> None:
+    """Schedule a paused engagement again, from its next regular time."""
+    _change("resume", engagement, kind)
+
+
+@schedule_group.command("remove")
+@click.argument("engagement")
+@_kind_option
+def schedule_remove(engagement: str, kind: str) -> None:
+    """Take an engagement off the schedule (its runs and work items are kept)."""
+    _change("remove", engagement, kind)
+
+
+@schedule_group.command("run-now")
+@click.argument("engagement")
+@click.option("--kind", type=click.Choice(KINDS), default="quote", show_default=True,
+              help="Which scheduled run to start.")  # fmt: skip
+def schedule_run_now(engagement: str, kind: str) -> None:
+    """Ask the running scheduler to start an engagement's scheduled run now.
+
+    To run in this terminal instead, with a progress bar, use `quotebot run ENGAGEMENT`.
+    """
+    _change("run-now", engagement, kind)
+
+
+@click.group("scheduler")
+def scheduler_group() -> None:
+    """The scheduler service that starts engagements' runs on time."""
+
+
+@scheduler_group.command("start")
+@_engagements_option
+@click.option("--grace", "grace_s", type=click.FloatRange(1), default=GRACE_S, show_default=True,
+              help="Seconds a missed run may be late and still run (once) on restart.")  # fmt: skip
+@click.option("--threads", type=click.IntRange(1, 32), default=4, show_default=True,
+              help="Engagements that may run at the same time.")  # fmt: skip
+def scheduler_start(engagements_path: Path | None, grace_s: float, threads: int) -> None:
+    """Start the scheduler in the foreground; it runs engagements on their schedules.
+
+    Stop it with Ctrl-C or SIGTERM: runs stop after the items in hand, nothing is left
+    half-entered, and the schedules carry on from where they were at the next start.
+    """
+    path, _ = _load(engagements_path)
+    Settings().home.mkdir(parents=True, exist_ok=True)
+    serve(path, grace_s=grace_s, threads=threads, announce=click.echo)
