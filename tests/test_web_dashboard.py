@@ -209,7 +209,7 @@ def test_operations_pause_resume_and_run_a_schedule_now(
     page: Page, web_url: str, output: BotOutput
 ) -> None:
     sign_in(page, web_url, "olga", "/schedule")
-    quote = page.get_by_test_id("schedule").locator("tr", has_text="quote")
+    quote = page.get_by_test_id("schedule").locator("tr[data-kind=quote]")
     expect(quote).to_contain_text("active")
     expect(quote).to_contain_text(re.compile(r"\d{4}-\d\d-\d\d 06:00"))
     quote.get_by_role("button", name="Pause").click()
@@ -219,7 +219,7 @@ def test_operations_pause_resume_and_run_a_schedule_now(
     quote.get_by_role("button", name="Resume").click()
     expect(quote).to_contain_text("active")
     quote.get_by_role("button", name="Run now").click()
-    expect(quote.locator("td").nth(5)).not_to_be_empty()
+    expect(quote.locator("td").nth(6)).not_to_be_empty()
     control = next(c for c in output.store.schedule_controls() if c.kind == "quote")
     assert not control.paused and control.run_requested_at is not None
     actions = [t.action for t in output.store.trail() if t.actor == "olga"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlalchemy import inspect, text
 
 from schemas.engagement import EngagementError, cron_trigger, load_engagements
 from schemas.people import ScheduleControl
@@ -15,6 +16,23 @@ from web._deps import Operator, SignedIn, render, store_of
 
 router = APIRouter()
 _KINDS = ("quote", "booking")
+
+
+_JOBS_TABLE = "apscheduler_jobs"
+"""The scheduler's job store (read only here: job ids are `kind:engagement`)."""
+
+
+def _scheduler_jobs(request: Request) -> dict[str, datetime | None]:
+    """Next run time of each job in the scheduler's store (None: paused there)."""
+    engine = store_of(request).engine
+    if not inspect(engine).has_table(_JOBS_TABLE):
+        return {}
+    with engine.connect() as connection:
+        rows = connection.execute(text(f"SELECT id, next_run_time FROM {_JOBS_TABLE}"))
+        return {
+            ident: None if when is None else datetime.fromtimestamp(float(when), UTC)
+            for ident, when in rows
+        }
 
 
 @dataclass(frozen=True)
@@ -25,6 +43,8 @@ class ScheduleRow:
     timezone: str
     next_run: datetime | None
     control: ScheduleControl | None
+    in_scheduler: str
+    """What the scheduler's own job store says: scheduled, paused, or not added."""
 
     @property
     def paused(self) -> bool:
@@ -42,6 +62,7 @@ def _rows(request: Request) -> tuple[list[ScheduleRow], str | None]:
     store = store_of(request)
     now = store.now()
     controls = {(c.engagement, c.kind): c for c in store.schedule_controls()}
+    jobs = _scheduler_jobs(request)
     rows = []
     for engagement in engagements:
         for kind in _KINDS:
@@ -51,8 +72,16 @@ def _rows(request: Request) -> tuple[list[ScheduleRow], str | None]:
             control = controls.get((engagement.name, kind))
             trigger = cron_trigger(cron, engagement.timezone)
             upcoming = None if control and control.paused else trigger.get_next_fire_time(None, now)
+            ident = f"{kind}:{engagement.name}"
+            if ident not in jobs:
+                in_scheduler = "not added (quotebot schedule add)"
+            elif jobs[ident] is None:
+                in_scheduler = "paused"
+            else:
+                in_scheduler = "scheduled"
+                upcoming = upcoming and jobs[ident]
             rows.append(ScheduleRow(engagement.name, kind, cron, engagement.timezone,
-                                    upcoming, control))  # fmt: skip
+                                    upcoming, control, in_scheduler))  # fmt: skip
     return rows, None
 
 
