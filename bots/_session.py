@@ -7,6 +7,7 @@ never typed where a trace or a screenshot could record them.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
@@ -81,6 +82,8 @@ def login(
             raise PortalError(f"http_{response.status}", "the login page is unavailable")
         sel = login_page.selectors
         page.locator(sel["username"]).fill(credentials.username)
+        if "next" in sel:  # a two-step login asks for the password after the user name
+            page.locator(sel["next"]).click()
         page.locator(sel["password"]).fill(credentials.password.get_secret_value())
         page.locator(sel["submit"]).click()
         if "totp" in selector_map.pages:
@@ -99,11 +102,25 @@ def login(
         if not home.is_visible():
             raise BusinessError("login_refused", "the portal refused the login")
         context.add_cookies(cast("list[SetCookieParam]", scratch.cookies()))
+        _hand_over_local_storage(scratch, context)
         log.info("logged in")
     except PlaywrightError as exc:
         raise PortalError("login_failed", _first_line(str(exc), credentials)) from None
     finally:
         scratch.close()
+
+
+def _hand_over_local_storage(scratch: BrowserContext, context: BrowserContext) -> None:
+    """Single-page apps (Tryton's web client) keep part of their session in localStorage."""
+    for origin in scratch.storage_state()["origins"]:
+        items = {item["name"]: item["value"] for item in origin["localStorage"]}
+        if items:
+            script = (
+                f"if (location.origin === {json.dumps(origin['origin'])}) "
+                f"for (const [k, v] of Object.entries({json.dumps(items)})) "
+                "localStorage.setItem(k, v);"
+            )
+            context.add_init_script(script)
 
 
 def _first_line(text: str, credentials: Credentials) -> str:

@@ -6,7 +6,11 @@ import importlib
 
 from bots.portals.base import PortalBot
 
-FLAVOURS = {"acme": "bots.portals.acme:AcmeBot", "globex": "bots.portals.globex:GlobexBot"}
+FLAVOURS = {
+    "acme": "bots.portals.acme:AcmeBot",
+    "globex": "bots.portals.globex:GlobexBot",
+    "tryton": "bots.portals.tryton:TrytonBot",
+}
 
 
 def bot_class(flavour: str) -> type[PortalBot]:

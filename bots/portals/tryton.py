@@ -1,0 +1,438 @@
+"""Tryton 8.0 through its web client (sao): renewals are sale opportunities, quotes are sales.
+
+How quotebot's intents map onto Tryton (the seed in sandbox/tryton writes data this way):
+
+- a renewal is a `sale.opportunity` in state "opportunity": its number is the opportunity
+  id, `end_date` the contract end, the description "<segment> renewal, <n> months", its
+  lines the install base (product code = SKU);
+- a quote is a `sale.sale` in state "quotation", its record id the quote number; the
+  reference field holds the work item's reference, the description "Renewal of <opp> (<ref>),
+  term <start>..<end>" (a sale has no term and no link we can type; the description keeps
+  our reference after booking replaces the reference field);
+- the customer accepts by writing "Customer PO: <number>, <date>, <amount> <currency>" in
+  the sale's comment; booking enters the PO number as the sale's reference and confirms:
+  the order number is then the sale's number.
+
+Traps of the web client handled here: every page is a fresh load of the app (its tabs
+would otherwise pile up); numeric fields swap to a second input on focus (the visible one
+is typed into); a new record's defaults, and the unit price after a quantity, arrive from
+the server a moment later, so typing waits until no RPC request is in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page, Request
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from bots._errors import BusinessError, PortalError
+from bots.portals.base import (
+    READ_ATTEMPTS,
+    CustomerPO,
+    DueOpportunity,
+    PortalBot,
+    PortalPage,
+    PortalQuote,
+    QuoteReadBack,
+    parse_money,
+)
+from schemas import ExpectedQuote, Opportunity, OpportunityLine, QuoteLineSnapshot, QuoteSnapshot
+from schemas.selector_map import SelectorMap
+
+DATE_FORMAT = "%m/%d/%Y"  # the bot user's language (English) shows dates this way
+CURRENCIES = {"U.S. Dollar": "USD", "Euro": "EUR", "Japanese Yen": "JPY"}
+ORDERED = {"confirmed", "processing", "done"}
+_DESCRIPTION = re.compile(r"^(?P<segment>\w+) renewal, (?P<months>\d+) months$")
+_SALE = re.compile(
+    r"^Renewal of (?P<opp>\S+) \((?P<ref>[^)]*)\), term (?P<start>[\d-]+)\.\.(?P<end>[\d-]+)$"
+)
+_PO = re.compile(
+    r"Customer PO: (?P<number>[^,]+), (?P<date>[\d-]+), (?P<amount>[\d.]+) (?P<currency>[A-Z]{3})"
+)
+_SKU = re.compile(r"^\[(?P<sku>[^\]]+)\]")
+
+
+def _tryton_date(value: date) -> dict[str, object]:
+    return {"__class__": "date", "year": value.year, "month": value.month, "day": value.day}
+
+
+def _shown_date(text: str, what: str) -> date:
+    try:
+        return datetime.strptime(text.strip(), DATE_FORMAT).date()
+    except ValueError:
+        raise PortalError("unreadable_date", f"{what}: '{text[:40]}' is not a date") from None
+
+
+def _amount(text: str, what: str) -> Decimal:
+    return parse_money(re.sub(r"[^\d.,-]", "", text), what)
+
+
+def _state(select: Locator) -> str:
+    """A selection's value (sao keeps it JSON-encoded in the option: '"draft"')."""
+    return select.input_value().strip().strip('"')
+
+
+def _cells(rows: Locator, titles: list[str]) -> list[dict[str, str]]:
+    """Each list row's cells by column title (sao writes it in every cell), in one round trip."""
+    script = """(rows, titles) => rows.map(r => Object.fromEntries(titles.map(t => {
+        const cell = r.querySelector(`td[data-title="${t}: "] .widget`);
+        return [t, cell ? cell.textContent.trim() : ""];
+    })))"""
+    result: list[dict[str, str]] = rows.evaluate_all(script, titles)
+    return result
+
+
+class TrytonBot(PortalBot):
+    """Reads renewal opportunities, quotes and books them as sales in Tryton's web client."""
+
+    flavour = "tryton"
+
+    def __init__(
+        self, page: Page, base_url: str, selector_map: SelectorMap,
+        relogin: Callable[[], None], *, timeout_ms: float = 30_000,
+    ) -> None:  # fmt: skip
+        # a full load of the app takes seconds: a longer default wait than a server-side page
+        super().__init__(page, base_url, selector_map, relogin, timeout_ms=timeout_ms)
+        self._in_flight: set[Request] = set()
+        self.page.on("request", self._sent)
+        self.page.on("requestfinished", self._answered)
+        self.page.on("requestfailed", self._answered)
+
+    def _sent(self, request: Request) -> None:
+        if "/rpc/" in request.url:
+            self._in_flight.add(request)
+
+    def _answered(self, request: Request) -> None:
+        self._in_flight.discard(request)
+
+    def settle(self, quiet_s: float = 0.3) -> None:
+        """Wait until no RPC request has been in flight for `quiet_s` (on_change answers)."""
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < quiet_s:
+            if time.monotonic() > deadline:
+                raise PortalError("no_answer", "Tryton kept a request open too long")
+            self.page.wait_for_timeout(50)
+            if self._in_flight:
+                quiet_since = time.monotonic()
+
+    def open(self, name: str, **params: object) -> PortalPage:
+        """A fresh load of the app: one tab, nothing left over from the last page."""
+        self.page.goto("about:blank")
+        view = super().open(name, **params)
+        self.settle()
+        return view
+
+    def _list(self, name: str, domain: list[object]) -> PortalPage:
+        """A list filtered by `domain`, once its counter ("_/6") and its rows agree."""
+        view = self.open(name, domain=json.dumps(domain))
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        while True:
+            counter = re.search(r"/\s*(\d+)\s*$", view("counter").first.inner_text())
+            if counter and view("rows").count() >= int(counter.group(1)):
+                return view
+            if time.monotonic() > deadline:
+                raise PortalError("list_not_loaded", f"{name}: the list did not load")
+            self.page.wait_for_timeout(100)
+
+    def _to_form(self, view: PortalPage, form: str) -> PortalPage:
+        """Select the first row and switch to the form view (page `form` of the map)."""
+        view("rows").first.locator("td.selection-state input").check()
+        view("switch").click()
+        record = PortalPage(self, form, self.map.page(form))
+        record("number").wait_for()
+        self.settle()
+        return record
+
+    def _wait_lines(self, view: PortalPage) -> None:
+        """Until every line the counter announces ("_ / 3") is a row of the list."""
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        while True:
+            counter = re.search(r"(\d+)\s*$", view("lines_count").first.inner_text())
+            expected = int(counter.group(1)) if counter else -1
+            if expected >= 0 and view("lines").count() >= expected:
+                break
+            if view("lines_more").count() and view("lines_more").first.is_visible():
+                view("lines_more").first.click()
+            if time.monotonic() > deadline:
+                raise PortalError("lines_not_loaded", "the lines did not load")
+            self.page.wait_for_timeout(100)
+        self.settle()
+
+    def _record_id(self) -> str:
+        found = re.search(r"/model/[\w.]+/(\d+)", self.page.url)
+        if not found:
+            raise PortalError("no_record", f"no record id in {self.page.url}")
+        return found.group(1)
+
+    # -- reading --------------------------------------------------------------------
+
+    def due_opportunities(self, start: date, end: date) -> list[DueOpportunity]:
+        domain = [["state", "=", "opportunity"], ["end_date", ">=", _tryton_date(start)],
+                  ["end_date", "<=", _tryton_date(end)]]  # fmt: skip
+        view = self._list("opportunities", domain)
+        rows = _cells(view("rows"), ["Number", "Party", "End Date"])
+        due = [
+            DueOpportunity(r["Number"], r["Party"], _shown_date(r["End Date"], "end date"))
+            for r in rows
+        ]
+        return sorted(due, key=lambda d: (d.contract_end or date.max, d.opportunity_id))
+
+    def read_opportunity(self, opportunity_id: str) -> Opportunity:
+        view = self._list("opportunity", [["number", "=", opportunity_id]])
+        if view("rows").count() != 1:
+            raise BusinessError(
+                "unknown_opportunity", f"Tryton has no opportunity {opportunity_id}"
+            )
+        view = self._to_form(view, "opportunity")
+        view.require("party", "description", "end_date", "currency")
+        described = _DESCRIPTION.match(view("description").input_value().strip())
+        if described is None:
+            raise BusinessError(
+                "unreadable_description",
+                f"{opportunity_id}: description is not '<segment> renewal, <n> months'",
+            )
+        view("lines_tab").click()  # the notebook page's rows load when it is shown
+        self._wait_lines(view)
+        lines = []
+        for no, row in enumerate(_cells(view("lines"), ["Product", "Quantity"]), 1):
+            sku = _SKU.match(row["Product"])
+            if sku is None:
+                raise BusinessError(
+                    "unknown_sku", f"{opportunity_id}: line {no} has no product code"
+                )
+            quantity = _amount(row["Quantity"], "quantity")
+            lines.append(OpportunityLine(line_no=no, sku=sku["sku"], quantity=int(quantity)))
+        ends = view("end_date").input_value()
+        return Opportunity(
+            opportunity_id=opportunity_id,
+            account_name=view("party").input_value().strip(),
+            segment=described["segment"],
+            currency=self._currency(view("currency").input_value()),
+            contract_end=_shown_date(ends, "end date") if ends.strip() else None,
+            renewal_term_months=int(described["months"]),
+            lines=tuple(lines),
+        )
+
+    @staticmethod
+    def _currency(shown: str) -> str:
+        name = shown.strip()
+        if name not in CURRENCIES:
+            raise BusinessError("unknown_currency", f"currency '{name[:40]}' is not known")
+        return CURRENCIES[name]
+
+    def find_quotes(
+        self, *, external_ref: str | None = None, opportunity_id: str | None = None
+    ) -> list[PortalQuote]:
+        domain: list[object] = []
+        if opportunity_id:
+            domain.append(["description", "ilike", f"Renewal of {opportunity_id} (%"])
+        if external_ref:
+            domain.append(["description", "ilike", f"% ({external_ref}), term %"])
+        view = self._list("sales", domain)
+        count = view("rows").count()
+        found: list[PortalQuote] = []
+        if count:
+            sale = self._to_form(view, "sale")
+            for index in range(count):
+                if index:
+                    view("next").click()
+                    self.settle()
+                described = _SALE.match(sale("description").input_value().strip())
+                if described is None:
+                    continue
+                found.append(PortalQuote(self._record_id(), described["opp"], described["ref"],
+                                         _state(sale("state"))))  # fmt: skip
+        return [
+            q for q in found
+            if (external_ref is None or q.external_ref == external_ref)
+            and (opportunity_id is None or q.opportunity_id == opportunity_id)
+        ]  # fmt: skip
+
+    def read_quote(self, quote_number: str) -> QuoteReadBack:
+        view = self.open("sale", quote_number=quote_number)
+        view.require("description", "state", "currency", "total")
+        described = _SALE.match(view("description").input_value().strip())
+        if described is None:
+            raise BusinessError("not_a_renewal", f"sale {quote_number} is not a renewal quote")
+        self._wait_lines(view)
+        lines = tuple(
+            QuoteLineSnapshot(
+                line_no=no,
+                sku=(_SKU.match(r["Product"]) or {"sku": r["Product"]})["sku"],
+                quantity=int(_amount(r["Quantity"], "quantity")),
+                unit_price=_amount(r["Unit Price"], "unit price"),
+                line_amount=_amount(r["Amount"], "amount"),
+            )
+            for no, r in enumerate(
+                _cells(view("lines"), ["Product", "Quantity", "Unit Price", "Amount"]), 1
+            )
+        )
+        state = _state(view("state"))
+        quoted = view("quotation_date").input_value().strip()
+        expires = view("quotation_expire").input_value().strip()
+        today = date.today()
+        snapshot = QuoteSnapshot(
+            quote_id=quote_number,
+            opportunity_id=described["opp"],
+            quote_date=_shown_date(quoted, "quotation date") if quoted else today,
+            valid_until=_shown_date(expires, "quotation expire") if expires else today,
+            currency=self._currency(view("currency").input_value()),
+            term_start=date.fromisoformat(described["start"]),
+            term_end=date.fromisoformat(described["end"]),
+            lines=lines,
+            quote_total=_amount(view("total").input_value(), "total"),
+        )
+        po = _PO.search(view("comment").input_value())
+        customer_po = (
+            CustomerPO(
+                po["number"].strip(),
+                date.fromisoformat(po["date"]),
+                Decimal(po["amount"]),
+                po["currency"],
+            )  # fmt: skip
+            if po
+            else None
+        )
+        number = view("number").input_value().strip()
+        return QuoteReadBack(
+            snapshot=snapshot,
+            external_ref=described["ref"],
+            status=state,
+            customer_po=customer_po,
+            order_number=number if state in ORDERED else None,
+        )
+
+    # -- entering -------------------------------------------------------------------
+
+    def save_quote(self, expected: ExpectedQuote, reference: str) -> str:
+        opportunity = self._list("opportunity", [["number", "=", expected.opportunity_id]])
+        rows = _cells(opportunity("rows"), ["Party"])
+        if len(rows) != 1:
+            raise BusinessError("unknown_opportunity", f"no opportunity {expected.opportunity_id}")
+        view = self._list("sales", [["id", "=", -1]])
+        view("new").click()
+        sale = PortalPage(self, "sale", self.map.page("sale"))
+        sale("party").wait_for()
+        self.settle()  # the new record's defaults would wipe what is typed before they arrive
+        sale.require("party", "reference", "description", "add_line", "save", "quote")
+        self._choose(sale, sale("party"), rows[0]["Party"])
+        sale("reference").fill(reference)
+        sale("description").fill(
+            f"Renewal of {expected.opportunity_id} ({reference}), "
+            f"term {expected.term_start.isoformat()}..{expected.term_end.isoformat()}"
+        )
+        self.settle()
+        for line in expected.lines:
+            sale("add_line").click()
+            sale("line_product").wait_for()
+            self.settle()
+            self._choose(sale, sale("line_product"), line.sku)
+            self._type_number(sale("line_quantity"), str(line.quantity))
+            self._type_number(sale("line_unit_price"), str(line.unit_price))
+            sale("line_ok").click()
+            sale("line_product").wait_for(state="detached")
+            self.settle()
+        shown = _amount(sale("total").input_value(), "total")
+        if shown != expected.quote_total:
+            raise PortalError(
+                "editor_total", f"Tryton shows {shown}, expected {expected.quote_total}"
+            )
+        sale("save").click()
+        self._wait_saved()
+        return self._record_id()
+
+    def _type_number(self, box: Locator, value: str) -> None:
+        """Numeric fields show a text input that swaps to a number input on focus."""
+        box.first.click()
+        self.page.keyboard.press("Control+A")
+        self.page.keyboard.type(value)
+        self.page.keyboard.press("Tab")
+        self.settle()  # a new quantity makes the server recompute the unit price
+
+    def _choose(self, sale: PortalPage, box: Locator, text: str) -> None:
+        """A many-to-one: type, then pick the completion Tryton offers for it.
+
+        Typed too early into a new record, the text is wiped by the defaults arriving: it is
+        typed again a few times before the value counts as unknown to Tryton.
+        """
+        choice = sale("completion").filter(has_text=text).first
+        for _ in range(READ_ATTEMPTS):
+            self.settle()
+            box.fill("")
+            box.fill(text)
+            try:
+                choice.wait_for(timeout=min(self.timeout_ms, 8_000))
+            except PlaywrightTimeout:
+                continue
+            choice.click()
+            self.settle()
+            if text in box.input_value():
+                return
+        raise BusinessError("unknown_value", f"Tryton offers nothing for '{text}'")
+
+    def _wait_saved(self) -> None:
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        while not re.search(r"/model/sale\.sale/\d+", self.page.url):
+            self._raise_dialog("save")
+            if time.monotonic() > deadline:
+                raise PortalError("no_answer", "save: Tryton did not answer")
+            self.page.wait_for_timeout(100)
+        self.settle()
+
+    def _raise_dialog(self, what: str) -> None:
+        """An error dialog: a validation message (bad data, to review)."""
+        sale = PortalPage(self, "sale", self.map.page("sale"))
+        if sale("error").count() and sale("error").first.is_visible():
+            message = " ".join(sale("error").first.inner_text().split())[:300]
+            raise BusinessError("portal_validation", f"{what}: {message}")
+
+    def _click_and_wait_state(self, button: str, states: set[str], what: str) -> None:
+        sale = PortalPage(self, "sale", self.map.page("sale"))
+        sale.require(button)
+        sale(button).click()
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        while _state(sale("state")) not in states:
+            self._raise_dialog(what)
+            if time.monotonic() > deadline:
+                raise PortalError("no_answer", f"{what}: Tryton did not answer")
+            self.page.wait_for_timeout(100)
+        self.settle()
+
+    def submit_quote(self, quote_number: str) -> None:
+        view = self.open("sale", quote_number=quote_number)
+        if _state(view("state")) != "draft":
+            return
+        self._click_and_wait_state("quote", {"quotation"}, "quote")
+
+    # -- booking --------------------------------------------------------------------
+
+    def download_po(self, quote_number: str, folder: Path) -> Path:
+        """Tryton keeps no PO document: the PO as the customer wrote it in the comment."""
+        view = self.open("sale", quote_number=quote_number)
+        found = _PO.search(view("comment").input_value())
+        if found is None:
+            raise BusinessError("no_po", f"sale {quote_number} has no customer PO")
+        target = folder / f"{quote_number}-po.txt"
+        target.write_text(found.group(0) + "\n", encoding="utf-8")
+        return target
+
+    def book(self, quote_number: str, po: CustomerPO, pdf: Path) -> str:
+        view = self.open("sale", quote_number=quote_number)
+        view.require("reference", "confirm", "save")
+        if _state(view("state")) in ORDERED:
+            return view("number").input_value().strip()
+        view("reference").fill(po.po_number)
+        self.settle()
+        view("save").click()
+        self.settle()
+        self._raise_dialog("save PO")
+        self._click_and_wait_state("confirm", ORDERED, "confirm")
+        return view("number").input_value().strip()
