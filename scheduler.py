@@ -15,7 +15,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -204,8 +204,10 @@ def serve(
     """Run the scheduled jobs until SIGTERM or SIGINT, then stop after the items in hand."""
     load_engagements(engagements_path)  # a bad file stops us before anything runs
     scheduler = make_scheduler(process_store(), threads=threads, grace_s=grace_s)
-    # Wakes the scheduler so that it sees jobs other processes added, paused or ran now.
-    scheduler.add_job(_poll, "interval", seconds=poll_s, id="poll", jobstore="memory",
+    # Wakes the scheduler so that it sees jobs other processes added, paused or ran now,
+    # and applies what operations asked for on the web pages.
+    controls = Controls(scheduler, process_store(), grace_s=grace_s)
+    scheduler.add_job(controls.apply, "interval", seconds=poll_s, id="poll", jobstore="memory",
                       misfire_grace_time=None)  # fmt: skip
     quit_now = threading.Event()
 
@@ -242,8 +244,41 @@ def _report_missed(grace_s: float, announce: Callable[[str], object]) -> None:
             announce(f"{job.id}: {missed} run time(s) missed while stopped; {verdict}")
 
 
-def _poll() -> None:
-    """Nothing to do: waking up is the point."""
+class Controls:
+    """Operations' pause, resume and run-now from the web pages (`store.schedule_controls()`)
+    and `quotebot schedule`, applied to the job store: each change once, in order."""
+
+    def __init__(self, scheduler: BaseScheduler, store: Store, *, grace_s: float) -> None:
+        self.scheduler, self.store, self.grace_s = scheduler, store, grace_s
+        self.seen: datetime | None = None
+
+    def apply(self) -> None:
+        now = datetime.now(UTC)
+        try:
+            controls = self.store.schedule_controls()
+        except Exception as exc:  # noqa: BLE001 - the next poll tries again
+            logger.warning("schedule controls unreadable: {}", _first_line(exc))
+            return
+        # A run asked for while no scheduler ran still starts, within the grace time.
+        since = self.seen or now - timedelta(seconds=self.grace_s)
+        for control in controls:
+            if self.seen is not None and control.changed_at <= self.seen:
+                continue
+            ident = job_id(control.engagement, control.kind)
+            job = self.scheduler.get_job(ident, jobstore="default")
+            if job is None:
+                continue
+            if control.paused and job.next_run_time is not None:
+                self.scheduler.pause_job(ident, jobstore="default")
+            elif not control.paused and job.next_run_time is None:
+                self.scheduler.resume_job(ident, jobstore="default")
+            asked = control.run_requested_at
+            if not control.paused and asked is not None and asked > since:
+                self.scheduler.modify_job(ident, jobstore="default", next_run_time=now)
+            logger.bind(engagement=control.engagement, kind=control.kind).info(
+                "{} by {}", "paused" if control.paused else "scheduled", control.changed_by
+            )
+        self.seen = max([c.changed_at for c in controls] + [self.seen or since])
 
 
 def when(job: Job) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import getpass
 from pathlib import Path
 
 import click
@@ -15,6 +15,7 @@ from scheduler import (
     POLL_S,
     job_editor,
     job_id,
+    process_store,
     schedule_engagement,
     serve,
     when,
@@ -102,13 +103,21 @@ def _change(action: str, engagement: str, kind: str) -> None:
                 job.remove()
                 click.echo(f"removed {job.name}")
                 continue
-            if action == "run-now":
-                job.modify(next_run_time=datetime.now(UTC))
-            else:
+            if action != "run-now":  # a run now goes through the scheduler's controls only
                 job.pause() if action == "pause" else job.resume()
+            # The same control the web pages write: the trail says who, and a running
+            # scheduler applying the web's controls agrees with the command line.
+            process_store().control_schedule(
+                job.args[0], job.args[1], f"cli:{getpass.getuser()}",
+                paused=None if action == "run-now" else action == "pause",
+                run_now=action == "run-now",
+            )  # fmt: skip
             # Job's methods return the object as it was: read back what the store holds.
             stored = scheduler.get_job(job.id, jobstore="default")
-            click.echo(f"{job.name}: next run {when(stored) if stored else 'removed'}")
+            if action == "run-now":
+                click.echo(f"{job.name}: run asked for now")
+            else:
+                click.echo(f"{job.name}: next run {when(stored) if stored else 'removed'}")
     if action == "run-now":
         click.echo(f"a running scheduler starts it within {POLL_S:.0f} s "
                    "(`quotebot scheduler start`)")  # fmt: skip

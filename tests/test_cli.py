@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
+import scheduler
 from quotebot import cli
 from sandbox.generate import generate
 from schemas.work import FailureKind, RunStatus
@@ -66,11 +67,27 @@ def test_schedules_are_added_paused_resumed_run_now_and_removed(tmp_path: Path, 
     still = [line.split()[:3] for line in quotebot("schedule", "list").splitlines()]
     assert ["acme", "booking", "paused"] in still, "a pause survives `schedule add`"
     assert "paused" not in quotebot("schedule", "resume", "acme")
-    assert "starts it within" in quotebot("schedule", "run-now", "acme", "--kind", "booking")
+    assert "run asked for now" in quotebot("schedule", "run-now", "acme", "--kind", "booking")
     assert "removed acme quote" in quotebot("schedule", "remove", "acme", "--kind", "quote")
     assert [line.split()[1] for line in quotebot("schedule", "list").splitlines()] == ["booking"]
     missing = CliRunner().invoke(cli, ["schedule", "pause", "acme", "--kind", "quote"])
     assert missing.exit_code == 1 and "no quote schedule for 'acme'" in missing.output
+
+    # What operations do on the web pages reaches the job store the same way.
+    store = scheduler.process_store()
+    [control] = [c for c in store.schedule_controls() if c.kind == "booking"]
+    assert control.changed_by.startswith("cli:") and control.run_requested_at is not None
+    with scheduler.job_editor() as editor:
+        controls = scheduler.Controls(editor, store, grace_s=900)
+        controls.apply()  # the command line's own controls agree with the job store
+        assert editor.get_job("booking:acme").next_run_time is not None
+        store.control_schedule("acme", "booking", "ops", paused=True)
+        controls.apply()
+        assert editor.get_job("booking:acme").next_run_time is None
+        store.control_schedule("acme", "booking", "ops", paused=False, run_now=True)
+        controls.apply()
+        due = editor.get_job("booking:acme").next_run_time
+        assert due is not None and due <= datetime.now(UTC)
 
 
 def test_runs_are_listed_and_shown_and_a_failed_item_is_retried(home: Path) -> None:

@@ -54,7 +54,7 @@ def test_sigterm_stops_after_the_items_in_hand_and_leaves_no_draft(
             [sys.executable, "-m", "quotebot", "schedule", "run-now", engagement.name],
             env=env, capture_output=True, text=True, check=True,
         )  # fmt: skip
-        assert "acme quote: next run" in asked.stdout
+        assert "acme quote: run asked for now" in asked.stdout
         until("three quotes entered", lambda: _entered(store, engagement.name) >= 3, 240)
         assert service.terminate() == 0
 
