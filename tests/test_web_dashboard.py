@@ -137,6 +137,8 @@ def test_the_dashboard_and_the_report_show_the_numbers_in_the_database(
     expect(page.locator("svg.chart")).to_have_count(3)
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENS / "dashboard.png", full_page=True)
+    page.goto(f"{web_url}/dashboard?since=&until=&engagement=")  # cleared fields: defaults
+    expect(page.locator("[data-metric=entered]")).to_be_visible()
 
     env = {"QUOTEBOT_DATABASE_URL": f"sqlite:///{output.db_path}"}
     outs = {}

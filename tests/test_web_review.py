@@ -59,6 +59,18 @@ def test_an_auditor_works_flagged_items_to_each_outcome_and_the_trail_records_it
     expect(page).to_have_url(f"{web_url}/review")
     queue = page.get_by_test_id("queue")
     expect(queue.locator(f"tr[data-item='{accept.id}']")).to_be_visible()
+    page.get_by_label("Severity").select_option("business")
+    page.get_by_role("button", name="Filter").click()
+    failed = [i for i in store.review_queue() if i.state is ItemState.FAILED]
+    expect(queue.locator("tbody tr")).to_have_count(len(failed))
+    expect(queue.locator(f"tr[data-item='{accept.id}']")).to_have_count(0)
+    page.get_by_label("Severity").select_option("")
+    page.get_by_label("Rule").select_option("unit_price_mismatch")
+    page.get_by_role("button", name="Filter").click()
+    priced_wrong = [i for i in _flagged(output)
+                    if "unit_price_mismatch" in {f.rule for f in store.findings(i.id)}]  # fmt: skip
+    expect(queue.locator("tbody tr")).to_have_count(len(priced_wrong))
+    page.goto(f"{web_url}/review")
 
     queue.get_by_role("link", name=accept.opportunity_id).click()
     expect(page.get_by_test_id("compare").locator("tr.diff").first).to_be_visible()

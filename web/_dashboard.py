@@ -18,16 +18,25 @@ def business_today(request: Request) -> date:
     return fixed or store_of(request).now().date()
 
 
+def _day(text: str) -> date | None:
+    """A date from a form field; empty or unreadable means the default window."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
 @router.get("/dashboard")
 def dashboard(
     user: SignedIn,
     request: Request,
-    since: date | None = None,
-    until: date | None = None,
+    since: str = "",
+    until: str = "",
     engagement: str = "",
 ) -> Response:
     store = store_of(request)
-    figures = _frames.figures(store, since=since, until=until, today=business_today(request),
+    figures = _frames.figures(store, since=_day(since), until=_day(until),
+                              today=business_today(request),
                               engagement=engagement or None)  # fmt: skip
     return render(request, "dashboard.html", user=user, engagement=engagement,
                   engagements=[e.name for e in store.engagements()], **layout(figures))  # fmt: skip

@@ -52,11 +52,12 @@ def queue(
     engagement: str = "",
     rule: str = "",
     severity: str = "",
-    age: int | None = None,
+    age: str = "",
 ) -> Response:
     """Flagged items, longest waiting first; filters by engagement, rule, severity, age."""
     store = store_of(request)
     now = store.now()
+    min_age = int(age) if age.strip().isdigit() else None
     rows = [_row(i, store.findings(i.id), now) for i in store.review_queue()]
     all_rules = sorted({r for row in rows for r in row.rules})
     shown = [
@@ -65,13 +66,13 @@ def queue(
         if (not engagement or row.item.engagement == engagement)
         and (not rule or rule in row.rules)
         and (not severity or row.severity == severity)
-        and (age is None or row.age_days >= age)
+        and (min_age is None or row.age_days >= min_age)
     ]
     return render(
         request, "queue.html", user=user, rows=shown, total=len(rows),
         engagements=[e.name for e in store.engagements()], rules=all_rules,
         severities=("error", "warning", "business"),
-        chosen={"engagement": engagement, "rule": rule, "severity": severity, "age": age},
+        chosen={"engagement": engagement, "rule": rule, "severity": severity, "age": min_age},
     )  # fmt: skip
 
 
