@@ -430,6 +430,7 @@ class TrytonBot(PortalBot):
         if _state(view("state")) in ORDERED:
             return view("number").input_value().strip()
         view("reference").fill(po.po_number)
+        view("reference").press("Tab")  # the record counts as changed when the field is left
         self.settle()
         view("save").click()
         self.settle()
