@@ -32,7 +32,7 @@ from schemas import PricingRules, load_rules
 from schemas.engagement import Engagement
 from schemas.selector_map import SelectorMap, load_selector_map
 from schemas.settings import Settings
-from schemas.work import FailureKind, ItemState, Run, RunKind, RunStatus, WorkItem
+from schemas.work import FailureKind, IntentStatus, ItemState, Run, RunKind, RunStatus, WorkItem
 from store import LeaseLost, Store
 
 if TYPE_CHECKING:
@@ -205,7 +205,27 @@ class _Pool:
                         return
                     time.sleep(min(wait, 1.0))
                     continue
-                self.outcomes.put(self._one(worker, item))
+                outcome = self._one(worker, item)
+                self.outcomes.put(outcome)
+                if outcome == "retry" and self.options.stop.is_set():
+                    self._settle(worker, item.id)
+
+    def _settle(self, worker: Worker, item_id: int) -> None:
+        """Stopping, an item whose submit's outcome is unknown (an open intent after a system
+        error) is worked until the outcome is known, so a stop never leaves a half-entered
+        quote in the portal. Its other retries wait for the next run."""
+        for _ in range(self.engagement.max_attempts):
+            if not any(i.status is IntentStatus.OPEN for i in self.store.intents(item_id)):
+                return
+            item = self.store.item(item_id)
+            if item.next_attempt_at is not None:
+                time.sleep(max(0.0, (item.next_attempt_at - datetime.now(UTC)).total_seconds()))
+            others = {i.id for i in self._todo()} - {item_id}
+            claimed = self.store.claim(self.engagement.name, self.states, worker.name,
+                                       self.options.lease_seconds, exclude=others)  # fmt: skip
+            if claimed is None:
+                return  # finished elsewhere, or no longer in a state this run works
+            self.outcomes.put(self._one(worker, claimed))
 
     def _discover(self, worker: Worker) -> None:
         """List the renewals due in the window and make sure each has a work item."""

@@ -128,6 +128,10 @@ def opportunities(
     for slot, index in enumerate(planted_idx):
         opp, kind = opps[index], kinds[slot // PLANTED_PER_KIND]
         planted_sku = _plant(rng, kind, opp, accounts[0], prices)
+        if slot % PLANTED_PER_KIND == 0 and opp["contract_end"] is not None:
+            # One of each kind ends inside the usual 90-150-day quoting window, so that a
+            # default quoting run (the demo's) meets every kind of anomaly.
+            opp["contract_end"] = today + timedelta(days=rng.randint(95, 145))
         anomalies.append(
             {"kind": kind, "opportunity_id": opp["opportunity_id"], "sku": planted_sku}
         )
