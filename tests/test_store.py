@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -12,9 +11,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from conftest import PG_URL, require_service
 from pydantic import BaseModel
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import create_engine, inspect, text
 
 import store
 from schemas.findings import FINDINGS_COLUMNS, Finding
@@ -46,19 +44,7 @@ def db_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'quotebot.sqlite'}"
         return
-    url = make_url(PG_URL)
-    require_service("PostgreSQL", url.host or "127.0.0.1", url.port or 5432)
-    schema = f"test_store_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        isolated = url.update_query_dict({"options": f"-csearch_path={schema}"})
-        yield isolated.render_as_string(hide_password=False)
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    finally:
-        admin.dispose()
+    yield request.getfixturevalue("pg_url")
 
 
 @pytest.fixture

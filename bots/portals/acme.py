@@ -27,8 +27,9 @@ from bots.portals.base import (
     SessionLost,
     parse_date,
     parse_money,
+    read_back,
 )
-from schemas import ExpectedQuote, Opportunity, OpportunityLine, QuoteLineSnapshot, QuoteSnapshot
+from schemas import ExpectedQuote, Opportunity, OpportunityLine, QuoteLineSnapshot
 
 _NOT_EMPTY = re.compile(r"\S")
 
@@ -132,9 +133,6 @@ class AcmeBot(PortalBot):
 
     def read_quote(self, quote_number: str) -> QuoteReadBack:
         view = self.open("quote", quote_number=quote_number)
-        t = view.texts("quote_number", "opportunity_id", "quote_date", "valid_until", "currency",
-                       "term_start", "term_end", "total", "status", "external_ref",
-                       "order_number")  # fmt: skip
         ids = ["ql-line-no", "ql-sku", "ql-quantity", "ql-unit-price", "ql-line-amount"]
         lines = tuple(
             QuoteLineSnapshot(
@@ -146,35 +144,7 @@ class AcmeBot(PortalBot):
             )  # fmt: skip
             for r in _texts(view("lines"), ids)
         )
-        snapshot = QuoteSnapshot(
-            quote_id=t["quote_number"],
-            opportunity_id=t["opportunity_id"],
-            quote_date=parse_date(t["quote_date"], "quote date"),
-            valid_until=parse_date(t["valid_until"], "valid until"),
-            currency=t["currency"],
-            term_start=parse_date(t["term_start"], "term start"),
-            term_end=parse_date(t["term_end"], "term end"),
-            lines=lines,
-            quote_total=parse_money(t["total"], "quote total"),
-        )
-        po = None
-        if view("po_number").count():
-            p = view.texts("po_number", "po_date", "po_amount", "po_currency")
-            po = CustomerPO(
-                po_number=p["po_number"],
-                po_date=parse_date(p["po_date"], "PO date"),
-                amount=parse_money(p["po_amount"], "PO amount"),
-                currency=p["po_currency"],
-            )
-        return QuoteReadBack(
-            snapshot=snapshot,
-            external_ref=t["external_ref"],
-            status=t["status"].lower(),
-            customer_po=po,
-            order_number=t["order_number"] or None,
-        )
-
-    # -- entering -------------------------------------------------------------------
+        return read_back(view, tuple(lines))
 
     def save_quote(self, expected: ExpectedQuote, reference: str) -> str:
         view = self.open("editor", opportunity_id=expected.opportunity_id)

@@ -19,7 +19,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bots._errors import BusinessError, PortalError, SelectorDrift
 from bots._session import is_login_url
-from schemas import ExpectedQuote, Opportunity, QuoteSnapshot
+from schemas import ExpectedQuote, Opportunity, QuoteLineSnapshot, QuoteSnapshot
 from schemas.selector_map import PageSelectors, SelectorMap
 
 
@@ -135,6 +135,40 @@ def parse_date(text: str, what: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise PortalError("unreadable_date", f"{what}: '{text[:40]}' is not a date") from None
+
+
+def read_back(view: PortalPage, lines: tuple[QuoteLineSnapshot, ...]) -> QuoteReadBack:
+    """A quote page as data, from the keys every flavour's `quote` page has in its map."""
+    t = view.texts("quote_number", "opportunity_id", "quote_date", "valid_until", "currency",
+                   "term_start", "term_end", "total", "status", "external_ref",
+                   "order_number")  # fmt: skip
+    snapshot = QuoteSnapshot(
+        quote_id=t["quote_number"],
+        opportunity_id=t["opportunity_id"],
+        quote_date=parse_date(t["quote_date"], "quote date"),
+        valid_until=parse_date(t["valid_until"], "valid until"),
+        currency=t["currency"],
+        term_start=parse_date(t["term_start"], "term start"),
+        term_end=parse_date(t["term_end"], "term end"),
+        lines=lines,
+        quote_total=parse_money(t["total"], "quote total"),
+    )
+    po = None
+    if view("po_number").count():
+        p = view.texts("po_number", "po_date", "po_amount", "po_currency")
+        po = CustomerPO(
+            po_number=p["po_number"],
+            po_date=parse_date(p["po_date"], "PO date"),
+            amount=parse_money(p["po_amount"], "PO amount"),
+            currency=p["po_currency"],
+        )
+    return QuoteReadBack(
+        snapshot=snapshot,
+        external_ref=t["external_ref"],
+        status=t["status"].lower(),
+        customer_po=po,
+        order_number=t["order_number"] or None,
+    )
 
 
 class PortalBot(ABC):
