@@ -28,6 +28,7 @@ from bots.portals.base import (
     parse_date,
     parse_money,
     read_back,
+    read_opportunity_page,
 )
 from schemas import ExpectedQuote, Opportunity, OpportunityLine, QuoteLineSnapshot
 
@@ -89,8 +90,6 @@ class AcmeBot(PortalBot):
 
     def read_opportunity(self, opportunity_id: str) -> Opportunity:
         view = self.open("opportunity", opportunity_id=opportunity_id)
-        o = view.texts("account_name", "account_id", "segment", "currency", "contract_end",
-                       "renewal_term")  # fmt: skip
         lines = [
             OpportunityLine(
                 line_no=int(row["line-no"]),
@@ -106,17 +105,7 @@ class AcmeBot(PortalBot):
                 view("lines"), ["line-no", "line-sku", "line-quantity", "line-prior-price"]
             )
         ]
-        ends = o["contract_end"]
-        return Opportunity(
-            opportunity_id=opportunity_id,
-            account_id=o["account_id"],
-            account_name=o["account_name"],
-            segment=o["segment"],
-            currency=o["currency"],
-            contract_end=parse_date(ends, "contract end") if ends else None,
-            renewal_term_months=int(o["renewal_term"]),
-            lines=tuple(lines),
-        )
+        return read_opportunity_page(view, opportunity_id, lines)
 
     def find_quotes(
         self, *, external_ref: str | None = None, opportunity_id: str | None = None

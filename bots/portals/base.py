@@ -19,7 +19,13 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bots._errors import BusinessError, PortalError, SelectorDrift
 from bots._session import is_login_url
-from schemas import ExpectedQuote, Opportunity, QuoteLineSnapshot, QuoteSnapshot
+from schemas import (
+    ExpectedQuote,
+    Opportunity,
+    OpportunityLine,
+    QuoteLineSnapshot,
+    QuoteSnapshot,
+)
 from schemas.selector_map import PageSelectors, SelectorMap
 
 
@@ -168,6 +174,25 @@ def read_back(view: PortalPage, lines: tuple[QuoteLineSnapshot, ...]) -> QuoteRe
         status=t["status"].lower(),
         customer_po=po,
         order_number=t["order_number"] or None,
+    )
+
+
+def read_opportunity_page(
+    view: PortalPage, opportunity_id: str, lines: list[OpportunityLine]
+) -> Opportunity:
+    """An opportunity page as data, from the keys every flavour's map gives the page."""
+    o = view.texts("account_name", "account_id", "segment", "currency", "contract_end",
+                   "renewal_term")  # fmt: skip
+    ends = o["contract_end"]
+    return Opportunity(
+        opportunity_id=opportunity_id,
+        account_id=o["account_id"],
+        account_name=o["account_name"],
+        segment=o["segment"],
+        currency=o["currency"],
+        contract_end=parse_date(ends, "contract end") if ends else None,
+        renewal_term_months=int(o["renewal_term"]),
+        lines=tuple(lines),
     )
 
 

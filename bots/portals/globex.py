@@ -24,6 +24,7 @@ from bots.portals.base import (
     parse_date,
     parse_money,
     read_back,
+    read_opportunity_page,
 )
 from schemas import ExpectedQuote, Opportunity, OpportunityLine, QuoteLineSnapshot
 
@@ -83,8 +84,6 @@ class GlobexBot(PortalBot):
 
     def read_opportunity(self, opportunity_id: str) -> Opportunity:
         view = self.open("opportunity", opportunity_id=opportunity_id)
-        o = view.texts("account_name", "account_id", "segment", "currency", "contract_end",
-                       "renewal_term")  # fmt: skip
         lines = []
         for cells in _cells(view("lines")):
             if len(cells) < 5:
@@ -98,17 +97,7 @@ class GlobexBot(PortalBot):
                     prior_unit_price=parse_money(prior, f"{sku} prior price") if prior else None,
                 )  # fmt: skip
             )
-        contract_end = o["contract_end"]
-        return Opportunity(
-            opportunity_id=opportunity_id,
-            account_id=o["account_id"],
-            account_name=o["account_name"],
-            segment=o["segment"],
-            currency=o["currency"],
-            contract_end=parse_date(contract_end, "contract end") if contract_end else None,
-            renewal_term_months=int(o["renewal_term"]),
-            lines=tuple(lines),
-        )
+        return read_opportunity_page(view, opportunity_id, lines)
 
     def find_quotes(
         self, *, external_ref: str | None = None, opportunity_id: str | None = None
