@@ -382,9 +382,25 @@ class PortalBot(ABC):
     def read_quote(self, quote_number: str) -> QuoteReadBack:
         """The read-only quote page, as data."""
 
-    @abstractmethod
     def download_po(self, quote_number: str, folder: Path) -> Path:
-        """Save the customer's PO document of a quote; its path."""
+        """Save the customer's PO document linked from the quote page; its path."""
+        view = self.open("quote", quote_number=quote_number)
+        view.require("po_pdf")
+        with self.page.expect_download() as download:
+            view("po_pdf").click()
+        target = folder / f"{quote_number}-po.pdf"
+        download.value.save_as(target)
+        return target
+
+    def fill_booking(self, quote_number: str, po: CustomerPO, pdf: Path) -> PortalPage:
+        """Open the booking form of a quote and type the PO into it (not yet sent)."""
+        view = self.open("booking", quote_number=quote_number)
+        view.require("po_number", "po_date", "po_amount", "po_file", "book")
+        view("po_number").fill(po.po_number)
+        view("po_date").fill(po.po_date.isoformat())
+        view("po_amount").fill(str(po.amount))
+        view("po_file").set_input_files(pdf)
+        return view
 
     @abstractmethod
     def book(self, quote_number: str, po: CustomerPO, pdf: Path) -> str:

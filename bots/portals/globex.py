@@ -174,21 +174,7 @@ class GlobexBot(PortalBot):
 
     # -- booking --------------------------------------------------------------------
 
-    def download_po(self, quote_number: str, folder: Path) -> Path:
-        view = self.open("quote", quote_number=quote_number)
-        view.require("po_pdf")
-        with self.page.expect_download() as download:
-            view("po_pdf").click()
-        target = folder / f"{quote_number}-po.pdf"
-        download.value.save_as(target)
-        return target
-
     def book(self, quote_number: str, po: CustomerPO, pdf: Path) -> str:
-        view = self.open("booking", quote_number=quote_number)
-        view.require("po_number", "po_date", "po_amount", "po_file", "book")
-        view("po_number").fill(po.po_number)
-        view("po_date").fill(po.po_date.isoformat())
-        view("po_amount").fill(str(po.amount))
-        view("po_file").set_input_files(pdf)
+        view = self.fill_booking(quote_number, po, pdf)
         self._postback(view, "book", done=view("order_number"))
         return view.text("order_number")
