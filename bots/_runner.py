@@ -193,6 +193,8 @@ class _Pool:
             if index == 0:
                 self._discover(worker)
                 self.discovered.set()
+            else:
+                self._warm_up(worker)
             self.discovered.wait()
             while not self.options.stop.is_set() and self.drift is None:
                 with self.lock:
@@ -226,6 +228,16 @@ class _Pool:
             if claimed is None:
                 return  # finished elsewhere, or no longer in a state this run works
             self.outcomes.put(self._one(worker, claimed))
+
+    def _warm_up(self, worker: Worker) -> None:
+        """Start the browser and log in while worker 0 lists the renewals: a run's start-up
+        costs one login's time, not two. A failure here is left to the first item, which
+        meets it again and handles it like any other."""
+        try:
+            worker.bot  # noqa: B018 - opens the browser and logs in
+        except (BusinessError, SelectorDrift, PortalError, PlaywrightError, TimeoutError) as exc:
+            self.log.debug("{}: log-in before the first item failed: {}", worker.name, exc)
+            worker.close_browser()
 
     def _discover(self, worker: Worker) -> None:
         """List the renewals due in the window and make sure each has a work item."""
