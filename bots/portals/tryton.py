@@ -28,11 +28,14 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from loguru import logger
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, Request
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from bots._errors import BusinessError, PortalError
+from bots._errors import BusinessError, PortalError, SelectorDrift
 from bots.portals.base import (
     READ_ATTEMPTS,
     CustomerPO,
@@ -43,7 +46,14 @@ from bots.portals.base import (
     QuoteReadBack,
     parse_money,
 )
-from schemas import ExpectedQuote, Opportunity, OpportunityLine, QuoteLineSnapshot, QuoteSnapshot
+from schemas import (
+    ExpectedLine,
+    ExpectedQuote,
+    Opportunity,
+    OpportunityLine,
+    QuoteLineSnapshot,
+    QuoteSnapshot,
+)
 from schemas.selector_map import SelectorMap
 
 DATE_FORMAT = "%m/%d/%Y"  # the bot user's language (English) shows dates this way
@@ -57,6 +67,7 @@ _PO = re.compile(
     r"Customer PO: (?P<number>[^,]+), (?P<date>[\d-]+), (?P<amount>[\d.]+) (?P<currency>[A-Z]{3})"
 )
 _SKU = re.compile(r"^\[(?P<sku>[^\]]+)\]")
+_ACTIVE_REQUESTS = "() => (window.jQuery ? window.jQuery.active : 0)"
 
 
 def _tryton_date(value: date) -> dict[str, object]:
@@ -101,6 +112,8 @@ class TrytonBot(PortalBot):
         # a full load of the app takes seconds: a longer default wait than a server-side page
         super().__init__(page, base_url, selector_map, relogin, timeout_ms=timeout_ms)
         self._in_flight: set[Request] = set()
+        self._parties: dict[str, str] = {}
+        """Each opportunity's party as last read: the new sale's customer."""
         self.page.on("request", self._sent)
         self.page.on("requestfinished", self._answered)
         self.page.on("requestfailed", self._answered)
@@ -112,23 +125,75 @@ class TrytonBot(PortalBot):
     def _answered(self, request: Request) -> None:
         self._in_flight.discard(request)
 
-    def settle(self, quiet_s: float = 0.3) -> None:
-        """Wait until no RPC request has been in flight for `quiet_s` (on_change answers)."""
+    def settle(self, quiet_s: float = 0.15) -> None:
+        """Wait until no RPC request has been in flight for `quiet_s` (on_change answers).
+
+        In flight is what the app itself counts (sao's requests go through jQuery.ajax,
+        which counts them at once) or what the browser reported sending: the browser's
+        report alone reaches us late on a busy machine."""
         deadline = time.monotonic() + self.timeout_ms / 1000
-        quiet_since = time.monotonic()
-        while time.monotonic() - quiet_since < quiet_s:
-            if time.monotonic() > deadline:
+        quiet_since: float | None = None
+        while True:
+            now = time.monotonic()
+            if self._in_flight or self._app_requests() > 0:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since >= quiet_s:
+                return
+            if now > deadline:
                 raise PortalError("no_answer", "Tryton kept a request open too long")
-            self.page.wait_for_timeout(50)
-            if self._in_flight:
-                quiet_since = time.monotonic()
+            self.page.wait_for_timeout(25)
+
+    def _app_requests(self) -> int:
+        try:
+            active: int = self.page.evaluate(_ACTIVE_REQUESTS)
+        except PlaywrightError:
+            return 1  # the page is between documents: not settled
+        return active
 
     def open(self, name: str, **params: object) -> PortalPage:
-        """A fresh load of the app: one tab, nothing left over from the last page."""
+        """The page as a single tab of the app, nothing left over from the last page.
+
+        Where the app is already loaded, its tabs are closed by their close buttons and the
+        page is opened by its URL fragment, as sao follows the address bar: no reload of
+        the app. Anything unexpected on that path (a tab that will not close quietly, a
+        dialog, a page that does not show) falls back to a fresh load of the app, the
+        only path that can report selector drift.
+        """
+        if self._close_tabs():
+            try:
+                view = super().open(name, **params)
+                self.settle()
+                return view
+            except (PortalError, SelectorDrift) as exc:
+                logger.debug("tryton: {} by its fragment failed, loading the app: {}", name, exc)
         self.page.goto("about:blank")
         view = super().open(name, **params)
         self.settle()
         return view
+
+    def _close_tabs(self) -> bool:
+        """Close every tab of a loaded app; False when the app is not loaded, a dialog is
+        open, or a tab asks before closing (changes not saved)."""
+        if urlsplit(self.page.url).path != urlsplit(self.base_url).path:
+            return False
+        app = PortalPage(self, "home", self.map.page("home"))
+        try:
+            if not app("logged_in").count() or app("dialog").count():
+                return False
+            for _ in range(app("tab_close").count()):
+                left = app("tab_close").count()
+                app("tab_close").first.click()
+                deadline = time.monotonic() + 5
+                while app("tab_close").count() >= left:
+                    if app("dialog").count() or time.monotonic() > deadline:
+                        return False
+                    self.page.wait_for_timeout(50)
+            # with the last tab gone, sao points the address at the bare database
+            return urlsplit(self.page.url).fragment == urlsplit(self.url("home")).fragment
+        except PlaywrightError:
+            return False
 
     def _list(self, name: str, domain: list[object]) -> PortalPage:
         """A list filtered by `domain`, once its counter ("_/6") and its rows agree."""
@@ -211,9 +276,10 @@ class TrytonBot(PortalBot):
             quantity = _amount(row["Quantity"], "quantity")
             lines.append(OpportunityLine(line_no=no, sku=sku["sku"], quantity=int(quantity)))
         ends = view("end_date").input_value()
+        self._parties[opportunity_id] = view("party").input_value().strip()
         return Opportunity(
             opportunity_id=opportunity_id,
-            account_name=view("party").input_value().strip(),
+            account_name=self._parties[opportunity_id],
             segment=described["segment"],
             currency=self._currency(view("currency").input_value()),
             contract_end=_shown_date(ends, "end date") if ends.strip() else None,
@@ -313,17 +379,14 @@ class TrytonBot(PortalBot):
     # -- entering -------------------------------------------------------------------
 
     def save_quote(self, expected: ExpectedQuote, reference: str) -> str:
-        opportunity = self._list("opportunity", [["number", "=", expected.opportunity_id]])
-        rows = _cells(opportunity("rows"), ["Party"])
-        if len(rows) != 1:
-            raise BusinessError("unknown_opportunity", f"no opportunity {expected.opportunity_id}")
+        party = self._parties.get(expected.opportunity_id) or self._party(expected.opportunity_id)
         view = self._list("sales", [["id", "=", -1]])
         view("new").click()
         sale = PortalPage(self, "sale", self.map.page("sale"))
         sale("party").wait_for()
         self.settle()  # the new record's defaults would wipe what is typed before they arrive
         sale.require("party", "reference", "description", "add_line", "save", "quote")
-        self._choose(sale, sale("party"), rows[0]["Party"])
+        self._choose(sale, sale("party"), party)
         sale("reference").fill(reference)
         sale("description").fill(
             f"Renewal of {expected.opportunity_id} ({reference}), "
@@ -334,9 +397,7 @@ class TrytonBot(PortalBot):
             sale("add_line").click()
             sale("line_product").wait_for()
             self.settle()
-            self._choose(sale, sale("line_product"), line.sku)
-            self._type_number(sale("line_quantity"), str(line.quantity))
-            self._type_number(sale("line_unit_price"), str(line.unit_price))
+            self._enter_line(sale, line)
             sale("line_ok").click()
             sale("line_product").wait_for(state="detached")
             self.settle()
@@ -348,6 +409,35 @@ class TrytonBot(PortalBot):
         sale("save").click()
         self._wait_saved()
         return self._record_id()
+
+    def _enter_line(self, sale: PortalPage, line: ExpectedLine) -> None:
+        """Product, quantity, unit price into the line's dialog, typed again until the
+        dialog shows all three: a late answer from the server (the product's defaults, the
+        price for a quantity) can overwrite what was typed before it arrived."""
+        for _ in range(READ_ATTEMPTS):
+            self._choose(sale, sale("line_product"), line.sku)
+            self._type_number(sale("line_quantity"), str(line.quantity))
+            self._type_number(sale("line_unit_price"), str(line.unit_price))
+            shown = (
+                sale("line_product").input_value(),
+                _amount(sale("line_quantity").input_value(), "quantity"),
+                _amount(sale("line_unit_price").input_value(), "unit price"),
+            )
+            if shown[0].startswith(f"[{line.sku}]") and shown[1:] == (
+                line.quantity,
+                line.unit_price,
+            ):
+                return
+            logger.debug("tryton: line {} shows {}, typing it again", line.sku, shown)
+        raise PortalError("line_not_taken", f"the line for {line.sku} did not keep its values")
+
+    def _party(self, opportunity_id: str) -> str:
+        """The opportunity's party from the list (after a restart, nothing was read yet)."""
+        opportunity = self._list("opportunity", [["number", "=", opportunity_id]])
+        rows = _cells(opportunity("rows"), ["Party"])
+        if len(rows) != 1:
+            raise BusinessError("unknown_opportunity", f"no opportunity {opportunity_id}")
+        return rows[0]["Party"]
 
     def _type_number(self, box: Locator, value: str) -> None:
         """Numeric fields show a text input that swaps to a number input on focus."""
@@ -394,6 +484,18 @@ class TrytonBot(PortalBot):
             message = " ".join(sale("error").first.inner_text().split())[:300]
             raise BusinessError("portal_validation", f"{what}: {message}")
 
+    def _shown_sale(self, quote_number: str) -> PortalPage | None:
+        """The sale's form when it is what the page shows, saved, and nothing else is open
+        (right after `save_quote`): no need to load it again."""
+        fragment = urlsplit(self.page.url).fragment
+        if not fragment.endswith(f"/model/sale.sale/{quote_number}"):
+            return None
+        app = PortalPage(self, "home", self.map.page("home"))
+        sale = PortalPage(self, "sale", self.map.page("sale"))
+        if app("tab_close").count() != 1 or app("dialog").count() or not sale("number").count():
+            return None
+        return sale
+
     def _click_and_wait_state(self, button: str, states: set[str], what: str) -> None:
         sale = PortalPage(self, "sale", self.map.page("sale"))
         sale.require(button)
@@ -407,7 +509,7 @@ class TrytonBot(PortalBot):
         self.settle()
 
     def submit_quote(self, quote_number: str) -> None:
-        view = self.open("sale", quote_number=quote_number)
+        view = self._shown_sale(quote_number) or self.open("sale", quote_number=quote_number)
         if _state(view("state")) != "draft":
             return
         self._click_and_wait_state("quote", {"quotation"}, "quote")
