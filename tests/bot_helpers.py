@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +68,12 @@ def portal_env(engagement: Engagement) -> dict[str, str]:
     """The environment a bot process needs: the credentials its engagement names."""
     names = [engagement.username_env, engagement.password_env, engagement.totp_env]
     return {n: os.environ[n] for n in names if n}
+
+
+def bot_process(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`quotebot ARGS` in a process group of its own: SIGKILL to the group kills the bot and
+    its browsers at once, as a crash would."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "quotebot", *args], env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip

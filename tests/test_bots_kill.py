@@ -8,24 +8,16 @@ import os
 import random
 import signal
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
-from bot_helpers import due_ids, engagement_for, portal_env, write_engagements
+from bot_helpers import bot_process, due_ids, engagement_for, portal_env, write_engagements
 from sandbox_helpers import running_portal
 
 from schemas.work import ItemState
 from store import open_store
 
 KILLS = 20
-
-
-def _bot(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "quotebot", *args], env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
 
 
 def test_killed_runs_never_duplicate_or_lose_a_quote_or_booking(tmp_path: Path) -> None:
@@ -41,7 +33,7 @@ def test_killed_runs_never_duplicate_or_lose_a_quote_or_booking(tmp_path: Path) 
 
         kills = 0
         while kills < KILLS:
-            bot = _bot(args, env)
+            bot = bot_process(args, env)
             try:
                 bot.wait(timeout=rng.uniform(1.5, 7.0))
             except subprocess.TimeoutExpired:
@@ -52,7 +44,7 @@ def test_killed_runs_never_duplicate_or_lose_a_quote_or_booking(tmp_path: Path) 
             bot.stderr.close()
 
         for _ in range(4):  # restarts until the work is done
-            bot = _bot(args, env)
+            bot = bot_process(args, env)
             _, stderr = bot.communicate(timeout=600)
             with open_store(f"sqlite:///{home / 'quotebot.sqlite'}") as store:
                 states = Counter(i.state for i in store.items(engagement.name))

@@ -39,7 +39,7 @@ class RunningTryton:
 
 @contextmanager
 def running_tryton(
-    folder: Path, *, today: date | None = None, opportunities: int = 6
+    folder: Path, *, today: date | None = None, opportunities: int = 5
 ) -> Iterator[RunningTryton]:
     """Tryton with a fresh copy of the seeded world in `folder`, stopped on exit."""
     tryton = install()

@@ -68,7 +68,7 @@ def description(segment: str, months: int) -> str:
     return f"{segment} renewal, {months} months"
 
 
-def build(today: date, opportunities: int = 6, seed: int = 7) -> dict[str, Any]:
+def build(today: date, opportunities: int = 5, seed: int = 7) -> dict[str, Any]:
     """The seed description: deterministic for one (today, opportunities, seed)."""
     rng = random.Random(seed)
     customers = [
