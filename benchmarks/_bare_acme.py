@@ -55,10 +55,11 @@ def _goto(page: Page, result: BareResult, path: str, anchor: str) -> None:
 
 
 def run_bare(
-    url: str, username: str, password: str, rules: PricingRules, today: date, end: date
-) -> BareResult:
-    """Quote every renewal due from `today` to `end`; counts and wall time (browser start
-    included)."""
+    url: str, username: str, password: str, rules: PricingRules, today: date, end: date,
+    shard: tuple[int, int] = (0, 1),
+) -> BareResult:  # fmt: skip
+    """Quote every renewal due from `today` to `end` (with `shard` (i, n): every n-th from the
+    i-th, for n scripts side by side); counts and wall time (browser start included)."""
     result = BareResult()
     started = time.perf_counter()
     with sync_playwright() as playwright:
@@ -82,7 +83,7 @@ def run_bare(
                 break
             page_no += 1
 
-        for opportunity_id in due:
+        for opportunity_id in due[shard[0] :: shard[1]]:
             opportunity = _read_opportunity(page, result, opportunity_id)
             try:
                 expected = price(opportunity, rules, today)

@@ -1,11 +1,13 @@
 """Benchmark: quotes per minute of the quoting bots against the acme sandbox (issue 4).
 
     .venv/bin/python benchmarks/bot_bench.py [--workers 1,2,4,8] [--opportunities 30]
-                                             [--latency-ms 150] [--quick] [--keep DIR]
+                                             [--bare 1,4] [--latency-ms 150] [--quick]
+                                             [--keep DIR]
 
-For each worker count, and once for a bare Playwright script (`_bare_acme.py`, one
-worker, no framework): a freshly generated acme portal served by a process of its own
-with a fixed latency on every request, a fresh quotebot store, and a measuring process of
+For each worker count, and for 1 and 4 bare Playwright scripts side by side
+(`_bare_acme.py`, no framework; 4 of them show what the machine itself allows 4
+browsers): a freshly generated acme portal served by a process of its own with a fixed
+latency on every request, a fresh quotebot store, and a measuring process of
 its own. Quotes per minute counts the quotes entered, read back and audited (work items
 that reach verified or flagged) over the wall time of the run, browser start and login
 included. Peak RSS is the largest sum, sampled every 100 ms, of the resident memory of the
@@ -189,19 +191,31 @@ def _measure_framework(url: str, data_dir: Path, work: Path, workers: int) -> di
     }
 
 
-def _measure_bare(url: str, data_dir: Path) -> dict[str, Any]:
+def _measure_bare(url: str, data_dir: Path, scripts: int) -> dict[str, Any]:
+    """`scripts` bare scripts side by side, each in a thread with its own Playwright and
+    browser, each quoting its share of the due renewals."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from _bare_acme import run_bare
 
     from schemas import load_rules
 
     rules = load_rules(data_dir / "rules.yaml")
     end = TODAY + timedelta(days=WINDOW_DAYS)
-    result = run_bare(url, os.environ[USER_ENV], os.environ[PASSWORD_ENV], rules, TODAY, end)
+    user, password = os.environ[USER_ENV], os.environ[PASSWORD_ENV]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(scripts) as pool:
+        results = list(pool.map(
+            lambda i: run_bare(url, user, password, rules, TODAY, end, (i, scripts)),
+            range(scripts),
+        ))  # fmt: skip
     return {
-        "quotes": result.quotes,
-        "seconds": result.seconds,
-        "counts": {"verified": result.verified, "flagged": result.flagged,
-                   "unpriceable": result.unpriceable, "page_loads": result.page_loads},
+        "quotes": sum(r.quotes for r in results),
+        "seconds": time.perf_counter() - started,
+        "counts": {"verified": sum(r.verified for r in results),
+                   "flagged": sum(r.flagged for r in results),
+                   "unpriceable": sum(r.unpriceable for r in results),
+                   "page_loads": sum(r.page_loads for r in results)},
     }  # fmt: skip
 
 
@@ -269,7 +283,7 @@ def _row(r: Measurement, name: str, speedup: str) -> str:
             f"{r.cpu_s:>7.0f} {per_quote:>7.1f} {r.portal_cpu_s:>8.0f} {r.load:>5.1f}")  # fmt: skip
 
 
-def report(runs: list[Measurement], bare: Measurement | None, latency_ms: int) -> None:
+def report(runs: list[Measurement], bares: list[Measurement], latency_ms: int) -> None:
     cores = os.cpu_count() or 1
     click.echo(f"\nacme sandbox, {latency_ms} ms per request, {cores} CPU cores\n")
     header = (f"{'workers':>7} {'quotes':>6} {'seconds':>7} {'quotes/':>9} {'speed-up':>8} "
@@ -279,15 +293,19 @@ def report(runs: list[Measurement], bare: Measurement | None, latency_ms: int) -
               f"{'':>5} {'':>7} {'quote':>7} {'CPU s':>8} {'1 min':>5}")  # fmt: skip
     click.echo(header)
     click.echo("-" * len(header.splitlines()[0]))
-    one = next((r for r in runs if r.workers == 1), None)
-    for r in runs:
-        speedup = f"{r.per_minute / one.per_minute:.2f}x" if one and one.per_minute else "-"
-        click.echo(_row(r, str(r.workers), speedup))
-    if bare is not None:
-        click.echo(_row(bare, "bare", ""))
-        click.echo(f"(bare: a plain Playwright script, 1 worker, "
-                   f"{bare.counts.get('page_loads', 0)} page loads)")  # fmt: skip
+    for rows in (runs, bares):
+        first = next((r for r in rows if r.workers == 1), None)
+        for r in rows:
+            base = first.per_minute if first else 0.0
+            speedup = f"{r.per_minute / base:.2f}x" if base else "-"
+            name = str(r.workers) if r.label == "framework" else f"bare {r.workers}"
+            click.echo(_row(r, name, speedup))
+    if bares:
+        click.echo("(bare N: N plain Playwright scripts side by side, no framework, each with its "
+                   "share of the renewals)")  # fmt: skip
     click.echo("")
+    one = next((r for r in runs if r.workers == 1), None)
+    bare = next((r for r in bares if r.workers == 1), None)
     if bare is not None and one is not None and one.per_minute:
         overhead = bare.per_minute / one.per_minute
         verdict = "PASS" if overhead <= OVERHEAD_TARGET else "MISS"
@@ -296,9 +314,13 @@ def report(runs: list[Measurement], bare: Measurement | None, latency_ms: int) -
                    f"(target <= {OVERHEAD_TARGET}x): {verdict}")  # fmt: skip
     four = next((r for r in runs if r.workers == 4), None)
     if four is not None and one is not None and one.per_minute:
-        speedup = four.per_minute / one.per_minute
-        verdict = "PASS" if speedup >= SPEEDUP_TARGET else "MISS"
-        click.echo(f"4 workers vs 1: {speedup:.2f}x (target >= {SPEEDUP_TARGET}x): {verdict}")
+        ratio = four.per_minute / one.per_minute
+        verdict = "PASS" if ratio >= SPEEDUP_TARGET else "MISS"
+        click.echo(f"4 workers vs 1: {ratio:.2f}x (target >= {SPEEDUP_TARGET}x): {verdict}")
+    bare_four = next((r for r in bares if r.workers == 4), None)
+    if bare_four is not None and bare is not None and bare.per_minute:
+        click.echo(f"4 bare scripts vs 1: {bare_four.per_minute / bare.per_minute:.2f}x "
+                   f"(what this machine gives 4 browsers with no framework at all)")  # fmt: skip
     busiest = max(runs, key=lambda r: r.cpu_s / r.seconds if r.seconds else 0.0, default=None)
     if busiest is not None and busiest.seconds:
         used = (busiest.cpu_s + busiest.portal_cpu_s) / busiest.seconds
@@ -323,7 +345,13 @@ def report(runs: list[Measurement], bare: Measurement | None, latency_ms: int) -
     help="Opportunities in each fresh portal (a few fail by design: bad data).",
 )
 @click.option("--latency-ms", type=click.IntRange(min=0), default=150, show_default=True)
-@click.option("--no-bare", is_flag=True, help="Skip the bare Playwright script.")
+@click.option(
+    "--bare",
+    "bare_list",
+    default="1,4",
+    show_default=True,
+    help="Bare scripts side by side, comma separated; empty: none.",
+)
 @click.option("--quick", is_flag=True, help="Smoke run: 1 and 2 workers, 8 opportunities.")
 @click.option(
     "--keep",
@@ -335,7 +363,7 @@ def report(runs: list[Measurement], bare: Measurement | None, latency_ms: int) -
 @click.option("--url", hidden=True)
 @click.option("--data-dir", type=click.Path(path_type=Path), hidden=True)
 @click.option("--work", type=click.Path(path_type=Path), hidden=True)
-def main(worker_list: str, opportunities: int, latency_ms: int, no_bare: bool, quick: bool,
+def main(worker_list: str, opportunities: int, latency_ms: int, bare_list: str, quick: bool,
          keep: Path | None, measure: str | None, url: str | None, data_dir: Path | None,
          work: Path | None) -> None:  # fmt: skip
     """Quotes per minute for 1, 2, 4 and 8 workers and for a bare Playwright script."""
@@ -346,25 +374,31 @@ def main(worker_list: str, opportunities: int, latency_ms: int, no_bare: bool, q
         configure_logging(0)  # what `quotebot run` does: warnings and errors only
         assert url and data_dir and work
         if measure == "bare":
-            data = _measure_bare(url, data_dir)
+            data = _measure_bare(url, data_dir, int(worker_list))
         else:
             data = _measure_framework(url, data_dir, work, int(worker_list))
         click.echo(json.dumps(data))
         return
-    try:
-        counts = [int(w) for w in worker_list.split(",") if w.strip()]
-    except ValueError:
-        raise click.BadParameter(f"expected e.g. 1,2,4,8, got {worker_list!r}") from None
+    counts, bare_counts = _counts(worker_list, "--workers"), _counts(bare_list, "--bare")
     if quick:
-        counts, opportunities = [1, 2], 8
+        counts, bare_counts, opportunities = [1, 2], [1], 8
     with tempfile.TemporaryDirectory(prefix="bot-bench-") as scratch:
         root = keep or Path(scratch)
         root.mkdir(parents=True, exist_ok=True)
-        bare = None
-        if not no_bare:
-            bare = measure_and_say("bare", 1, opportunities, latency_ms, root)
+        bares = [measure_and_say("bare", n, opportunities, latency_ms, root) for n in bare_counts]
         runs = [measure_and_say("framework", n, opportunities, latency_ms, root) for n in counts]
-    report(runs, bare, latency_ms)
+    report(runs, bares, latency_ms)
+
+
+def _counts(text: str, option: str) -> list[int]:
+    try:
+        counts = [int(w) for w in text.split(",") if w.strip()]
+    except ValueError:
+        message = f"expected e.g. 1,2,4,8, got {text!r}"
+        raise click.BadParameter(message, param_hint=option) from None
+    if any(n < 1 for n in counts):
+        raise click.BadParameter(f"counts start at 1, got {text!r}", param_hint=option)
+    return counts
 
 
 def measure_and_say(label: str, workers: int, opportunities: int, latency_ms: int,
