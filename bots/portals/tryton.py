@@ -418,18 +418,27 @@ class TrytonBot(PortalBot):
             self._choose(sale, sale("line_product"), line.sku)
             self._type_number(sale("line_quantity"), str(line.quantity))
             self._type_number(sale("line_unit_price"), str(line.unit_price))
-            shown = (
-                sale("line_product").input_value(),
-                _amount(sale("line_quantity").input_value(), "quantity"),
-                _amount(sale("line_unit_price").input_value(), "unit price"),
-            )
-            if shown[0].startswith(f"[{line.sku}]") and shown[1:] == (
-                line.quantity,
-                line.unit_price,
-            ):
+            if self._line_kept(sale, line):
                 return
-            logger.debug("tryton: line {} shows {}, typing it again", line.sku, shown)
         raise PortalError("line_not_taken", f"the line for {line.sku} did not keep its values")
+
+    def _line_kept(self, sale: PortalPage, line: ExpectedLine, wait_s: float = 2.0) -> bool:
+        """Whether the line's dialog shows the product, quantity and unit price typed (a
+        number field is blank while it redraws: asked again for a moment)."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            shown = [sale(key).input_value().strip() for key in
+                     ("line_product", "line_quantity", "line_unit_price")]  # fmt: skip
+            try:
+                numbers = (_amount(shown[1], "quantity"), _amount(shown[2], "unit price"))
+            except PortalError:
+                numbers = None
+            if shown[0].startswith(f"[{line.sku}]") and numbers == (line.quantity, line.unit_price):
+                return True
+            if time.monotonic() > deadline:
+                logger.debug("tryton: line {} shows {}, typing it again", line.sku, shown)
+                return False
+            self.page.wait_for_timeout(100)
 
     def _party(self, opportunity_id: str) -> str:
         """The opportunity's party from the list (after a restart, nothing was read yet)."""
