@@ -22,10 +22,10 @@ from tryton_helpers import accept_quotations, ground_truth, sales, tryton_engage
 from audit.pricing import price
 from bots import RunOptions, run_engagement
 from sandbox.tryton import RunningTryton, running_tryton
-from schemas import ExpectedQuote, load_rules
+from schemas import ExpectedQuote, Opportunity, PricingRules, load_rules
 from schemas.engagement import QuoteWindow
 from schemas.settings import Settings
-from schemas.work import ItemState
+from schemas.work import ItemState, WorkItem
 from store import open_store
 
 
@@ -51,12 +51,7 @@ def test_quotes_and_bookings_land_in_tryton_once_with_our_prices(
         states = {o: i.state for o, i in items.items()}
         assert set(states.values()) == {ItemState.VERIFIED}, states
 
-        for opportunity_id, item in items.items():
-            (sale,) = _sales_of(tryton, opportunity_id)  # one sale per renewal
-            assert sale["state"] == "quotation"
-            assert sale["reference"] == item.reference
-            _assert_lines(sale, price(truth[opportunity_id], rules, date.today()))
-        assert len(sales(tryton)) == len(truth)
+        _assert_quoted(tryton, items, truth, rules)
 
         accepted = accept_quotations(tryton)
         booking = run_engagement(engagement, "booking", store, settings=settings, options=options)
@@ -64,14 +59,7 @@ def test_quotes_and_bookings_land_in_tryton_once_with_our_prices(
         booked = {i.opportunity_id for i in store.items(engagement.name)
                   if i.state is ItemState.BOOKED}  # fmt: skip
         assert len(booked) == len(accepted)
-        for opportunity_id in truth:
-            (sale,) = _sales_of(tryton, opportunity_id)
-            if sale["id"] in accepted:
-                assert sale["state"] in {"confirmed", "processing"}
-                assert sale["reference"] == accepted[sale["id"]]
-            else:
-                assert sale["state"] == "quotation"
-            _assert_lines(sale, price(truth[opportunity_id], rules, date.today()))
+        _assert_booked(tryton, truth, accepted, rules)
 
 
 KILLS_QUOTING, KILLS_BOOKING = 5, 3
@@ -122,17 +110,42 @@ def test_killed_runs_quote_and_book_each_tryton_renewal_exactly_once(
     with open_store(f"sqlite:///{home / 'quotebot.sqlite'}") as store:
         items = {i.opportunity_id: i for i in store.items(engagement.name)}
     assert set(items) == set(truth)
-    assert len(sales(tryton)) == len(truth), "no sale for a renewal outside the window"
     assert {i.state for i in items.values()} == {ItemState.VERIFIED}
-    for opportunity_id, item in items.items():
-        (sale,) = _sales_of(tryton, opportunity_id)  # exactly one, killed or not
-        assert sale["state"] == "quotation"
-        assert sale["reference"] == item.reference
-        _assert_lines(sale, price(truth[opportunity_id], rules, date.today()))
+    _assert_quoted(tryton, items, truth, rules)  # killed or not, one sale per renewal
 
     accepted = accept_quotations(tryton)
     hits += _kill_and_finish([*args, "--kind", "booking"], env, KILLS_BOOKING, rng, (4, 9))
     assert hits >= KILLS_QUOTING  # the kills landed in running bots, not after their end
+    _assert_booked(tryton, truth, accepted, rules)
+    with open_store(f"sqlite:///{home / 'quotebot.sqlite'}") as store:
+        items = {i.opportunity_id: i for i in store.items(engagement.name)}
+        booked = {o for o, i in items.items() if i.state is ItemState.BOOKED}
+        assert len(booked) == len(accepted)
+        intents = [i for item in items.values() for i in store.intents(item.id)]
+        assert not [i for i in intents if i.status == "open"], "every intent reconciled"
+
+
+def _assert_quoted(
+    tryton: RunningTryton, items: dict[str, WorkItem], truth: dict[str, Opportunity],
+    rules: PricingRules,
+) -> None:  # fmt: skip
+    """Over JSON-RPC: one sale per renewal (none for any other), a quotation stamped with
+    the work item's reference, with exactly our lines and prices."""
+    assert len(sales(tryton)) == len(truth)
+    for opportunity_id, item in items.items():
+        (sale,) = _sales_of(tryton, opportunity_id)
+        assert sale["state"] == "quotation"
+        assert sale["reference"] == item.reference
+        _assert_lines(sale, price(truth[opportunity_id], rules, date.today()))
+
+
+def _assert_booked(
+    tryton: RunningTryton, truth: dict[str, Opportunity], accepted: dict[int, str],
+    rules: PricingRules,
+) -> None:  # fmt: skip
+    """Over JSON-RPC: each accepted sale confirmed once with the PO as its reference, the
+    others still quotations, the lines untouched."""
+    assert len(sales(tryton)) == len(truth)
     for opportunity_id in truth:
         (sale,) = _sales_of(tryton, opportunity_id)
         if sale["id"] in accepted:
@@ -140,12 +153,7 @@ def test_killed_runs_quote_and_book_each_tryton_renewal_exactly_once(
             assert sale["reference"] == accepted[sale["id"]]
         else:
             assert sale["state"] == "quotation"
-    with open_store(f"sqlite:///{home / 'quotebot.sqlite'}") as store:
-        items = {i.opportunity_id: i for i in store.items(engagement.name)}
-        booked = {o for o, i in items.items() if i.state is ItemState.BOOKED}
-        assert len(booked) == len(accepted)
-        intents = [i for item in items.values() for i in store.intents(item.id)]
-        assert not [i for i in intents if i.status == "open"], "every intent reconciled"
+        _assert_lines(sale, price(truth[opportunity_id], rules, date.today()))
 
 
 def _sales_of(tryton: RunningTryton, opportunity_id: str) -> list[dict[str, Any]]:
