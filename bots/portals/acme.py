@@ -29,6 +29,7 @@ from bots.portals.base import (
     parse_money,
     read_back,
     read_opportunity_page,
+    row_texts,
 )
 from schemas import ExpectedQuote, Opportunity, OpportunityLine, QuoteLineSnapshot
 
@@ -37,12 +38,7 @@ _NOT_EMPTY = re.compile(r"\S")
 
 def _texts(rows: Locator, testids: list[str]) -> list[dict[str, str]]:
     """Each row's cells by test id, read in one round trip."""
-    script = """(rows, ids) => rows.map(r => Object.fromEntries(ids.map(id => {
-        const cell = r.querySelector(`[data-testid="${id}"]`);
-        return [id, cell ? cell.textContent.trim() : ""];
-    })))"""
-    result: list[dict[str, str]] = rows.evaluate_all(script, testids)
-    return result
+    return row_texts(rows, {i: f'[data-testid="{i}"]' for i in testids})
 
 
 class AcmeBot(PortalBot):

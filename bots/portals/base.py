@@ -127,6 +127,20 @@ _READ_TEXTS = """(root, selectors) => Object.fromEntries(Object.entries(selector
 }))"""
 
 
+_ROW_TEXTS = """(rows, cells) => rows.map(r => Object.fromEntries(
+    Object.entries(cells).map(([key, css]) => {
+        const cell = r.querySelector(css);
+        return [key, cell ? cell.textContent.trim() : ""];
+    })))"""
+
+
+def row_texts(rows: Locator, cells: dict[str, str]) -> list[dict[str, str]]:
+    """Each row's cells (key -> CSS selector inside the row) read in one round trip; "" for a
+    cell a row does not have."""
+    result: list[dict[str, str]] = rows.evaluate_all(_ROW_TEXTS, cells)
+    return result
+
+
 def parse_money(text: str, what: str) -> Decimal:
     """An amount as portals show it ('1,234.50'); a business error names what was unreadable."""
     cleaned = text.replace(",", "").replace("\u00a0", "").strip()

@@ -45,6 +45,7 @@ from bots.portals.base import (
     PortalQuote,
     QuoteReadBack,
     parse_money,
+    row_texts,
 )
 from schemas import (
     ExpectedLine,
@@ -92,12 +93,7 @@ def _state(select: Locator) -> str:
 
 def _cells(rows: Locator, titles: list[str]) -> list[dict[str, str]]:
     """Each list row's cells by column title (sao writes it in every cell), in one round trip."""
-    script = """(rows, titles) => rows.map(r => Object.fromEntries(titles.map(t => {
-        const cell = r.querySelector(`td[data-title="${t}: "] .widget`);
-        return [t, cell ? cell.textContent.trim() : ""];
-    })))"""
-    result: list[dict[str, str]] = rows.evaluate_all(script, titles)
-    return result
+    return row_texts(rows, {t: f'td[data-title="{t}: "] .widget' for t in titles})
 
 
 class TrytonBot(PortalBot):
