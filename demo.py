@@ -57,8 +57,9 @@ def _start_portals(home: Path, n: int, today: date) -> list[_Portal]:
     for flavour in FLAVOURS:
         data_dir = home / "portals" / flavour
         generate(data_dir, SEED, n, today, client=flavour)
-        server = SandboxServer(SandboxConfig(flavour=flavour, data_dir=data_dir, seed=SEED,
-                                             today=today, totp=True))  # fmt: skip
+        server = SandboxServer(
+            SandboxConfig(flavour=flavour, data_dir=data_dir, seed=SEED, today=today, totp=True)
+        )
         url = server.start()
         credentials = load_credentials(data_dir)
         prefix = f"QUOTEBOT_DEMO_{flavour.upper()}"
@@ -75,15 +76,22 @@ def _write_engagements(home: Path, portals: list[_Portal], workers: int) -> Path
     entries = []
     for portal in portals:
         prefix = f"QUOTEBOT_DEMO_{portal.flavour.upper()}"
-        entries.append({
-            "name": portal.flavour, "flavour": portal.flavour, "url": portal.url,
-            "username_env": f"{prefix}_USER", "password_env": f"{prefix}_PASSWORD",
-            "totp_env": f"{prefix}_TOTP",
-            "selectors": str(selectors / f"{portal.flavour}.yaml"),
-            "rules": str(portal.data_dir.resolve() / "rules.yaml"),
-            "window": {"days_from": 90, "days_to": 150},
-            "schedules": dict(SCHEDULES), "workers": workers, "timezone": "Europe/London",
-        })  # fmt: skip
+        entries.append(
+            {
+                "name": portal.flavour,
+                "flavour": portal.flavour,
+                "url": portal.url,
+                "username_env": f"{prefix}_USER",
+                "password_env": f"{prefix}_PASSWORD",
+                "totp_env": f"{prefix}_TOTP",
+                "selectors": str(selectors / f"{portal.flavour}.yaml"),
+                "rules": str(portal.data_dir.resolve() / "rules.yaml"),
+                "window": {"days_from": 90, "days_to": 150},
+                "schedules": dict(SCHEDULES),
+                "workers": workers,
+                "timezone": "Europe/London",
+            }
+        )
     path = home / "engagements.yaml"
     path.write_text(yaml.safe_dump({"engagements": entries}, sort_keys=False), encoding="utf-8")
     return path
@@ -130,8 +138,12 @@ def _audit(home: Path, portals: list[_Portal], today: date) -> dict[str, object]
             )
             (folder / "quotes.csv").write_text(db.quotes_csv(), encoding="utf-8")
             (folder / "bookings.csv").write_text(db.bookings_csv(), encoding="utf-8")
-        result = audit_files(portal.data_dir / "rules.yaml", folder / "opportunities.csv",
-                             folder / "quotes.csv", folder / "bookings.csv")  # fmt: skip
+        result = audit_files(
+            portal.data_dir / "rules.yaml",
+            folder / "opportunities.csv",
+            folder / "quotes.csv",
+            folder / "bookings.csv",
+        )
         write_findings(result.findings, folder / "findings.csv")
         results[portal.flavour] = result
     return results
@@ -197,8 +209,9 @@ def _serve(home: Path, port: int) -> None:
     from web import serve_demo
 
     store = sched.process_store(Settings())
-    server, people = serve_demo(store, engagements=home / "engagements.yaml",
-                                today=date.today(), port=port)  # fmt: skip
+    server, people = serve_demo(
+        store, engagements=home / "engagements.yaml", today=date.today(), port=port
+    )
     click.echo(f"\nthe review queue, runs, schedule and dashboard: {server.base_url}")
     for name, password in people.items():
         click.echo(f"  sign in as {name} / {password}")
@@ -212,15 +225,36 @@ def _serve(home: Path, port: int) -> None:
 
 
 @click.command("demo")
-@click.option("--opportunities", type=click.IntRange(10, 2000), default=200, show_default=True,
-              help="Renewals seeded in each sandbox portal.")  # fmt: skip
-@click.option("--workers", type=click.IntRange(1, 4), default=3, show_default=True,
-              help="Browsers per engagement.")  # fmt: skip
-@click.option("--home", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("var/demo"), show_default=True,
-              help="Folder for everything the demo writes (emptied first).")  # fmt: skip
-@click.option("--serve", "port", type=int, default=None, is_flag=False, flag_value=8000,
-              help="Then keep the web pages up on the results (port, default 8000).")  # fmt: skip
+@click.option(
+    "--opportunities",
+    type=click.IntRange(10, 2000),
+    default=200,
+    show_default=True,
+    help="Renewals seeded in each sandbox portal.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 4),
+    default=3,
+    show_default=True,
+    help="Browsers per engagement.",
+)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("var/demo"),
+    show_default=True,
+    help="Folder for everything the demo writes (emptied first).",
+)
+@click.option(
+    "--serve",
+    "port",
+    type=int,
+    default=None,
+    is_flag=False,
+    flag_value=8000,
+    help="Then keep the web pages up on the results (port, default 8000).",
+)
 def demo_command(opportunities: int, workers: int, home: Path, port: int | None) -> None:
     """See the whole product work: two client portals quoted, booked, audited and reported.
 

@@ -157,18 +157,39 @@ def write_report(summary: Summary, path: Path) -> Path:
     """The manager report as one HTML file with no outside references."""
     rows = []
     for e in summary.engagements:
-        cells = [e.name, e.due, e.entered, e.verified_first_pass, _share(e.accuracy), e.flagged,
-                 e.to_review, e.failed, e.booked,
-                 _share(_ratio(e.audit_passed, e.audit_quotes)),
-                 _seconds(percentile(e.read_to_entered, .5)),
-                 _seconds(percentile(e.read_to_entered, .9)),
-                 _seconds(percentile(e.entered_to_verified, .5)),
-                 _seconds(percentile(e.entered_to_verified, .9))]  # fmt: skip
+        cells = [
+            e.name,
+            e.due,
+            e.entered,
+            e.verified_first_pass,
+            _share(e.accuracy),
+            e.flagged,
+            e.to_review,
+            e.failed,
+            e.booked,
+            _share(_ratio(e.audit_passed, e.audit_quotes)),
+            _seconds(percentile(e.read_to_entered, 0.5)),
+            _seconds(percentile(e.read_to_entered, 0.9)),
+            _seconds(percentile(e.entered_to_verified, 0.5)),
+            _seconds(percentile(e.entered_to_verified, 0.9)),
+        ]
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
-    heads = ["engagement", "renewals due", "quotes entered", "verified first pass",
-             "first-pass accuracy", "flagged", "to review", "failed", "booked",
-             "batch audit accuracy", "read→entered p50", "p90",
-             "entered→verified p50", "p90"]  # fmt: skip
+    heads = [
+        "engagement",
+        "renewals due",
+        "quotes entered",
+        "verified first pass",
+        "first-pass accuracy",
+        "flagged",
+        "to review",
+        "failed",
+        "booked",
+        "batch audit accuracy",
+        "read→entered p50",
+        "p90",
+        "entered→verified p50",
+        "p90",
+    ]
     findings = "".join(
         f"<tr><td>{html.escape(e.name)}</td><td>{html.escape(rule)}</td><td>{n}</td></tr>"
         for e in summary.engagements

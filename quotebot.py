@@ -64,9 +64,14 @@ def configure_logging(verbose: int) -> None:
     logs = Settings().home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     logger.add(
-        logs / "quotebot.jsonl", level="DEBUG", serialize=True, rotation="50 MB",
-        retention=10, backtrace=False, diagnose=False,
-    )  # fmt: skip
+        logs / "quotebot.jsonl",
+        level="DEBUG",
+        serialize=True,
+        rotation="50 MB",
+        retention=10,
+        backtrace=False,
+        diagnose=False,
+    )
     level = "DEBUG" if verbose > 1 else "INFO" if verbose == 1 else "WARNING"
     logger.add(
         sys.stderr,

@@ -109,9 +109,11 @@ def job_editor(settings: Settings | None = None) -> Iterator[BaseScheduler]:
 
 
 def schedule_engagement(
-    scheduler: BaseScheduler, engagement: Engagement, engagements_path: Path,
+    scheduler: BaseScheduler,
+    engagement: Engagement,
+    engagements_path: Path,
     **job_kwargs: object,
-) -> list[Job]:  # fmt: skip
+) -> list[Job]:
     """Add (or bring up to date) the engagement's jobs from its schedules; pauses are kept."""
     # Registered now, so that a run that cannot even begin can be recorded as failed.
     process_store().ensure_engagement(engagement.name, engagement.flavour, engagement.url)
@@ -125,11 +127,15 @@ def schedule_engagement(
                 existing.remove()
             continue
         job = scheduler.add_job(
-            JOB_FUNCTION, cron_trigger(cron, engagement.timezone), id=ident,
-            name=f"{engagement.name} {kind}", jobstore="default", replace_existing=True,
+            JOB_FUNCTION,
+            cron_trigger(cron, engagement.timezone),
+            id=ident,
+            name=f"{engagement.name} {kind}",
+            jobstore="default",
+            replace_existing=True,
             args=[engagement.name, kind, str(Path(engagements_path).resolve())],
             kwargs=job_kwargs,
-        )  # fmt: skip
+        )
         if existing is not None and existing.next_run_time is None:
             scheduler.pause_job(ident, jobstore="default")
         jobs.append(scheduler.get_job(ident, jobstore="default") or job)
@@ -137,9 +143,14 @@ def schedule_engagement(
 
 
 def run_job(
-    engagement_name: str, kind: str, engagements_path: str, *,
-    today: str | None = None, progress: bool = False, workers: int | None = None,
-) -> None:  # fmt: skip
+    engagement_name: str,
+    kind: str,
+    engagements_path: str,
+    *,
+    today: str | None = None,
+    progress: bool = False,
+    workers: int | None = None,
+) -> None:
     """One scheduled run. Never raises: the outcome is on the run row and in the log."""
     from bots import RunOptions, run_engagement
 
@@ -156,15 +167,17 @@ def run_job(
     except EngagementError as exc:
         _record_failure(store, engagement_name, kind, str(exc))
         return
-    options = RunOptions(workers=workers, progress=progress,
-                         today=date.fromisoformat(today) if today else None)  # fmt: skip
+    options = RunOptions(
+        workers=workers, progress=progress, today=date.fromisoformat(today) if today else None
+    )
     with _running_lock:
         if STOP.is_set():
             return
         _running.add(options.stop)
     try:
-        result = run_engagement(found[engagement_name], kind, store, settings=settings,
-                                options=options)  # fmt: skip
+        result = run_engagement(
+            found[engagement_name], kind, store, settings=settings, options=options
+        )
     except RunAlreadyRunning as exc:
         log.warning("{} run not started: {}", kind, exc)
         return
@@ -198,17 +211,27 @@ def _record_failure(store: Store, engagement: str, kind: str, error: str) -> Non
 
 
 def serve(
-    engagements_path: Path, *, grace_s: float = GRACE_S, poll_s: float = POLL_S,
-    threads: int = 4, announce: Callable[[str], object] = logger.info,
-) -> None:  # fmt: skip
+    engagements_path: Path,
+    *,
+    grace_s: float = GRACE_S,
+    poll_s: float = POLL_S,
+    threads: int = 4,
+    announce: Callable[[str], object] = logger.info,
+) -> None:
     """Run the scheduled jobs until SIGTERM or SIGINT, then stop after the items in hand."""
     load_engagements(engagements_path)  # a bad file stops us before anything runs
     scheduler = make_scheduler(process_store(), threads=threads, grace_s=grace_s)
     # Wakes the scheduler so that it sees jobs other processes added, paused or ran now,
     # and applies what operations asked for on the web pages.
     controls = Controls(scheduler, process_store(), grace_s=grace_s)
-    scheduler.add_job(controls.apply, "interval", seconds=poll_s, id="poll", jobstore="memory",
-                      misfire_grace_time=None)  # fmt: skip
+    scheduler.add_job(
+        controls.apply,
+        "interval",
+        seconds=poll_s,
+        id="poll",
+        jobstore="memory",
+        misfire_grace_time=None,
+    )
     quit_now = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -24,13 +24,19 @@ from schemas.engagement import Engagement, EngagementError, load_engagements
 from schemas.settings import Settings
 
 _engagements_option = click.option(
-    "--engagements", "engagements_path", type=click.Path(path_type=Path), default=None,
+    "--engagements",
+    "engagements_path",
+    type=click.Path(path_type=Path),
+    default=None,
     help="The engagements file (default: $QUOTEBOT_ENGAGEMENTS or ./engagements.yaml).",
-)  # fmt: skip
+)
 _kind_option = click.option(
-    "--kind", type=click.Choice([*KINDS, "both"]), default="both", show_default=True,
+    "--kind",
+    type=click.Choice([*KINDS, "both"]),
+    default="both",
+    show_default=True,
     help="Quoting runs, booking runs, or both.",
-)  # fmt: skip
+)
 
 
 def _load(path: Path | None) -> tuple[Path, list[Engagement]]:
@@ -108,10 +114,12 @@ def _change(action: str, engagement: str, kind: str) -> None:
             # The same control the web pages write: the trail says who, and a running
             # scheduler applying the web's controls agrees with the command line.
             process_store().control_schedule(
-                job.args[0], job.args[1], f"cli:{getpass.getuser()}",
+                job.args[0],
+                job.args[1],
+                f"cli:{getpass.getuser()}",
                 paused=None if action == "run-now" else action == "pause",
                 run_now=action == "run-now",
-            )  # fmt: skip
+            )
             # Job's methods return the object as it was: read back what the store holds.
             stored = scheduler.get_job(job.id, jobstore="default")
             if action == "run-now":
@@ -119,8 +127,9 @@ def _change(action: str, engagement: str, kind: str) -> None:
             else:
                 click.echo(f"{job.name}: next run {when(stored) if stored else 'removed'}")
     if action == "run-now":
-        click.echo(f"a running scheduler starts it within {POLL_S:.0f} s "
-                   "(`quotebot scheduler start`)")  # fmt: skip
+        click.echo(
+            f"a running scheduler starts it within {POLL_S:.0f} s (`quotebot scheduler start`)"
+        )
 
 
 @schedule_group.command("pause")
@@ -149,8 +158,13 @@ def schedule_remove(engagement: str, kind: str) -> None:
 
 @schedule_group.command("run-now")
 @click.argument("engagement")
-@click.option("--kind", type=click.Choice(KINDS), default="quote", show_default=True,
-              help="Which scheduled run to start.")  # fmt: skip
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="quote",
+    show_default=True,
+    help="Which scheduled run to start.",
+)
 def schedule_run_now(engagement: str, kind: str) -> None:
     """Ask the running scheduler to start an engagement's scheduled run now.
 
@@ -166,10 +180,21 @@ def scheduler_group() -> None:
 
 @scheduler_group.command("start")
 @_engagements_option
-@click.option("--grace", "grace_s", type=click.FloatRange(1), default=GRACE_S, show_default=True,
-              help="Seconds a missed run may be late and still run (once) on restart.")  # fmt: skip
-@click.option("--threads", type=click.IntRange(1, 32), default=4, show_default=True,
-              help="Engagements that may run at the same time.")  # fmt: skip
+@click.option(
+    "--grace",
+    "grace_s",
+    type=click.FloatRange(1),
+    default=GRACE_S,
+    show_default=True,
+    help="Seconds a missed run may be late and still run (once) on restart.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="Engagements that may run at the same time.",
+)
 def scheduler_start(engagements_path: Path | None, grace_s: float, threads: int) -> None:
     """Start the scheduler in the foreground; it runs engagements on their schedules.
 

@@ -90,8 +90,10 @@ def audit_files(
         bookings_or_error = _attempt(read_bookings, books_path, rules, progress)
     # The same file is blamed either way: opportunities, then quotes, then bookings.
     opps, quotes, bookings = (
-        _value(opps_or_error), _value(quotes_or_error), _value(bookings_or_error)
-    )  # fmt: skip
+        _value(opps_or_error),
+        _value(quotes_or_error),
+        _value(bookings_or_error),
+    )
     assert opps is not None and quotes is not None
     lap("read")
     with tqdm(total=1, desc="checking quotes", disable=not progress, leave=False) as bar:

@@ -50,16 +50,24 @@ def summary(result: AuditResult, seconds: float, out: Path) -> str:
 
 
 @click.command("audit")
-@click.option("--rules", "rules_path", required=True, type=click.Path(path_type=Path),
-              help="The client's pricing rules (YAML).")  # fmt: skip
+@click.option(
+    "--rules",
+    "rules_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The client's pricing rules (YAML).",
+)
 @click.option("--opportunities", required=True, type=click.Path(path_type=Path))
 @click.option("--quotes", required=True, type=click.Path(path_type=Path))
 @click.option("--bookings", type=click.Path(path_type=Path), default=None)
 @click.option(
     "--out", required=True, type=click.Path(path_type=Path), help="findings.csv to write."
 )
-@click.option("--progress/--no-progress", default=None,
-              help="Progress on stderr (default: when the input is over 5 MB).")  # fmt: skip
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress on stderr (default: when the input is over 5 MB).",
+)
 def audit_command(
     rules_path: Path,
     opportunities: Path,

@@ -22,13 +22,33 @@ from audit._vector import Array
 from schemas.rules import PricingRules
 
 OPPORTUNITY_COLUMNS = (
-    "opportunity_id", "account_id", "account_name", "segment", "currency", "contract_end",
-    "renewal_term_months", "line_no", "sku", "quantity", "prior_unit_price",
-)  # fmt: skip
+    "opportunity_id",
+    "account_id",
+    "account_name",
+    "segment",
+    "currency",
+    "contract_end",
+    "renewal_term_months",
+    "line_no",
+    "sku",
+    "quantity",
+    "prior_unit_price",
+)
 QUOTE_COLUMNS = (
-    "quote_id", "opportunity_id", "quote_date", "valid_until", "currency", "term_start",
-    "term_end", "line_no", "sku", "quantity", "unit_price", "line_amount", "quote_total",
-)  # fmt: skip
+    "quote_id",
+    "opportunity_id",
+    "quote_date",
+    "valid_until",
+    "currency",
+    "term_start",
+    "term_end",
+    "line_no",
+    "sku",
+    "quantity",
+    "unit_price",
+    "line_amount",
+    "quote_total",
+)
 BOOKING_COLUMNS = ("quote_id", "po_number", "po_date", "po_amount", "po_currency")
 _MANY = 10**15
 
@@ -98,10 +118,12 @@ def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = Fals
         "contract_end", cols["contract_end"], _dates("contract_end", cols["contract_end"])
     )
     months = per_opp.column(
-        "renewal_term_months", cols["renewal_term_months"],
-        lambda sub, rows: v.whole(sub, "renewal_term_months", cols["renewal_term_months"][rows],
-                                  1, 60),
-    )  # fmt: skip
+        "renewal_term_months",
+        cols["renewal_term_months"],
+        lambda sub, rows: v.whole(
+            sub, "renewal_term_months", cols["renewal_term_months"][rows], 1, 60
+        ),
+    )
     line_no = v.whole(p, "line_no", cols["line_no"], 1, _MANY)
     sku, skus = v.text(p, "sku", cols["sku"], what="a sku")
     quantity = v.whole(p, "quantity", cols["quantity"], 1, _MANY)
@@ -112,15 +134,26 @@ def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = Fals
     v.unique(p, "sku", opp, sku, _repeated("opportunity", ids, cols, "sku"))
     v.unique(p, "line_no", opp, line_no, _repeated("opportunity", ids, cols, "line_no"))
     p.raise_first()
-    return pd.DataFrame({
-        # Text as categories (codes and distinct values): compact, and cheap to hand over
-        # from the process that reads opportunities beside the quotes.
-        "opportunity_id": _categories(opp, opp_ids), "segment": _categories(segment, segment_names),
-        "currency": _categories(currency, currencies), "places": places, "contract_end": end,
-        "months": months, "line_no": line_no, "sku": _categories(sku, skus),
-        "quantity": quantity, "prior": prior, "has_prior": ~no_prior,
-        "code": opp, "sku_code": sku, "currency_code": currency,
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            # Text as categories (codes and distinct values): compact, and cheap to hand over
+            # from the process that reads opportunities beside the quotes.
+            "opportunity_id": _categories(opp, opp_ids),
+            "segment": _categories(segment, segment_names),
+            "currency": _categories(currency, currencies),
+            "places": places,
+            "contract_end": end,
+            "months": months,
+            "line_no": line_no,
+            "sku": _categories(sku, skus),
+            "quantity": quantity,
+            "prior": prior,
+            "has_prior": ~no_prior,
+            "code": opp,
+            "sku_code": sku,
+            "currency_code": currency,
+        }
+    )
 
 
 def read_quotes(path: Path, rules: PricingRules, *, progress: bool = False) -> pd.DataFrame:
@@ -139,25 +172,40 @@ def read_quotes(path: Path, rules: PricingRules, *, progress: bool = False) -> p
     currency, currencies = _coded(per_quote, "currency", cols["currency"], **_CURRENCY)
     places = _places(currency, currencies, rules)
     total = per_quote.column(
-        "quote_total", cols["quote_total"],
-        lambda sub, rows: v.money(sub, "quote_total", cols["quote_total"][rows],
-                                  cols["currency"][rows], places[rows])[0],
-    )  # fmt: skip
+        "quote_total",
+        cols["quote_total"],
+        lambda sub, rows: v.money(
+            sub, "quote_total", cols["quote_total"][rows], cols["currency"][rows], places[rows]
+        )[0],
+    )
     line_no = v.whole(p, "line_no", cols["line_no"], 1, _MANY)
     sku, _ = v.text(p, "sku", cols["sku"], what="a sku")
     quantity = v.whole(p, "quantity", cols["quantity"], 0, _MANY)
     # Line amounts are mostly distinct: scanning every cell beats hashing them first.
-    amounts = {name: v.money(p, name, cols[name], cols["currency"], places, repeated=False)[0]
-               for name in ("unit_price", "line_amount")}  # fmt: skip
+    amounts = {
+        name: v.money(p, name, cols[name], cols["currency"], places, repeated=False)[0]
+        for name in ("unit_price", "line_amount")
+    }
     p.raise_first()
     v.unique(p, "sku", quote, sku, _repeated("quote", ids, cols, "sku"))
     v.unique(p, "line_no", quote, line_no, _repeated("quote", ids, cols, "line_no"))
     p.raise_first()
-    return pd.DataFrame({
-        "quote_id": ids, "opportunity_id": cols["opportunity_id"], **day,
-        "currency": cols["currency"], "places": places, "line_no": line_no, "sku": cols["sku"],
-        "quantity": quantity, **amounts, "quote_total": total, "code": quote, "sku_code": sku,
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "quote_id": ids,
+            "opportunity_id": cols["opportunity_id"],
+            **day,
+            "currency": cols["currency"],
+            "places": places,
+            "line_no": line_no,
+            "sku": cols["sku"],
+            "quantity": quantity,
+            **amounts,
+            "quote_total": total,
+            "code": quote,
+            "sku_code": sku,
+        }
+    )
 
 
 def read_bookings(path: Path, rules: PricingRules, *, progress: bool = False) -> pd.DataFrame:
@@ -179,7 +227,13 @@ def read_bookings(path: Path, rules: PricingRules, *, progress: bool = False) ->
     repeats = pd.Series(quote).duplicated().to_numpy()
     p.flag("quote_id", repeats, lambda row: f"quote {cols['quote_id'][row]} is booked twice")
     p.raise_first()
-    return pd.DataFrame({
-        "quote_id": cols["quote_id"], "po_number": cols["po_number"], "po_date": po_date,
-        "po_amount": amount, "po_currency": cols["po_currency"], "places": places,
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "quote_id": cols["quote_id"],
+            "po_number": cols["po_number"],
+            "po_date": po_date,
+            "po_amount": amount,
+            "po_currency": cols["po_currency"],
+            "places": places,
+        }
+    )

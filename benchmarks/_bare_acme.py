@@ -55,9 +55,14 @@ def _goto(page: Page, result: BareResult, path: str, anchor: str) -> None:
 
 
 def run_bare(
-    url: str, username: str, password: str, rules: PricingRules, today: date, end: date,
+    url: str,
+    username: str,
+    password: str,
+    rules: PricingRules,
+    today: date,
+    end: date,
     shard: tuple[int, int] = (0, 1),
-) -> BareResult:  # fmt: skip
+) -> BareResult:
     """Quote every renewal due from `today` to `end` (with `shard` (i, n): every n-th from the
     i-th, for n scripts side by side); counts and wall time (browser start included)."""
     result = BareResult()
@@ -75,8 +80,12 @@ def run_bare(
         due: list[str] = []
         page_no = 1
         while True:
-            _goto(page, result, f"/opportunities?end_from={today}&end_to={end}"
-                  f"&sort=contract_end&page={page_no}", "opportunity-table")  # fmt: skip
+            _goto(
+                page,
+                result,
+                f"/opportunities?end_from={today}&end_to={end}&sort=contract_end&page={page_no}",
+                "opportunity-table",
+            )
             rows = page.get_by_test_id("opportunity-row").evaluate_all(ROWS, ["opp-id"])
             due += [r["opp-id"] for r in rows]
             if page.get_by_test_id("page-next").is_disabled():
@@ -140,7 +149,7 @@ def _read_opportunity(page: Page, result: BareResult, opportunity_id: str) -> Op
             prior_unit_price=Decimal(r["line-prior-price"].replace(",", ""))
             if r["line-prior-price"]
             else None,
-        )  # fmt: skip
+        )
         for r in page.get_by_test_id("install-base-line").evaluate_all(ROWS, ids)
     ]
     ends = _t(page, "opp-contract-end")
@@ -165,7 +174,7 @@ def _read_quote(page: Page) -> QuoteSnapshot:
             quantity=int(r["ql-quantity"]),
             unit_price=Decimal(r["ql-unit-price"].replace(",", "")),
             line_amount=Decimal(r["ql-line-amount"].replace(",", "")),
-        )  # fmt: skip
+        )
         for r in page.get_by_test_id("quote-line").evaluate_all(ROWS, ids)
     )
     return QuoteSnapshot(

@@ -45,21 +45,37 @@ PLACES = np.array([2, 2, 0])
 def rules_document(skus: int) -> dict[str, object]:
     families = ["support", "license", "service"]
     book = [
-        {"sku": f"SKU-{i:04d}", "family": families[i % 3], "currency": currency,
-         "list_price": str(100 + 37 * i) + (".00" if places else "00"), "active": i % 97 != 5}
-        for i in range(skus) for currency, places in zip(CURRENCIES, PLACES, strict=True)
-    ]  # fmt: skip
+        {
+            "sku": f"SKU-{i:04d}",
+            "family": families[i % 3],
+            "currency": currency,
+            "list_price": str(100 + 37 * i) + (".00" if places else "00"),
+            "active": i % 97 != 5,
+        }
+        for i in range(skus)
+        for currency, places in zip(CURRENCIES, PLACES, strict=True)
+    ]
     return {
-        "client": "bench", "currency_places": {"USD": 2, "EUR": 2, "JPY": 0}, "price_book": book,
-        "uplift": {"support": "0.05", "license": "0.035", "default": "0.03"}, "cap_at_list": True,
-        "volume_tiers": [{"min_qty": 1, "discount": "0"}, {"min_qty": 10, "discount": "0.05"},
-                         {"min_qty": 50, "discount": "0.10"}],
-        "term_discounts": [{"min_months": 1, "discount": "0"},
-                           {"min_months": 24, "discount": "0.03"},
-                           {"min_months": 36, "discount": "0.05"}],
+        "client": "bench",
+        "currency_places": {"USD": 2, "EUR": 2, "JPY": 0},
+        "price_book": book,
+        "uplift": {"support": "0.05", "license": "0.035", "default": "0.03"},
+        "cap_at_list": True,
+        "volume_tiers": [
+            {"min_qty": 1, "discount": "0"},
+            {"min_qty": 10, "discount": "0.05"},
+            {"min_qty": 50, "discount": "0.10"},
+        ],
+        "term_discounts": [
+            {"min_months": 1, "discount": "0"},
+            {"min_months": 24, "discount": "0.03"},
+            {"min_months": 36, "discount": "0.05"},
+        ],
         "max_discount": {"enterprise": "0.20", "commercial": "0.12", "smb": "0.08"},
-        "lead_days": 120, "validity_days": 30, "tolerance": "0.00",
-    }  # fmt: skip
+        "lead_days": 120,
+        "validity_days": 30,
+        "tolerance": "0.00",
+    }
 
 
 def generate(folder: Path, lines: int, seed: int = 7) -> tuple[Path, Path, Path, Path]:
@@ -79,16 +95,24 @@ def generate(folder: Path, lines: int, seed: int = 7) -> tuple[Path, Path, Path,
     has_prior = rng.random(len(opp)) < 0.8
     prior = rng.integers(50, 2_000, len(opp)) * 10**places + rng.integers(0, 100, len(opp))
     prior = np.where(places > 0, prior, prior // 100)
-    opps = pd.DataFrame({
-        "opportunity_id": np.char.add("OPP-", opp.astype(str)).astype(object),
-        "account_id": np.char.add("ACC-", (opp // 3).astype(str)).astype(object),
-        "account_name": np.char.add("Account ", (opp // 3).astype(str)).astype(object),
-        "segment": np.array(SEGMENTS, dtype=object)[np.repeat(rng.integers(0, 3, n_opps), 5)],
-        "currency": np.array(CURRENCIES, dtype=object)[cur], "places": places,
-        "contract_end": end, "months": months, "renewal_term_months": months,
-        "line_no": line_no, "sku": np.char.add("SKU-", np.char.zfill(sku_no.astype(str), 4)),
-        "quantity": quantity, "prior": prior, "has_prior": has_prior,
-    })  # fmt: skip
+    opps = pd.DataFrame(
+        {
+            "opportunity_id": np.char.add("OPP-", opp.astype(str)).astype(object),
+            "account_id": np.char.add("ACC-", (opp // 3).astype(str)).astype(object),
+            "account_name": np.char.add("Account ", (opp // 3).astype(str)).astype(object),
+            "segment": np.array(SEGMENTS, dtype=object)[np.repeat(rng.integers(0, 3, n_opps), 5)],
+            "currency": np.array(CURRENCIES, dtype=object)[cur],
+            "places": places,
+            "contract_end": end,
+            "months": months,
+            "renewal_term_months": months,
+            "line_no": line_no,
+            "sku": np.char.add("SKU-", np.char.zfill(sku_no.astype(str), 4)),
+            "quantity": quantity,
+            "prior": prior,
+            "has_prior": has_prior,
+        }
+    )
     opps["sku_code"] = pd.factorize(opps["sku"])[0]
     opps["currency_code"] = pd.factorize(opps["currency"])[0]
     unit = line_prices(rules, opps).unit_price
@@ -98,29 +122,55 @@ def generate(folder: Path, lines: int, seed: int = 7) -> tuple[Path, Path, Path,
     total = pd.Series(amount).groupby(opp).transform("sum").to_numpy()
     quote_date = end - np.repeat(rng.choice([150, 130, 100], n_opps), LINES_PER_QUOTE)
     start = end + 1
-    quotes = pd.DataFrame({
-        "quote_id": np.char.add("Q-", np.char.zfill(opp.astype(str), 8)),
-        "opportunity_id": opps["opportunity_id"], "quote_date": date_text(quote_date),
-        "valid_until": date_text(quote_date + 30), "currency": opps["currency"],
-        "term_start": date_text(start), "term_end": date_text(add_months(start, months) - 1),
-        "line_no": line_no, "sku": opps["sku"], "quantity": quantity,
-        "unit_price": money_text(unit, places), "line_amount": money_text(amount, places),
-        "quote_total": money_text(total, places),
-    })  # fmt: skip
+    quotes = pd.DataFrame(
+        {
+            "quote_id": np.char.add("Q-", np.char.zfill(opp.astype(str), 8)),
+            "opportunity_id": opps["opportunity_id"],
+            "quote_date": date_text(quote_date),
+            "valid_until": date_text(quote_date + 30),
+            "currency": opps["currency"],
+            "term_start": date_text(start),
+            "term_end": date_text(add_months(start, months) - 1),
+            "line_no": line_no,
+            "sku": opps["sku"],
+            "quantity": quantity,
+            "unit_price": money_text(unit, places),
+            "line_amount": money_text(amount, places),
+            "quote_total": money_text(total, places),
+        }
+    )
     opps["contract_end"] = date_text(end)
     opps["prior_unit_price"] = np.where(has_prior, money_text(prior, places), "")
     heads = quotes.iloc[::LINES_PER_QUOTE]
-    bookings = pd.DataFrame({
-        "quote_id": heads["quote_id"], "po_number": np.char.add("PO-", heads["quote_id"]),
-        "po_date": heads["valid_until"], "po_amount": heads["quote_total"],
-        "po_currency": heads["currency"],
-    })  # fmt: skip
-    paths = (folder / "rules.yaml", folder / "opportunities.csv", folder / "quotes.csv",
-             folder / "bookings.csv")  # fmt: skip
+    bookings = pd.DataFrame(
+        {
+            "quote_id": heads["quote_id"],
+            "po_number": np.char.add("PO-", heads["quote_id"]),
+            "po_date": heads["valid_until"],
+            "po_amount": heads["quote_total"],
+            "po_currency": heads["currency"],
+        }
+    )
+    paths = (
+        folder / "rules.yaml",
+        folder / "opportunities.csv",
+        folder / "quotes.csv",
+        folder / "bookings.csv",
+    )
     paths[0].write_text(yaml.safe_dump(document, sort_keys=False))
-    columns = ["opportunity_id", "account_id", "account_name", "segment", "currency",
-               "contract_end", "renewal_term_months", "line_no", "sku", "quantity",
-               "prior_unit_price"]  # fmt: skip
+    columns = [
+        "opportunity_id",
+        "account_id",
+        "account_name",
+        "segment",
+        "currency",
+        "contract_end",
+        "renewal_term_months",
+        "line_no",
+        "sku",
+        "quantity",
+        "prior_unit_price",
+    ]
     opps[columns].to_csv(paths[1], index=False)
     quotes.to_csv(paths[2], index=False)
     bookings.to_csv(paths[3], index=False)
@@ -195,18 +245,31 @@ READERS = (read_opportunities, read_quotes, read_bookings)
 
 @click.command()
 @click.option("--lines", default=1_000_000, show_default=True, help="Quote lines to generate.")
-@click.option("--sample", "sample_lines", default=20_000, show_default=True,
-              help="Quote lines for the per-quote reference.")  # fmt: skip
-@click.option("--keep", type=click.Path(path_type=Path), default=None,
-              help="Keep the generated files here (to time the CLI on them).")  # fmt: skip
+@click.option(
+    "--sample",
+    "sample_lines",
+    default=20_000,
+    show_default=True,
+    help="Quote lines for the per-quote reference.",
+)
+@click.option(
+    "--keep",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Keep the generated files here (to time the CLI on them).",
+)
 @click.option("--reuse", is_flag=True, help="Audit the files already in --keep, if any.")
 def main(lines: int, sample_lines: int, keep: Path | None, reuse: bool) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        paths = (folder / "rules.yaml", folder / "opportunities.csv", folder / "quotes.csv",
-                 folder / "bookings.csv")  # fmt: skip
+        paths = (
+            folder / "rules.yaml",
+            folder / "opportunities.csv",
+            folder / "quotes.csv",
+            folder / "bookings.csv",
+        )
         if reuse and all(path.exists() for path in paths):
             click.echo(f"reusing the files in {folder}")
         else:
@@ -227,8 +290,11 @@ def main(lines: int, sample_lines: int, keep: Path | None, reuse: bool) -> None:
         with Clock() as clock:
             reference = audit_files_reference(*small)
         per_quote = clock.rate(sample_lines)
-        models = (reference_opportunities(small[1]), reference_quotes(small[2]),
-                  reference_bookings(small[3]))  # fmt: skip
+        models = (
+            reference_opportunities(small[1]),
+            reference_quotes(small[2]),
+            reference_bookings(small[3]),
+        )
         with Clock() as clock:
             audit_models(rules, *models)
         per_quote_core = clock.rate(sample_lines)

@@ -135,10 +135,23 @@ class Portal:
     def __init__(self, folder: Path, opportunities: int, latency_ms: int) -> None:
         self.folder = folder
         command = [
-            sys.executable, "-m", "sandbox.server", "serve", "--flavour", "acme",
-            "--seed", str(SEED), "--opportunities", str(opportunities),
-            "--today", TODAY.isoformat(), "--data-dir", str(folder), "--port", "0",
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "sandbox.server",
+            "serve",
+            "--flavour",
+            "acme",
+            "--seed",
+            str(SEED),
+            "--opportunities",
+            str(opportunities),
+            "--today",
+            TODAY.isoformat(),
+            "--data-dir",
+            str(folder),
+            "--port",
+            "0",
+        ]
         if latency_ms:
             command += ["--latency", f"{latency_ms}-{latency_ms}"]
         self.process = subprocess.Popen(
@@ -171,11 +184,16 @@ def _measure_framework(url: str, data_dir: Path, work: Path, workers: int) -> di
     from store import open_store
 
     engagement = Engagement(
-        name="bench", flavour="acme", url=url, username_env=USER_ENV,
-        password_env=PASSWORD_ENV, selectors=REPO / "selectors" / "acme.yaml",
-        rules=data_dir / "rules.yaml", window=QuoteWindow(days_from=0, days_to=WINDOW_DAYS),
+        name="bench",
+        flavour="acme",
+        url=url,
+        username_env=USER_ENV,
+        password_env=PASSWORD_ENV,
+        selectors=REPO / "selectors" / "acme.yaml",
+        rules=data_dir / "rules.yaml",
+        window=QuoteWindow(days_from=0, days_to=WINDOW_DAYS),
         workers=workers,
-    )  # fmt: skip
+    )
     store = open_store(f"sqlite:///{work / 'quotebot.sqlite'}")
     settings = Settings(home=work / "home", database_url=None)
     options = RunOptions(workers=workers, today=TODAY, progress=False)
@@ -205,18 +223,22 @@ def _measure_bare(url: str, data_dir: Path, scripts: int) -> dict[str, Any]:
     user, password = os.environ[USER_ENV], os.environ[PASSWORD_ENV]
     started = time.perf_counter()
     with ThreadPoolExecutor(scripts) as pool:
-        results = list(pool.map(
-            lambda i: run_bare(url, user, password, rules, TODAY, end, (i, scripts)),
-            range(scripts),
-        ))  # fmt: skip
+        results = list(
+            pool.map(
+                lambda i: run_bare(url, user, password, rules, TODAY, end, (i, scripts)),
+                range(scripts),
+            )
+        )
     return {
         "quotes": sum(r.quotes for r in results),
         "seconds": time.perf_counter() - started,
-        "counts": {"verified": sum(r.verified for r in results),
-                   "flagged": sum(r.flagged for r in results),
-                   "unpriceable": sum(r.unpriceable for r in results),
-                   "page_loads": sum(r.page_loads for r in results)},
-    }  # fmt: skip
+        "counts": {
+            "verified": sum(r.verified for r in results),
+            "flagged": sum(r.flagged for r in results),
+            "unpriceable": sum(r.unpriceable for r in results),
+            "page_loads": sum(r.page_loads for r in results),
+        },
+    }
 
 
 @dataclass
@@ -249,11 +271,21 @@ def measure(
     portal = Portal(folder / "portal", opportunities, latency_ms)
     try:
         credentials = load_credentials(folder / "portal")
-        env = {**os.environ, USER_ENV: credentials.username,
-               PASSWORD_ENV: credentials.password}  # fmt: skip
-        command = [sys.executable, __file__, "--measure", label, "--url", portal.url,
-                   "--data-dir", str(folder / "portal"), "--work", str(folder),
-                   "--workers", str(workers)]  # fmt: skip
+        env = {**os.environ, USER_ENV: credentials.username, PASSWORD_ENV: credentials.password}
+        command = [
+            sys.executable,
+            __file__,
+            "--measure",
+            label,
+            "--url",
+            portal.url,
+            "--data-dir",
+            str(folder / "portal"),
+            "--work",
+            str(folder),
+            "--workers",
+            str(workers),
+        ]
         portal_cpu = cpu_seconds(portal.process.pid)
         child = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
         sampler = TreeSampler(child.pid)
@@ -268,9 +300,18 @@ def measure(
     data = json.loads(out.strip().splitlines()[-1])
     if data.get("drift"):
         raise click.ClickException(f"selector drift in the {label} run: {data['drift']}")
-    return Measurement(label, workers, data["quotes"], data["seconds"],
-                       sampler.peak_kb / 1024, sampler.peak_processes, sampler.cpu_seconds,
-                       portal_cpu, os.getloadavg()[0], data["counts"])  # fmt: skip
+    return Measurement(
+        label,
+        workers,
+        data["quotes"],
+        data["seconds"],
+        sampler.peak_kb / 1024,
+        sampler.peak_processes,
+        sampler.cpu_seconds,
+        portal_cpu,
+        os.getloadavg()[0],
+        data["counts"],
+    )
 
 
 # -- the report -----------------------------------------------------------------------------
@@ -278,19 +319,23 @@ def measure(
 
 def _row(r: Measurement, name: str, speedup: str) -> str:
     per_quote = r.cpu_s / r.quotes if r.quotes else 0.0
-    return (f"{name:>7} {r.quotes:>6} {r.seconds:>7.1f} {r.per_minute:>9.1f} {speedup:>8} "
-            f"{r.peak_rss_mb:>8.0f} {r.peak_rss_mb / r.workers:>9.0f} {r.processes:>5} "
-            f"{r.cpu_s:>7.0f} {per_quote:>7.1f} {r.portal_cpu_s:>8.0f} {r.load:>5.1f}")  # fmt: skip
+    return (
+        f"{name:>7} {r.quotes:>6} {r.seconds:>7.1f} {r.per_minute:>9.1f} {speedup:>8} "
+        f"{r.peak_rss_mb:>8.0f} {r.peak_rss_mb / r.workers:>9.0f} {r.processes:>5} "
+        f"{r.cpu_s:>7.0f} {per_quote:>7.1f} {r.portal_cpu_s:>8.0f} {r.load:>5.1f}"
+    )
 
 
 def report(runs: list[Measurement], bares: list[Measurement], latency_ms: int) -> None:
     cores = os.cpu_count() or 1
     click.echo(f"\nacme sandbox, {latency_ms} ms per request, {cores} CPU cores\n")
-    header = (f"{'workers':>7} {'quotes':>6} {'seconds':>7} {'quotes/':>9} {'speed-up':>8} "
-              f"{'peak RSS':>8} {'RSS MB /':>9} {'procs':>5} {'CPU s':>7} {'CPU s /':>7} "
-              f"{'portal':>8} {'load':>5}\n"
-              f"{'':>7} {'':>6} {'':>7} {'minute':>9} {'vs 1':>8} {'MB':>8} {'worker':>9} "
-              f"{'':>5} {'':>7} {'quote':>7} {'CPU s':>8} {'1 min':>5}")  # fmt: skip
+    header = (
+        f"{'workers':>7} {'quotes':>6} {'seconds':>7} {'quotes/':>9} {'speed-up':>8} "
+        f"{'peak RSS':>8} {'RSS MB /':>9} {'procs':>5} {'CPU s':>7} {'CPU s /':>7} "
+        f"{'portal':>8} {'load':>5}\n"
+        f"{'':>7} {'':>6} {'':>7} {'minute':>9} {'vs 1':>8} {'MB':>8} {'worker':>9} "
+        f"{'':>5} {'':>7} {'quote':>7} {'CPU s':>8} {'1 min':>5}"
+    )
     click.echo(header)
     click.echo("-" * len(header.splitlines()[0]))
     for rows in (runs, bares):
@@ -301,17 +346,21 @@ def report(runs: list[Measurement], bares: list[Measurement], latency_ms: int) -
             name = str(r.workers) if r.label == "framework" else f"bare {r.workers}"
             click.echo(_row(r, name, speedup))
     if bares:
-        click.echo("(bare N: N plain Playwright scripts side by side, no framework, each with its "
-                   "share of the renewals)")  # fmt: skip
+        click.echo(
+            "(bare N: N plain Playwright scripts side by side, no framework, each with its "
+            "share of the renewals)"
+        )
     click.echo("")
     one = next((r for r in runs if r.workers == 1), None)
     bare = next((r for r in bares if r.workers == 1), None)
     if bare is not None and one is not None and one.per_minute:
         overhead = bare.per_minute / one.per_minute
         verdict = "PASS" if overhead <= OVERHEAD_TARGET else "MISS"
-        click.echo(f"framework overhead: bare {bare.per_minute:.1f} / framework "
-                   f"{one.per_minute:.1f} quotes/min = {overhead:.2f}x "
-                   f"(target <= {OVERHEAD_TARGET}x): {verdict}")  # fmt: skip
+        click.echo(
+            f"framework overhead: bare {bare.per_minute:.1f} / framework "
+            f"{one.per_minute:.1f} quotes/min = {overhead:.2f}x "
+            f"(target <= {OVERHEAD_TARGET}x): {verdict}"
+        )
     four = next((r for r in runs if r.workers == 4), None)
     if four is not None and one is not None and one.per_minute:
         ratio = four.per_minute / one.per_minute
@@ -319,14 +368,18 @@ def report(runs: list[Measurement], bares: list[Measurement], latency_ms: int) -
         click.echo(f"4 workers vs 1: {ratio:.2f}x (target >= {SPEEDUP_TARGET}x): {verdict}")
     bare_four = next((r for r in bares if r.workers == 4), None)
     if bare_four is not None and bare is not None and bare.per_minute:
-        click.echo(f"4 bare scripts vs 1: {bare_four.per_minute / bare.per_minute:.2f}x "
-                   f"(what this machine gives 4 browsers with no framework at all)")  # fmt: skip
+        click.echo(
+            f"4 bare scripts vs 1: {bare_four.per_minute / bare.per_minute:.2f}x "
+            f"(what this machine gives 4 browsers with no framework at all)"
+        )
     busiest = max(runs, key=lambda r: r.cpu_s / r.seconds if r.seconds else 0.0, default=None)
     if busiest is not None and busiest.seconds:
         used = (busiest.cpu_s + busiest.portal_cpu_s) / busiest.seconds
-        click.echo(f"CPU: {busiest.workers} workers kept {used:.1f} of {cores} cores busy "
-                   f"(bots {busiest.cpu_s / busiest.seconds:.1f}, portal "
-                   f"{busiest.portal_cpu_s / busiest.seconds:.1f})")  # fmt: skip
+        click.echo(
+            f"CPU: {busiest.workers} workers kept {used:.1f} of {cores} cores busy "
+            f"(bots {busiest.cpu_s / busiest.seconds:.1f}, portal "
+            f"{busiest.portal_cpu_s / busiest.seconds:.1f})"
+        )
 
 
 @click.command()
@@ -363,9 +416,18 @@ def report(runs: list[Measurement], bares: list[Measurement], latency_ms: int) -
 @click.option("--url", hidden=True)
 @click.option("--data-dir", type=click.Path(path_type=Path), hidden=True)
 @click.option("--work", type=click.Path(path_type=Path), hidden=True)
-def main(worker_list: str, opportunities: int, latency_ms: int, bare_list: str, quick: bool,
-         keep: Path | None, measure: str | None, url: str | None, data_dir: Path | None,
-         work: Path | None) -> None:  # fmt: skip
+def main(
+    worker_list: str,
+    opportunities: int,
+    latency_ms: int,
+    bare_list: str,
+    quick: bool,
+    keep: Path | None,
+    measure: str | None,
+    url: str | None,
+    data_dir: Path | None,
+    work: Path | None,
+) -> None:
     """Quotes per minute for 1, 2, 4 and 8 workers and for a bare Playwright script."""
     if measure is not None:  # a measuring process, started below
         sys.path.insert(0, str(Path(__file__).parent))
@@ -401,11 +463,14 @@ def _counts(text: str, option: str) -> list[int]:
     return counts
 
 
-def measure_and_say(label: str, workers: int, opportunities: int, latency_ms: int,
-                    root: Path) -> Measurement:  # fmt: skip
+def measure_and_say(
+    label: str, workers: int, opportunities: int, latency_ms: int, root: Path
+) -> Measurement:
     result = measure(label, workers, opportunities, latency_ms, root)
-    click.echo(f"{label} x{workers}: {result.quotes} quotes in {result.seconds:.1f} s "
-               f"{result.counts}", err=True)  # fmt: skip
+    click.echo(
+        f"{label} x{workers}: {result.quotes} quotes in {result.seconds:.1f} s {result.counts}",
+        err=True,
+    )
     return result
 
 

@@ -91,13 +91,21 @@ def main() -> None:
     t0 = time.perf_counter()
     items, events, findings = frames(args.items)
     built = time.perf_counter() - t0
-    print(f"built {len(items):,} items, {len(events):,} events, {len(findings):,} findings "
-          f"in {built:.1f} s")  # fmt: skip
+    print(
+        f"built {len(items):,} items, {len(events):,} events, {len(findings):,} findings "
+        f"in {built:.1f} s"
+    )
     best = cpu = float("inf")
     for _ in range(args.repeat):
         t0, c0 = time.perf_counter(), time.process_time()
-        figures = compute(items, events, findings, since=date(2026, 1, 1),
-                          until=date(2026, 3, 31), today=date(2026, 3, 31))  # fmt: skip
+        figures = compute(
+            items,
+            events,
+            findings,
+            since=date(2026, 1, 1),
+            until=date(2026, 3, 31),
+            today=date(2026, 3, 31),
+        )
         best = min(best, time.perf_counter() - t0)
         cpu = min(cpu, time.process_time() - c0)
     total = figures.per_engagement.set_index("engagement").loc["all"]

@@ -40,17 +40,29 @@ def _rpc_sale(rpc: TrytonRPC, expected: ExpectedQuote, party: str, reference: st
         p["code"]: p for p in rpc.search_read("product.product", [], ["code", "default_uom"])
     }
     lines: list[dict[str, Any]] = [
-        {"product": products[line.sku]["id"], "unit": products[line.sku]["default_uom"],
-         "quantity": float(line.quantity), "unit_price": line.unit_price}
+        {
+            "product": products[line.sku]["id"],
+            "unit": products[line.sku]["default_uom"],
+            "quantity": float(line.quantity),
+            "unit_price": line.unit_price,
+        }
         for line in expected.lines
-    ]  # fmt: skip
-    (sale_id,) = rpc.call("sale.sale", "create", [{
-        "party": who["id"], "invoice_address": who["addresses"][0],
-        "shipment_address": who["addresses"][0], "reference": reference,
-        "description": f"Renewal of {expected.opportunity_id} ({reference}), term "
-                       f"{expected.term_start}..{expected.term_end}",
-        "lines": [["create", lines]],
-    }])  # fmt: skip
+    ]
+    (sale_id,) = rpc.call(
+        "sale.sale",
+        "create",
+        [
+            {
+                "party": who["id"],
+                "invoice_address": who["addresses"][0],
+                "shipment_address": who["addresses"][0],
+                "reference": reference,
+                "description": f"Renewal of {expected.opportunity_id} ({reference}), term "
+                f"{expected.term_start}..{expected.term_end}",
+                "lines": [["create", lines]],
+            }
+        ],
+    )
     rpc.call("sale.sale", "quote", [sale_id])
     return int(sale_id)
 

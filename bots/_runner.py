@@ -68,9 +68,13 @@ class RunResult:
 
 
 def run_engagement(
-    engagement: Engagement, kind: RunKind | str, store: Store, *,
-    settings: Settings | None = None, options: RunOptions | None = None,
-) -> RunResult:  # fmt: skip
+    engagement: Engagement,
+    kind: RunKind | str,
+    store: Store,
+    *,
+    settings: Settings | None = None,
+    options: RunOptions | None = None,
+) -> RunResult:
     """Quote (or book) every due renewal of an engagement; the run's counts and outcome."""
     kind = RunKind(kind)
     settings = settings or Settings()
@@ -93,8 +97,19 @@ def run_engagement(
         selector_map = load_selector_map(engagement.selectors)
         rules = load_rules(engagement.rules)
         evidence = Evidence(settings.home / "evidence", engagement.name)
-        pool = _Pool(engagement, kind, store, settings, options, today, run, rules,
-                     selector_map, credentials, evidence)  # fmt: skip
+        pool = _Pool(
+            engagement,
+            kind,
+            store,
+            settings,
+            options,
+            today,
+            run,
+            rules,
+            selector_map,
+            credentials,
+            evidence,
+        )
         counts, drift = pool.work()
     except BusinessError as exc:
         beat.stop()
@@ -119,10 +134,19 @@ class _Pool:
     """The workers of one run, and what they share: the item queue's end and the verdict."""
 
     def __init__(
-        self, engagement: Engagement, kind: RunKind, store: Store, settings: Settings,
-        options: RunOptions, today: date, run: Run, rules: PricingRules,
-        selector_map: SelectorMap, credentials: Credentials, evidence: Evidence,
-    ) -> None:  # fmt: skip
+        self,
+        engagement: Engagement,
+        kind: RunKind,
+        store: Store,
+        settings: Settings,
+        options: RunOptions,
+        today: date,
+        run: Run,
+        rules: PricingRules,
+        selector_map: SelectorMap,
+        credentials: Credentials,
+        evidence: Evidence,
+    ) -> None:
         self.engagement = engagement
         self.kind = kind
         self.store = store
@@ -154,8 +178,13 @@ class _Pool:
         counts: Counter[str] = Counter()
         self.discovered.wait()
         total = len(self._todo())
-        with tqdm(total=total, desc=f"{self.engagement.name} {self.kind.value}", unit="item",
-                  disable=not self.options.progress, dynamic_ncols=True) as bar:  # fmt: skip
+        with tqdm(
+            total=total,
+            desc=f"{self.engagement.name} {self.kind.value}",
+            unit="item",
+            disable=not self.options.progress,
+            dynamic_ncols=True,
+        ) as bar:
             while any(t.is_alive() for t in threads) or not self.outcomes.empty():
                 try:
                     outcome = self.outcomes.get(timeout=0.2)
@@ -188,8 +217,9 @@ class _Pool:
 
     def _worker(self, index: int) -> None:
         name = f"{socket.gethostname()}:{os.getpid()}:w{index}"
-        with Worker(name, self.engagement, self.map, self.credentials, self.evidence,
-                    self.settings) as worker:  # fmt: skip
+        with Worker(
+            name, self.engagement, self.map, self.credentials, self.evidence, self.settings
+        ) as worker:
             if index == 0:
                 self._discover(worker)
                 self.discovered.set()
@@ -199,8 +229,13 @@ class _Pool:
             while not self.options.stop.is_set() and self.drift is None:
                 with self.lock:
                     exclude = set(self.left_alone)
-                item = self.store.claim(self.engagement.name, self.states, name,
-                                        self.options.lease_seconds, exclude=exclude)  # fmt: skip
+                item = self.store.claim(
+                    self.engagement.name,
+                    self.states,
+                    name,
+                    self.options.lease_seconds,
+                    exclude=exclude,
+                )
                 if item is None:
                     wait = self._next_retry_in(exclude)
                     if wait is None:
@@ -223,8 +258,13 @@ class _Pool:
             if item.next_attempt_at is not None:
                 time.sleep(max(0.0, (item.next_attempt_at - datetime.now(UTC)).total_seconds()))
             others = {i.id for i in self._todo()} - {item_id}
-            claimed = self.store.claim(self.engagement.name, self.states, worker.name,
-                                       self.options.lease_seconds, exclude=others)  # fmt: skip
+            claimed = self.store.claim(
+                self.engagement.name,
+                self.states,
+                worker.name,
+                self.options.lease_seconds,
+                exclude=others,
+            )
             if claimed is None:
                 return  # finished elsewhere, or no longer in a state this run works
             self.outcomes.put(self._one(worker, claimed))
@@ -249,10 +289,12 @@ class _Pool:
         due = _with_retries(lambda: worker.bot.due_opportunities(start, end), self.log)
         for opportunity in due:
             self.store.ensure_item(
-                self.engagement.name, opportunity.opportunity_id,
-                contract_end=opportunity.contract_end, account_name=opportunity.account_name,
+                self.engagement.name,
+                opportunity.opportunity_id,
+                contract_end=opportunity.contract_end,
+                account_name=opportunity.account_name,
                 data={},
-            )  # fmt: skip
+            )
         self.log.info("{} renewals due between {} and {}", len(due), start, end)
 
     def _next_retry_in(self, exclude: set[int]) -> float | None:
@@ -278,8 +320,9 @@ class _Pool:
             grace = self.options.reconcile_grace_s
             if grace is None:
                 grace = self.settings.reconcile_grace_s
-            ctx = StepContext(worker.bot, self.store, self.rules, self.run.id, worker.name,
-                              self.today, grace)  # fmt: skip
+            ctx = StepContext(
+                worker.bot, self.store, self.rules, self.run.id, worker.name, self.today, grace
+            )
             if self.kind is RunKind.QUOTE:
                 done: WorkItem | None = process_quote(ctx, item)
             else:
@@ -296,8 +339,14 @@ class _Pool:
             return done.state.value
         except BusinessError as exc:
             self._keep_evidence(worker, item)
-            self.store.fail(item.id, FailureKind.BUSINESS, exc.message, code=exc.code,
-                            run_id=self.run.id, worker=worker.name)  # fmt: skip
+            self.store.fail(
+                item.id,
+                FailureKind.BUSINESS,
+                exc.message,
+                code=exc.code,
+                run_id=self.run.id,
+                worker=worker.name,
+            )
             log.warning("to review: {}", exc)
             return "to_review"
         except SelectorDrift as drift:
@@ -307,8 +356,14 @@ class _Pool:
         except ValidationError as exc:
             self._keep_evidence(worker, item)
             reason = f"the portal page held unexpected content: {_first_line(exc)}"
-            self.store.fail(item.id, FailureKind.BUSINESS, reason, code="unreadable_page",
-                            run_id=self.run.id, worker=worker.name)  # fmt: skip
+            self.store.fail(
+                item.id,
+                FailureKind.BUSINESS,
+                reason,
+                code="unreadable_page",
+                run_id=self.run.id,
+                worker=worker.name,
+            )
             return "to_review"
         except LeaseLost:
             log.warning("lease lost: another worker has the item")
@@ -323,17 +378,28 @@ class _Pool:
         fresh = self.store.item(item.id)
         if fresh.attempts + 1 >= self.engagement.max_attempts:
             self._keep_evidence(worker, item)
-            self.store.fail(item.id, FailureKind.SYSTEM, reason, code=code,
-                            run_id=self.run.id, worker=worker.name)  # fmt: skip
+            self.store.fail(
+                item.id,
+                FailureKind.SYSTEM,
+                reason,
+                code=code,
+                run_id=self.run.id,
+                worker=worker.name,
+            )
             log.error("failed after {} attempts: {}", fresh.attempts + 1, reason)
             outcome = "failed"
         else:
             if worker.healthy():
                 self.evidence.discard_item(worker.context)
             delay = min(60.0, self.options.backoff_s * 2**fresh.attempts)
-            self.store.retry_later(item.id, code=code, reason=reason,
-                                   delay=timedelta(seconds=delay), run_id=self.run.id,
-                                   worker=worker.name)  # fmt: skip
+            self.store.retry_later(
+                item.id,
+                code=code,
+                reason=reason,
+                delay=timedelta(seconds=delay),
+                run_id=self.run.id,
+                worker=worker.name,
+            )
             log.info("retry in {:.0f}s: {}", delay, reason)
             outcome = "retry"
         if not worker.healthy():
@@ -367,8 +433,9 @@ def _release_dead_local(store: Store, engagement: str) -> None:
     """
     for run in store.runs(engagement, status=RunStatus.RUNNING):
         if _dead_local(run.worker):
-            store.finish_run(run.id, RunStatus.ABANDONED, run.counts,
-                             error=f"its process ({run.worker}) is gone")  # fmt: skip
+            store.finish_run(
+                run.id, RunStatus.ABANDONED, run.counts, error=f"its process ({run.worker}) is gone"
+            )
     for item in store.items(engagement):
         if item.claimed_by and _dead_local(item.claimed_by):
             store.release(item.id, worker=item.claimed_by)

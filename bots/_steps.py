@@ -67,9 +67,12 @@ def process_booking(ctx: StepContext, item: WorkItem) -> WorkItem | None:
         return None
     po = readback.customer_po
     booking = Booking(
-        quote_id=item.quote_number, po_number=po.po_number, po_date=po.po_date,
-        po_amount=po.amount, po_currency=po.currency,
-    )  # fmt: skip
+        quote_id=item.quote_number,
+        po_number=po.po_number,
+        po_date=po.po_date,
+        po_amount=po.amount,
+        po_currency=po.currency,
+    )
     problems = [f for f in check_booking(booking, readback.snapshot, ctx.rules) if f.is_error]
     if problems:
         raise BusinessError(problems[0].rule, "; ".join(f.message for f in problems))
@@ -103,17 +106,23 @@ def opportunity_of(item: WorkItem) -> Opportunity:
 def _price(ctx: StepContext, item: WorkItem) -> WorkItem:
     opportunity = ctx.bot.read_opportunity(item.opportunity_id)
     item = ctx.store.ensure_item(
-        item.engagement, item.opportunity_id, contract_end=opportunity.contract_end,
-        account_name=opportunity.account_name, data=opportunity.model_dump(mode="json"),
-    )  # fmt: skip
+        item.engagement,
+        item.opportunity_id,
+        contract_end=opportunity.contract_end,
+        account_name=opportunity.account_name,
+        data=opportunity.model_dump(mode="json"),
+    )
     try:
         expected = price(opportunity, ctx.rules, ctx.today)
     except UnpriceableError as exc:
         raise BusinessError(exc.code, str(exc)) from None
     return ctx.store.transition(
-        item.id, ItemState.PRICED, run_id=ctx.run_id, worker=ctx.worker,
+        item.id,
+        ItemState.PRICED,
+        run_id=ctx.run_id,
+        worker=ctx.worker,
         data={"quote_total": str(expected.quote_total), "currency": expected.currency},
-    )  # fmt: skip
+    )
 
 
 def _expected(ctx: StepContext, item: WorkItem) -> ExpectedQuote:
@@ -155,9 +164,12 @@ def _enter_quote(ctx: StepContext, item: WorkItem) -> WorkItem:
         ctx.store.complete_intent(intent.id, number)
         ctx.bot.submit_quote(number)
     return ctx.store.transition(
-        item.id, ItemState.ENTERED, run_id=ctx.run_id, worker=ctx.worker,
+        item.id,
+        ItemState.ENTERED,
+        run_id=ctx.run_id,
+        worker=ctx.worker,
         data={"quote_number": number},
-    )  # fmt: skip
+    )
 
 
 def _counts_as_other(item: WorkItem, quote: PortalQuote) -> bool:
@@ -186,26 +198,34 @@ def _verify(ctx: StepContext, item: WorkItem) -> WorkItem:
     others = ctx.other_quotes.pop(item.id, None)
     if others is None:
         others = [
-            q.quote_number for q in ctx.bot.find_quotes(opportunity_id=item.opportunity_id)
+            q.quote_number
+            for q in ctx.bot.find_quotes(opportunity_id=item.opportunity_id)
             if q.quote_number != number and _counts_as_other(item, q)
-        ]  # fmt: skip
+        ]
     findings = check_quote(opportunity, readback.snapshot, ctx.rules, prior_quote_ids=others)
     ctx.store.record_quote(item.id, number, _expected(ctx, item), readback.snapshot)
     ctx.store.record_findings(item.id, findings)
     verdict = ItemState.VERIFIED if passes(findings) else ItemState.FLAGGED
     rules = sorted({f.rule for f in findings if f.is_error})
     return ctx.store.transition(
-        item.id, verdict, run_id=ctx.run_id, worker=ctx.worker,
-        reason=", ".join(rules) if rules else None, data={"findings": len(findings)},
-    )  # fmt: skip
+        item.id,
+        verdict,
+        run_id=ctx.run_id,
+        worker=ctx.worker,
+        reason=", ".join(rules) if rules else None,
+        data={"findings": len(findings)},
+    )
 
 
 def _booked(ctx: StepContext, item: WorkItem, readback: QuoteReadBack) -> WorkItem:
     po = readback.customer_po
     return ctx.store.transition(
-        item.id, ItemState.BOOKED, run_id=ctx.run_id, worker=ctx.worker,
+        item.id,
+        ItemState.BOOKED,
+        run_id=ctx.run_id,
+        worker=ctx.worker,
         data={"order_number": readback.order_number, "po_number": po.po_number if po else None},
-    )  # fmt: skip
+    )
 
 
 def _open_intent(ctx: StepContext, item: WorkItem, action: IntentAction) -> Intent | None:

@@ -22,9 +22,14 @@ class Worker:
     """A browser that works one item at a time; Playwright objects never cross threads."""
 
     def __init__(
-        self, name: str, engagement: Engagement, selector_map: SelectorMap,
-        credentials: Credentials, evidence: Evidence, settings: Settings,
-    ) -> None:  # fmt: skip
+        self,
+        name: str,
+        engagement: Engagement,
+        selector_map: SelectorMap,
+        credentials: Credentials,
+        evidence: Evidence,
+        settings: Settings,
+    ) -> None:
         self.name = name
         self.engagement = engagement
         self.map = selector_map

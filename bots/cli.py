@@ -18,13 +18,18 @@ from schemas.selector_map import SelectorMapError
 from schemas.settings import Settings
 
 _engagements_option = click.option(
-    "--engagements", "engagements_path", type=click.Path(path_type=Path), default=None,
+    "--engagements",
+    "engagements_path",
+    type=click.Path(path_type=Path),
+    default=None,
     help="The engagements file (default: $QUOTEBOT_ENGAGEMENTS or ./engagements.yaml).",
-)  # fmt: skip
+)
 _today_option = click.option(
-    "--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
     help="Business date to work as of (default: today).",
-)  # fmt: skip
+)
 
 
 def find_engagement(settings: Settings, path: Path | None, name: str) -> Engagement:
@@ -42,17 +47,30 @@ def find_engagement(settings: Settings, path: Path | None, name: str) -> Engagem
 
 @click.command("run")
 @click.argument("engagement")
-@click.option("--kind", type=click.Choice(["quote", "booking", "both"]), default="both",
-              show_default=True, help="Enter quotes, enter bookings, or both in turn.")  # fmt: skip
-@click.option("--workers", type=click.IntRange(1, 16), default=None,
-              help="Parallel browsers (default: the engagement's setting).")  # fmt: skip
+@click.option(
+    "--kind",
+    type=click.Choice(["quote", "booking", "both"]),
+    default="both",
+    show_default=True,
+    help="Enter quotes, enter bookings, or both in turn.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 16),
+    default=None,
+    help="Parallel browsers (default: the engagement's setting).",
+)
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 @_engagements_option
 @_today_option
 def run_command(
-    engagement: str, kind: str, workers: int | None, progress: bool,
-    engagements_path: Path | None, today: datetime | None,
-) -> None:  # fmt: skip
+    engagement: str,
+    kind: str,
+    workers: int | None,
+    progress: bool,
+    engagements_path: Path | None,
+    today: datetime | None,
+) -> None:
     """Run an engagement now, in the foreground: quote the renewals due, book accepted quotes.
 
     Ctrl-C or SIGTERM stops after the items in hand; nothing is left half-entered.
@@ -64,8 +82,7 @@ def run_command(
     target = find_engagement(settings, engagements_path, engagement)
     settings.home.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.effective_database_url)
-    options = RunOptions(workers=workers, progress=progress,
-                         today=today.date() if today else None)  # fmt: skip
+    options = RunOptions(workers=workers, progress=progress, today=today.date() if today else None)
     _stop_on_signals(options.stop)
     kinds = ["quote", "booking"] if kind == "both" else [kind]
     failed = False

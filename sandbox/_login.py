@@ -90,9 +90,14 @@ async def login(request: Request) -> Response:
     username = form.get("username", "").strip()
     if not portal.authenticate(username, form.get("password", "")):
         return _render(
-            request, "login.html", session, status=401, next=target, expired=False,
+            request,
+            "login.html",
+            session,
+            status=401,
+            next=target,
+            expired=False,
             error="Invalid username or password.",
-        )  # fmt: skip
+        )
     sessions = request.app.state.sessions
     sessions.drop(session.sid)  # a new id after login: no session fixation
     if request.app.state.config.totp:
@@ -130,9 +135,14 @@ async def totp(request: Request) -> Response:
             sessions.drop(session.sid)
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
         return _render(
-            request, "totp.html", session, status=401, next=target, expired=False,
+            request,
+            "totp.html",
+            session,
+            status=401,
+            next=target,
+            expired=False,
             error="That code is not valid. Enter the 6-digit code from your authenticator.",
-        )  # fmt: skip
+        )
     sessions.drop(session.sid)
     response = RedirectResponse(target, status_code=303)
     _set_cookie(response, sessions.create(AUTHENTICATED, session.username))

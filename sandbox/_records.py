@@ -20,13 +20,33 @@ from sandbox.models import (
 )
 
 OPPORTUNITY_COLUMNS = [
-    "opportunity_id", "account_id", "account_name", "segment", "currency", "contract_end",
-    "renewal_term_months", "line_no", "sku", "quantity", "prior_unit_price",
-]  # fmt: skip
+    "opportunity_id",
+    "account_id",
+    "account_name",
+    "segment",
+    "currency",
+    "contract_end",
+    "renewal_term_months",
+    "line_no",
+    "sku",
+    "quantity",
+    "prior_unit_price",
+]
 QUOTE_COLUMNS = [
-    "quote_id", "opportunity_id", "quote_date", "valid_until", "currency", "term_start",
-    "term_end", "line_no", "sku", "quantity", "unit_price", "line_amount", "quote_total",
-]  # fmt: skip
+    "quote_id",
+    "opportunity_id",
+    "quote_date",
+    "valid_until",
+    "currency",
+    "term_start",
+    "term_end",
+    "line_no",
+    "sku",
+    "quantity",
+    "unit_price",
+    "line_amount",
+    "quote_total",
+]
 BOOKING_COLUMNS = ["quote_id", "po_number", "po_date", "po_amount", "po_currency"]
 
 

@@ -29,9 +29,11 @@ class SessionStore:
     """In-memory sessions that expire after `ttl` idle seconds (`clock` injectable)."""
 
     def __init__(
-        self, ttl: float, clock: Callable[[], float] = time.monotonic,
+        self,
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
         lifetime: float | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.ttl = ttl
         self.lifetime = lifetime
         self.clock = clock

@@ -32,8 +32,22 @@ INACTIVE_SKU = ("NET-SUP-050", "support", "Network support, legacy (end of sale)
 REPRICED_SKU = ("STO-SUP-730", "support", "Storage array support, extended", "3300.00")
 STALE_DEFAULT_SKUS = ("NET-SUP-100", "CLD-SUB-400", "COL-LIC-500")
 MARKUP_NAME = "<b>Initech</b> & \"Sons\" <script>alert('x')</script>"
-PREFIXES = ["Acme", "Globex", "Umbrella", "Hooli", "Vandelay", "Stark", "Wayne", "Tyrell",
-            "Cyberdyne", "Soylent", "Wonka", "Oscorp", "Monarch", "Aperture"]  # fmt: skip
+PREFIXES = [
+    "Acme",
+    "Globex",
+    "Umbrella",
+    "Hooli",
+    "Vandelay",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Wonka",
+    "Oscorp",
+    "Monarch",
+    "Aperture",
+]
 SUFFIXES = ["Industries", "Logistics", "Health", "Bank", "Retail", "Labs", "Foods", "Energy"]
 SEGMENTS = ["enterprise", "commercial", "smb"]
 UPLIFT = {"support": "0.05", "subscription": "0.04", "default": "0.03"}
@@ -42,25 +56,40 @@ TERM_DISCOUNTS = [(1, "0"), (24, "0.03"), (36, "0.05")]
 MAX_DISCOUNT = {"enterprise": "0.20", "commercial": "0.12", "smb": "0.08"}
 NONE: dict[str, Any] = {"business_error": None, "quote_entered": True, "findings": []}
 CONSEQUENCES: dict[str, dict[str, Any]] = {
-    "stale_default_price": {**NONE, "note": "the editor pre-fills an old price; a bot that "
-                            "types its own price has no finding (keeping it: unit_price_mismatch)"},
-    "inactive_sku_in_install_base": {"business_error": "unpriceable_line",
-                                     "error_code": "inactive_sku",
-                                     "quote_entered": False, "findings": []},
-    "missing_contract_end": {"business_error": "missing_contract_end",
-                             "error_code": "missing_contract_end", "quote_entered": False,
-                             "findings": []},
+    "stale_default_price": {
+        **NONE,
+        "note": "the editor pre-fills an old price; a bot that "
+        "types its own price has no finding (keeping it: unit_price_mismatch)",
+    },
+    "inactive_sku_in_install_base": {
+        "business_error": "unpriceable_line",
+        "error_code": "inactive_sku",
+        "quote_entered": False,
+        "findings": [],
+    },
+    "missing_contract_end": {
+        "business_error": "missing_contract_end",
+        "error_code": "missing_contract_end",
+        "quote_entered": False,
+        "findings": [],
+    },
     "markup_account_name": {**NONE, "note": "the name must show as text, never as markup"},
     "volume_tier_crossing": {**NONE, "note": "quantities 9/10/49/50 straddle the tiers"},
-    "portal_reprices_line": {"business_error": None, "quote_entered": True,
-                             "findings": ["unit_price_mismatch"],
-                             "not_findings": ["line_amount_mismatch", "total_mismatch"],
-                             "note": "the portal replaces the typed unit price on save and "
-                             "recomputes line amount and total from it"},
-    "portal_term_end_off_by_one": {"business_error": None, "quote_entered": True,
-                                   "findings": ["term_end_mismatch"],
-                                   "note": "the portal stores term_end + 1 day"},
-}  # fmt: skip
+    "portal_reprices_line": {
+        "business_error": None,
+        "quote_entered": True,
+        "findings": ["unit_price_mismatch"],
+        "not_findings": ["line_amount_mismatch", "total_mismatch"],
+        "note": "the portal replaces the typed unit price on save and "
+        "recomputes line amount and total from it",
+    },
+    "portal_term_end_off_by_one": {
+        "business_error": None,
+        "quote_entered": True,
+        "findings": ["term_end_mismatch"],
+        "note": "the portal stores term_end + 1 day",
+    },
+}
 PLANTED_PER_KIND = 2
 
 
@@ -75,15 +104,22 @@ def price_book(rng: random.Random) -> list[dict[str, Any]]:
             price = _price(usd, currency)
             default = price
             if sku in STALE_DEFAULT_SKUS:
-                default = u.round_money(price * Decimal(rng.choice(["0.90", "0.93", "0.95"])),
-                                        currency)  # fmt: skip
+                default = u.round_money(
+                    price * Decimal(rng.choice(["0.90", "0.93", "0.95"])), currency
+                )
             save = _price(str(Decimal(usd) * Decimal("1.07")), currency)
-            entries.append({
-                "sku": sku, "currency": currency, "description": description,
-                "family": family, "list_price": price, "active": sku != INACTIVE_SKU[0],
-                "default_price": default,
-                "save_price": save if sku == REPRICED_SKU[0] else None,
-            })  # fmt: skip
+            entries.append(
+                {
+                    "sku": sku,
+                    "currency": currency,
+                    "description": description,
+                    "family": family,
+                    "list_price": price,
+                    "active": sku != INACTIVE_SKU[0],
+                    "default_price": default,
+                    "save_price": save if sku == REPRICED_SKU[0] else None,
+                }
+            )
     return entries
 
 
@@ -116,12 +152,17 @@ def opportunities(
                 factor = Decimal(rng.randint(80, 100)) / 100
                 prior = u.round_money(prices[(sku, currency)] * factor, currency)
             lines.append({"line_no": line_no, "sku": sku, "quantity": quantity, "prior": prior})
-        opps.append({
-            "opportunity_id": f"OPP-{i:05d}", "account": account, "currency": currency,
-            "contract_end": today + timedelta(days=rng.randint(1, 365)),
-            "renewal_term_months": rng.choice([12, 12, 12, 24, 36]), "lines": lines,
-            "shift": 0,
-        })  # fmt: skip
+        opps.append(
+            {
+                "opportunity_id": f"OPP-{i:05d}",
+                "account": account,
+                "currency": currency,
+                "contract_end": today + timedelta(days=rng.randint(1, 365)),
+                "renewal_term_months": rng.choice([12, 12, 12, 24, 36]),
+                "lines": lines,
+                "shift": 0,
+            }
+        )
     kinds = [k for k in CONSEQUENCES if k != "stale_default_price"]
     planted_idx = rng.sample(range(n), min(n, len(kinds) * PLANTED_PER_KIND))
     anomalies: list[dict[str, Any]] = []
@@ -139,8 +180,9 @@ def opportunities(
         for line in opp["lines"]:
             if line["sku"] in STALE_DEFAULT_SKUS:
                 oid = opp["opportunity_id"]
-                anomalies.append({"kind": "stale_default_price", "opportunity_id": oid,
-                                  "sku": line["sku"]})  # fmt: skip
+                anomalies.append(
+                    {"kind": "stale_default_price", "opportunity_id": oid, "sku": line["sku"]}
+                )
     return opps, anomalies
 
 
@@ -151,8 +193,9 @@ def _plant(
 
     def add_line(sku: str) -> None:
         prior = u.round_money(prices[(sku, opp["currency"])] * Decimal("0.9"), opp["currency"])
-        lines.append({"line_no": len(lines) + 1, "sku": sku, "quantity": rng.randint(1, 30),
-                      "prior": prior})  # fmt: skip
+        lines.append(
+            {"line_no": len(lines) + 1, "sku": sku, "quantity": rng.randint(1, 30), "prior": prior}
+        )
 
     if kind == "inactive_sku_in_install_base":
         add_line(INACTIVE_SKU[0])

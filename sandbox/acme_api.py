@@ -86,10 +86,15 @@ def opportunity(request: Request, opportunity_id: str) -> dict[str, Any]:
         raise _not_found(f"opportunity {opportunity_id}") from None
     quotes = portal.find_quotes(opportunity_id=opportunity_id)
     summaries = [
-        {"quote_number": q.quote_number, "status": q.status, "external_ref": q.external_ref,
-         "total": str(q.total), "currency": q.currency}
+        {
+            "quote_number": q.quote_number,
+            "status": q.status,
+            "external_ref": q.external_ref,
+            "total": str(q.total),
+            "currency": q.currency,
+        }
         for q in quotes
-    ]  # fmt: skip
+    ]
     return {**jsonable(opp), "quotes": summaries}
 
 

@@ -71,8 +71,9 @@ def generate_command(
     from sandbox.generate import generate
 
     day = today.date() if today is not None else date.today()  # type: ignore[attr-defined]
-    paths = generate(data_dir or _default_dir(flavour, seed), seed, n_opportunities, day,
-                     client=flavour)  # fmt: skip
+    paths = generate(
+        data_dir or _default_dir(flavour, seed), seed, n_opportunities, day, client=flavour
+    )
     click.echo(f"generated {n_opportunities} opportunities (seed {seed}) in {paths.data_dir}")
 
 
@@ -85,8 +86,12 @@ def generate_command(
 @click.option("--latency", callback=_latency, default=None, help="Per-request delay, MIN-MAX ms.")
 @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, help="Share of 503s.")
 @click.option("--slow-save-ms", type=int, default=0, help="Delay on save, submit and book.")
-@click.option("--session-lifetime", type=click.FloatRange(min=1), default=None,
-              help="Seconds after login when a session ends, however busy.")  # fmt: skip
+@click.option(
+    "--session-lifetime",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="Seconds after login when a session ends, however busy.",
+)
 @click.option("--keep-data", is_flag=True, help="Serve existing data instead of regenerating.")
 def serve_command(
     flavour: str,

@@ -82,8 +82,11 @@ def load_credentials(data_dir: Path) -> Credentials:
 
 
 def _write_credentials(path: Path, creds: Credentials) -> None:
-    body = {"username": creds.username, "password": creds.password,
-            "totp_secret": creds.totp_secret}  # fmt: skip
+    body = {
+        "username": creds.username,
+        "password": creds.password,
+        "totp_secret": creds.totp_secret,
+    }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(json.dumps(body, indent=2, sort_keys=True) + "\n")
@@ -118,27 +121,45 @@ def _write_db(
             conn.executemany(
                 "INSERT INTO price_book VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (e["sku"], e["currency"], e["description"], e["family"], str(e["list_price"]),
-                     int(e["active"]), str(e["default_price"]),
-                     None if e["save_price"] is None else str(e["save_price"]))
+                    (
+                        e["sku"],
+                        e["currency"],
+                        e["description"],
+                        e["family"],
+                        str(e["list_price"]),
+                        int(e["active"]),
+                        str(e["default_price"]),
+                        None if e["save_price"] is None else str(e["save_price"]),
+                    )
                     for e in book
                 ],
-            )  # fmt: skip
+            )
             for o in opps:
                 end = o["contract_end"]
                 conn.execute(
                     "INSERT INTO opportunities VALUES (?, ?, ?, ?, ?, ?)",
-                    (o["opportunity_id"], o["account"]["account_id"], o["currency"],
-                     end.isoformat() if end else None, o["renewal_term_months"], o["shift"]),
-                )  # fmt: skip
+                    (
+                        o["opportunity_id"],
+                        o["account"]["account_id"],
+                        o["currency"],
+                        end.isoformat() if end else None,
+                        o["renewal_term_months"],
+                        o["shift"],
+                    ),
+                )
                 conn.executemany(
                     "INSERT INTO opportunity_lines VALUES (?, ?, ?, ?, ?)",
                     [
-                        (o["opportunity_id"], ln["line_no"], ln["sku"], ln["quantity"],
-                         None if ln["prior"] is None else str(ln["prior"]))
+                        (
+                            o["opportunity_id"],
+                            ln["line_no"],
+                            ln["sku"],
+                            ln["quantity"],
+                            None if ln["prior"] is None else str(ln["prior"]),
+                        )
                         for ln in o["lines"]
                     ],
-                )  # fmt: skip
+                )
         db.read().execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.close()
@@ -159,8 +180,7 @@ def rules_yaml(client: str, book: list[dict[str, Any]]) -> str:
     out.append("term_discounts:")
     out += [f'  - {{min_months: {m}, discount: "{d}"}}' for m, d in w.TERM_DISCOUNTS]
     caps = ", ".join(f'{k}: "{v}"' for k, v in w.MAX_DISCOUNT.items())
-    out += [f"max_discount: {{{caps}}}", "lead_days: 120", "validity_days: 30",
-            'tolerance: "0.00"']  # fmt: skip
+    out += [f"max_discount: {{{caps}}}", "lead_days: 120", "validity_days: 30", 'tolerance: "0.00"']
     return "\n".join(out) + "\n"
 
 

@@ -198,8 +198,10 @@ def _check_files(path: Path, text: str, index: int, engagement: Engagement) -> N
     except SelectorMapError as exc:
         raise fail("selectors", f"bad selector map: {exc}") from None
     if selector_map.flavour != engagement.flavour:
-        raise fail("flavour", f"'{engagement.flavour}' but {engagement.selectors} is for "
-                              f"'{selector_map.flavour}'")  # fmt: skip
+        raise fail(
+            "flavour",
+            f"'{engagement.flavour}' but {engagement.selectors} is for '{selector_map.flavour}'",
+        )
     try:
         load_rules(engagement.rules)
     except InputError as exc:

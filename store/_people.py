@@ -51,8 +51,13 @@ class PeopleMixin(StoreBase):
         with self._write() as session:
             if session.scalar(select(UserRow.id).where(UserRow.name == name)) is not None:
                 raise StoreError(f"user {name!r} already exists")
-            row = UserRow(name=name, role=role.value, password_hash=password_hash,
-                          created_at=self.now(), failed_logins=0)  # fmt: skip
+            row = UserRow(
+                name=name,
+                role=role.value,
+                password_hash=password_hash,
+                created_at=self.now(),
+                failed_logins=0,
+            )
             session.add(row)
             session.flush()
             add_trail(session, row.created_at, "cli", "user_added", name, after={"role": role})
@@ -105,8 +110,17 @@ class PeopleMixin(StoreBase):
     ) -> TrailEntry:
         """Append a line to the audit trail (reviews write theirs themselves)."""
         with self._write() as session:
-            row = add_trail(session, self.now(), actor, action, subject, item_id=item_id,
-                            note=note, before=before, after=after)  # fmt: skip
+            row = add_trail(
+                session,
+                self.now(),
+                actor,
+                action,
+                subject,
+                item_id=item_id,
+                note=note,
+                before=before,
+                after=after,
+            )
             session.flush()
             return convert.record(TrailEntry, row)
 
@@ -124,9 +138,14 @@ class PeopleMixin(StoreBase):
             return [convert.record(ScheduleControl, row) for row in rows]
 
     def control_schedule(
-        self, engagement: str, kind: str, actor: str, *, paused: bool | None = None,
+        self,
+        engagement: str,
+        kind: str,
+        actor: str,
+        *,
+        paused: bool | None = None,
         run_now: bool = False,
-    ) -> ScheduleControl:  # fmt: skip
+    ) -> ScheduleControl:
         """Pause or resume a schedule, or ask for a run now; the scheduler reads these."""
         now = self.now()
         with self._write() as session:
@@ -136,8 +155,9 @@ class PeopleMixin(StoreBase):
                 .where(ScheduleControlRow.kind == kind)
             )
             if row is None:
-                row = ScheduleControlRow(engagement=engagement, kind=kind, paused=False,
-                                         changed_by=actor, changed_at=now)  # fmt: skip
+                row = ScheduleControlRow(
+                    engagement=engagement, kind=kind, paused=False, changed_by=actor, changed_at=now
+                )
                 session.add(row)
             before = {"paused": row.paused}
             if paused is not None:
@@ -146,8 +166,15 @@ class PeopleMixin(StoreBase):
                 row.run_requested_at = now
             row.changed_by, row.changed_at = actor, now
             action = "run_now" if run_now else "paused" if paused else "resumed"
-            add_trail(session, now, actor, f"schedule_{action}", f"{engagement} {kind}",
-                      before=before, after={"paused": row.paused})  # fmt: skip
+            add_trail(
+                session,
+                now,
+                actor,
+                f"schedule_{action}",
+                f"{engagement} {kind}",
+                before=before,
+                after={"paused": row.paused},
+            )
             session.flush()
             return convert.record(ScheduleControl, row)
 

@@ -78,8 +78,17 @@ class ReviewsMixin(ItemsMixin):
             # Every decision changes the version, also an escalation that leaves the state.
             row.updated_at = now
             after = {**_seen(row), **({"reason": reason} if reason else {})}
-            add_trail(session, now, reviewer, f"review_{action.value}", row.reference,
-                      item_id=item_id, note=note, before=before, after=after)  # fmt: skip
+            add_trail(
+                session,
+                now,
+                reviewer,
+                f"review_{action.value}",
+                row.reference,
+                item_id=item_id,
+                note=note,
+                before=before,
+                after=after,
+            )
             session.flush()
             return convert.record(Review, review)
 

@@ -40,10 +40,19 @@ def runs_group() -> None:
 
 @runs_group.command("list")
 @click.option("--engagement", default=None, help="Only this engagement's runs.")
-@click.option("--status", type=click.Choice([s.value for s in RunStatus]), default=None,
-              help="Only runs with this outcome.")  # fmt: skip
-@click.option("--last", type=click.IntRange(1), default=20, show_default=True,
-              help="How many of the newest runs to show.")  # fmt: skip
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in RunStatus]),
+    default=None,
+    help="Only runs with this outcome.",
+)
+@click.option(
+    "--last",
+    type=click.IntRange(1),
+    default=20,
+    show_default=True,
+    help="How many of the newest runs to show.",
+)
 def runs_list(engagement: str | None, status: str | None, last: int) -> None:
     """List the newest runs (UTC times), newest last."""
     with _store() as store:
@@ -54,8 +63,10 @@ def runs_list(engagement: str | None, status: str | None, last: int) -> None:
     if not runs:
         click.echo("no runs yet")
     for run in runs:
-        line = (f"{run.id:>5}  {run.engagement:<16} {run.kind.value:<8} {run.status.value:<10} "
-                f"{_time(run.started_at)}  {_took(run):>7}  {_counts(run.counts)}")  # fmt: skip
+        line = (
+            f"{run.id:>5}  {run.engagement:<16} {run.kind.value:<8} {run.status.value:<10} "
+            f"{_time(run.started_at)}  {_took(run):>7}  {_counts(run.counts)}"
+        )
         click.echo(line + (f"  ({run.error})" if run.error else ""))
 
 
@@ -69,9 +80,10 @@ def runs_show(run_id: int) -> None:
         except UnknownRecord as exc:
             raise click.ClickException(str(exc)) from None
         events = [
-            e for e in store.events(since=run.started_at, engagement=run.engagement)
+            e
+            for e in store.events(since=run.started_at, engagement=run.engagement)
             if e.run_id == run.id
-        ]  # fmt: skip
+        ]
         moved = sorted({e.item_id for e in events})
         items = [store.item(item_id) for item_id in moved]
         evidence = {i.id: store.evidence(i.id) for i in items if i.state is ItemState.FAILED}
@@ -85,8 +97,10 @@ def runs_show(run_id: int) -> None:
     for item in items:
         if item.state is not ItemState.FAILED:
             continue
-        click.echo(f"  item {item.id} {item.reference}: {item.failure_kind} failure "
-                   f"{item.failure_code}: {item.failure_reason}")  # fmt: skip
+        click.echo(
+            f"  item {item.id} {item.reference}: {item.failure_kind} failure "
+            f"{item.failure_code}: {item.failure_reason}"
+        )
         for proof in evidence[item.id]:
             click.echo(f"      {proof.kind}: {proof.path}")
     if any(i.state is ItemState.FAILED for i in items):
@@ -100,8 +114,12 @@ def items_group() -> None:
 
 @items_group.command("retry")
 @click.argument("item_id", type=int)
-@click.option("--note", default="retried by operations", show_default=True,
-              help="Why, for the item's history.")  # fmt: skip
+@click.option(
+    "--note",
+    default="retried by operations",
+    show_default=True,
+    help="Why, for the item's history.",
+)
 def items_retry(item_id: int, note: str) -> None:
     """Send a failed item back to the start; the engagement's next run works it again."""
     with _store() as store:
@@ -114,5 +132,7 @@ def items_retry(item_id: int, note: str) -> None:
             raise click.ClickException(
                 f"item {item_id} is {current.state.value}: only failed items can be retried"
             ) from None
-    click.echo(f"item {item.id} {item.reference} is new again: the next run of "
-               f"{item.engagement} works it (or `quotebot run {item.engagement}` now)")  # fmt: skip
+    click.echo(
+        f"item {item.id} {item.reference} is new again: the next run of "
+        f"{item.engagement} works it (or `quotebot run {item.engagement}` now)"
+    )

@@ -74,6 +74,9 @@ def bot_process(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]
     """`quotebot ARGS` in a process group of its own: SIGKILL to the group kills the bot and
     its browsers at once, as a crash would."""
     return subprocess.Popen(
-        [sys.executable, "-m", "quotebot", *args], env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [sys.executable, "-m", "quotebot", *args],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )

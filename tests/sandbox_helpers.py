@@ -98,9 +98,15 @@ def running_portal(
     """Generate data in `data_dir` and serve it on 127.0.0.1 until the block ends."""
     paths = generate(data_dir, seed, opportunities, TODAY, client=flavour)
     config = SandboxConfig(
-        flavour=flavour, data_dir=data_dir, seed=seed, today=TODAY, totp=totp,
-        session_ttl=session_ttl, faults=faults or FaultConfig(), acme_assets=acme_assets,
-    )  # fmt: skip
+        flavour=flavour,
+        data_dir=data_dir,
+        seed=seed,
+        today=TODAY,
+        totp=totp,
+        session_ttl=session_ttl,
+        faults=faults or FaultConfig(),
+        acme_assets=acme_assets,
+    )
     server = SandboxServer(config)
     clock = FakeClock() if fake_clock else None
     if clock is not None:

@@ -39,10 +39,21 @@ class SchedulerProcess:
         self.log = log
         self._out = log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "quotebot", "-v", "scheduler", "start",
-             "--engagements", str(config)],
-            env=env, start_new_session=True, stdout=self._out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "quotebot",
+                "-v",
+                "scheduler",
+                "start",
+                "--engagements",
+                str(config),
+            ],
+            env=env,
+            start_new_session=True,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+        )
         _STARTED.append(self.process)
         self.started = datetime.now(UTC)
 

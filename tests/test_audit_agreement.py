@@ -102,17 +102,28 @@ def quote_rows(draw: st.DrawFn, number: int, opp: Opportunity, rules: PricingRul
         )
         amount = perturb(draw, amount, places)
         total += amount
-        rows.append({"line_no": i + 1, "sku": line.sku, "quantity": quantity,
-                     "unit_price": unit, "line_amount": amount})  # fmt: skip
+        rows.append(
+            {
+                "line_no": i + 1,
+                "sku": line.sku,
+                "quantity": quantity,
+                "unit_price": unit,
+                "line_amount": amount,
+            }
+        )
     total = perturb(draw, total, places)
     opp_id = opp.opportunity_id if draw(st.integers(0, 8)) else "OPP-UNKNOWN"
     shift = st.sampled_from([0, 0, 1, -1])
     header = {
-        "quote_id": f"Q-{number:03d}", "opportunity_id": opp_id, "quote_date": quote_date,
+        "quote_id": f"Q-{number:03d}",
+        "opportunity_id": opp_id,
+        "quote_date": quote_date,
         "valid_until": quote_date + timedelta(days=draw(st.sampled_from([30, 29, 31]))),
-        "currency": currency, "term_start": start + timedelta(days=draw(shift)),
-        "term_end": end + timedelta(days=draw(shift)), "quote_total": total,
-    }  # fmt: skip
+        "currency": currency,
+        "term_start": start + timedelta(days=draw(shift)),
+        "term_end": end + timedelta(days=draw(shift)),
+        "quote_total": total,
+    }
     return [{**header, **row} for row in rows]
 
 
@@ -135,10 +146,15 @@ def books(draw: st.DrawFn) -> tuple[dict[str, Any], list[Any], list[Any], list[A
         if draw(st.booleans()):
             po_currency = draw(st.sampled_from([currency, currency, "USD", "JPY"]))
             amount = perturb(draw, total, min(PLACES[currency], PLACES[po_currency]))
-            bookings.append({"quote_id": quote_id, "po_number": f"PO-{quote_id}",
-                             "po_date": "2026-01-02", "po_amount": amount.quantize(
-                                 Decimal(1).scaleb(-PLACES[po_currency])),
-                             "po_currency": po_currency})  # fmt: skip
+            bookings.append(
+                {
+                    "quote_id": quote_id,
+                    "po_number": f"PO-{quote_id}",
+                    "po_date": "2026-01-02",
+                    "po_amount": amount.quantize(Decimal(1).scaleb(-PLACES[po_currency])),
+                    "po_currency": po_currency,
+                }
+            )
     rows = [row for opp in opps for row in opportunity_rows(opp)]
     return changes, rows, quotes, bookings
 

@@ -25,8 +25,18 @@ from schemas.findings import FINDINGS_COLUMNS
 
 
 def run(tmp: Path, *extra: str) -> Result:
-    args = ["audit", "--rules", str(tmp / "rules.yaml"), "--opportunities", str(tmp / "o.csv"),
-            "--quotes", str(tmp / "q.csv"), "--out", str(tmp / "findings.csv"), *extra]  # fmt: skip
+    args = [
+        "audit",
+        "--rules",
+        str(tmp / "rules.yaml"),
+        "--opportunities",
+        str(tmp / "o.csv"),
+        "--quotes",
+        str(tmp / "q.csv"),
+        "--out",
+        str(tmp / "findings.csv"),
+        *extra,
+    ]
     return CliRunner().invoke(cli, args)
 
 
@@ -72,8 +82,13 @@ def test_warnings_only_exit_0_errors_exit_1(tmp_path: Path) -> None:
 
 def test_bookings_are_audited_when_given(tmp_path: Path) -> None:
     files(tmp_path)
-    po = {"quote_id": "Q-1", "po_number": "PO-1", "po_date": "2026-03-01", "po_amount": "9975.00",
-          "po_currency": "USD"}  # fmt: skip
+    po = {
+        "quote_id": "Q-1",
+        "po_number": "PO-1",
+        "po_date": "2026-03-01",
+        "po_amount": "9975.00",
+        "po_currency": "USD",
+    }
     write_bookings(tmp_path / "b.csv", [po, {**po, "quote_id": "Q-7"}])
     result = run(tmp_path, "--bookings", str(tmp_path / "b.csv"))
     assert result.exit_code == 1
@@ -88,41 +103,81 @@ def test_progress_is_shown_on_stderr_when_asked(tmp_path: Path) -> None:
 
 
 BAD_INPUTS = [
-    pytest.param("q.csv", lambda rows: [{k: v for k, v in r.items() if k != "unit_price"}
-                                        for r in rows],
-                 "q.csv:1: column unit_price: missing column", id="missing-column"),
-    pytest.param("q.csv", lambda rows: [rows[0], {**rows[1], "quote_date": "2026-02-30"}],
-                 "q.csv:3: column quote_date: '2026-02-30' is not a date (YYYY-MM-DD)",
-                 id="bad-date"),
-    pytest.param("q.csv", lambda rows: [rows[0], {**rows[1], "unit_price": "1,000.00"}],
-                 "q.csv:3: column unit_price: '1,000.00' is not an amount in USD",
-                 id="bad-decimal"),
-    pytest.param("q.csv", lambda rows: [rows[0], {**rows[1], "line_amount": "9.999"}],
-                 "q.csv:3: column line_amount: '9.999' is not an amount in USD (digits, optional "
-                 "'-', up to 2 decimal places)", id="too-many-places"),
-    pytest.param("q.csv", lambda rows: [rows[0], {**rows[1], "quote_total": "1.00"}],
-                 "q.csv:3: column quote_total: '1.00' differs from line 2 of the same quote Q-1",
-                 id="total-differs-within-quote"),
-    pytest.param("q.csv", lambda rows: [rows[0], {**rows[1], "sku": "NET-SUP-100"}],
-                 "q.csv:3: column sku: sku NET-SUP-100 appears twice in quote Q-1 "
-                 "(first on line 2)", id="duplicate-sku-in-quote"),
-    pytest.param("o.csv", lambda rows: [rows[0], {**rows[1], "sku": "NET-SUP-100"}],
-                 "o.csv:3: column sku: sku NET-SUP-100 appears twice in opportunity OPP-1 "
-                 "(first on line 2)", id="duplicate-sku-in-opportunity"),
-    pytest.param("o.csv", lambda rows: [rows[0], {**rows[1], "renewal_term_months": "24"}],
-                 "o.csv:3: column renewal_term_months: '24' differs from line 2 of the same "
-                 "opportunity OPP-1 ('12')", id="term-differs-within-opportunity"),
-    pytest.param("q.csv", lambda rows: [rows[0], {**rows[1], "quantity": "ten"}],
-                 "q.csv:3: column quantity: 'ten' is not a whole number from 0",
-                 id="not-a-number"),
-    pytest.param("o.csv", lambda rows: [rows[0], {**rows[1], "quantity": "0"}],
-                 "o.csv:3: column quantity: '0' is not a whole number from 1", id="zero-quantity"),
-    pytest.param("o.csv", lambda rows: [{**rows[0], "segment": "public"}, rows[1]],
-                 "o.csv:2: column segment: 'public' is not a segment of max_discount",
-                 id="segment"),
-    pytest.param("o.csv", lambda rows: [rows[0], {**rows[1], "currency": "usd"}],
-                 "o.csv:3: column currency: 'usd' is not a currency code", id="currency"),
-]  # fmt: skip
+    pytest.param(
+        "q.csv",
+        lambda rows: [{k: v for k, v in r.items() if k != "unit_price"} for r in rows],
+        "q.csv:1: column unit_price: missing column",
+        id="missing-column",
+    ),
+    pytest.param(
+        "q.csv",
+        lambda rows: [rows[0], {**rows[1], "quote_date": "2026-02-30"}],
+        "q.csv:3: column quote_date: '2026-02-30' is not a date (YYYY-MM-DD)",
+        id="bad-date",
+    ),
+    pytest.param(
+        "q.csv",
+        lambda rows: [rows[0], {**rows[1], "unit_price": "1,000.00"}],
+        "q.csv:3: column unit_price: '1,000.00' is not an amount in USD",
+        id="bad-decimal",
+    ),
+    pytest.param(
+        "q.csv",
+        lambda rows: [rows[0], {**rows[1], "line_amount": "9.999"}],
+        "q.csv:3: column line_amount: '9.999' is not an amount in USD (digits, optional "
+        "'-', up to 2 decimal places)",
+        id="too-many-places",
+    ),
+    pytest.param(
+        "q.csv",
+        lambda rows: [rows[0], {**rows[1], "quote_total": "1.00"}],
+        "q.csv:3: column quote_total: '1.00' differs from line 2 of the same quote Q-1",
+        id="total-differs-within-quote",
+    ),
+    pytest.param(
+        "q.csv",
+        lambda rows: [rows[0], {**rows[1], "sku": "NET-SUP-100"}],
+        "q.csv:3: column sku: sku NET-SUP-100 appears twice in quote Q-1 (first on line 2)",
+        id="duplicate-sku-in-quote",
+    ),
+    pytest.param(
+        "o.csv",
+        lambda rows: [rows[0], {**rows[1], "sku": "NET-SUP-100"}],
+        "o.csv:3: column sku: sku NET-SUP-100 appears twice in opportunity OPP-1 (first on line 2)",
+        id="duplicate-sku-in-opportunity",
+    ),
+    pytest.param(
+        "o.csv",
+        lambda rows: [rows[0], {**rows[1], "renewal_term_months": "24"}],
+        "o.csv:3: column renewal_term_months: '24' differs from line 2 of the same "
+        "opportunity OPP-1 ('12')",
+        id="term-differs-within-opportunity",
+    ),
+    pytest.param(
+        "q.csv",
+        lambda rows: [rows[0], {**rows[1], "quantity": "ten"}],
+        "q.csv:3: column quantity: 'ten' is not a whole number from 0",
+        id="not-a-number",
+    ),
+    pytest.param(
+        "o.csv",
+        lambda rows: [rows[0], {**rows[1], "quantity": "0"}],
+        "o.csv:3: column quantity: '0' is not a whole number from 1",
+        id="zero-quantity",
+    ),
+    pytest.param(
+        "o.csv",
+        lambda rows: [{**rows[0], "segment": "public"}, rows[1]],
+        "o.csv:2: column segment: 'public' is not a segment of max_discount",
+        id="segment",
+    ),
+    pytest.param(
+        "o.csv",
+        lambda rows: [rows[0], {**rows[1], "currency": "usd"}],
+        "o.csv:3: column currency: 'usd' is not a currency code",
+        id="currency",
+    ),
+]
 
 
 @pytest.mark.parametrize(("name", "spoil", "message"), BAD_INPUTS)
@@ -130,8 +185,14 @@ def test_bad_csv_exits_2_naming_file_line_and_column(
     tmp_path: Path, name: str, spoil: Any, message: str
 ) -> None:
     opps = [opportunity_line(), opportunity_line(line_no=2, sku="NET-LIC-200", quantity=1)]
-    second = quote_line(line_no=2, sku="NET-LIC-200", quantity=1, unit_price="500.00",
-                        line_amount="500.00", quote_total="10475.00")  # fmt: skip
+    second = quote_line(
+        line_no=2,
+        sku="NET-LIC-200",
+        quantity=1,
+        unit_price="500.00",
+        line_amount="500.00",
+        quote_total="10475.00",
+    )
     quotes = [quote_line(quote_total="10475.00"), second]
     files(tmp_path, quotes, opps)
     assert run(tmp_path).exit_code == 0  # the unspoiled files are fine
@@ -149,15 +210,30 @@ def test_bad_csv_exits_2_naming_file_line_and_column(
     [
         ({"lead_dayz": 120}, "key lead_dayz: unknown key"),
         ({"uplift": {"support": "0.05"}}, "key uplift.default: missing"),
-        ({"volume_tiers": [{"min_qty": 10, "discount": "0.05"}, {"min_qty": 1, "discount": "0"}]},
-         "key volume_tiers.1.min_qty: tiers must be sorted and not overlap (1 after 10)"),
-        ({"term_discounts": [{"min_months": 12, "discount": "0"},
-                             {"min_months": 12, "discount": "0.1"}]},
-         "key term_discounts.1.min_months: tiers must be sorted and not overlap"),
-        ({"max_discount": {"enterprise": "1.5"}},
-         "key max_discount.enterprise: Input should be less"),
+        (
+            {
+                "volume_tiers": [
+                    {"min_qty": 10, "discount": "0.05"},
+                    {"min_qty": 1, "discount": "0"},
+                ]
+            },
+            "key volume_tiers.1.min_qty: tiers must be sorted and not overlap (1 after 10)",
+        ),
+        (
+            {
+                "term_discounts": [
+                    {"min_months": 12, "discount": "0"},
+                    {"min_months": 12, "discount": "0.1"},
+                ]
+            },
+            "key term_discounts.1.min_months: tiers must be sorted and not overlap",
+        ),
+        (
+            {"max_discount": {"enterprise": "1.5"}},
+            "key max_discount.enterprise: Input should be less",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_rules_exit_2_naming_the_key(
     tmp_path: Path, changes: dict[str, Any], message: str
 ) -> None:
@@ -171,8 +247,12 @@ def test_bad_rules_exit_2_naming_the_key(
 
 
 def test_segment_of_an_opportunity_missing_from_max_discount(tmp_path: Path) -> None:
-    files(tmp_path, rules={"max_discount": {k: v for k, v in RULES["max_discount"].items()
-                                            if k != "enterprise"}})  # fmt: skip
+    files(
+        tmp_path,
+        rules={
+            "max_discount": {k: v for k, v in RULES["max_discount"].items() if k != "enterprise"}
+        },
+    )
     result = run(tmp_path)
     assert result.exit_code == 2
     assert "o.csv:2: column segment: 'enterprise' is not a segment of max_discount" in result.stderr

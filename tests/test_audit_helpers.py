@@ -26,7 +26,7 @@ RULES: dict[str, Any] = {
             "list_price": "99.99",
             "active": False,
         },
-    ],  # fmt: skip
+    ],
     "uplift": {"support": "0.05", "default": "0.03"},
     "cap_at_list": True,
     "volume_tiers": [
@@ -46,15 +46,23 @@ RULES: dict[str, Any] = {
 }
 
 OPPORTUNITY = {
-    "opportunity_id": "OPP-1", "account_id": "A-1", "account_name": "Initech",
-    "segment": "enterprise", "currency": "USD", "contract_end": "2026-06-30",
+    "opportunity_id": "OPP-1",
+    "account_id": "A-1",
+    "account_name": "Initech",
+    "segment": "enterprise",
+    "currency": "USD",
+    "contract_end": "2026-06-30",
     "renewal_term_months": "12",
-}  # fmt: skip
+}
 QUOTE = {
-    "quote_id": "Q-1", "opportunity_id": "OPP-1", "quote_date": "2026-02-01",
-    "valid_until": "2026-03-03", "currency": "USD", "term_start": "2026-07-01",
+    "quote_id": "Q-1",
+    "opportunity_id": "OPP-1",
+    "quote_date": "2026-02-01",
+    "valid_until": "2026-03-03",
+    "currency": "USD",
+    "term_start": "2026-07-01",
     "term_end": "2027-06-30",
-}  # fmt: skip
+}
 
 
 def write_rules(path: Path, changes: Mapping[str, Any] | None = None) -> Path:
@@ -91,8 +99,14 @@ def opportunity_line(**values: Any) -> dict[str, Any]:
 def quote_line(**values: Any) -> dict[str, Any]:
     """One quotes.csv row: Q-1's header with a correctly priced line for the default
     opportunity line (1000 x 1.05 = 1050, 5% volume discount: 997.50, 12 months)."""
-    line = {"line_no": 1, "sku": "NET-SUP-100", "quantity": 10, "unit_price": "997.50",
-            "line_amount": "9975.00", "quote_total": "9975.00"}  # fmt: skip
+    line = {
+        "line_no": 1,
+        "sku": "NET-SUP-100",
+        "quantity": 10,
+        "unit_price": "997.50",
+        "line_amount": "9975.00",
+        "quote_total": "9975.00",
+    }
     return {**QUOTE, **line, **values}
 
 

@@ -50,8 +50,10 @@ def test_a_correct_quote_has_no_finding(tmp_path: Path) -> None:
 
 
 def test_currency_mismatch_skips_price_checks(tmp_path: Path) -> None:
-    found = audit(tmp_path, [quote_line(currency="EUR", unit_price="1.00", line_amount="10.00",
-                                        quote_total="10.00")])  # fmt: skip
+    found = audit(
+        tmp_path,
+        [quote_line(currency="EUR", unit_price="1.00", line_amount="10.00", quote_total="10.00")],
+    )
     assert brief(found) == [("currency_mismatch", "", "USD", "EUR")]
     assert found[0].is_error and found[0].sku == "" and found[0].line_no is None
 
@@ -72,9 +74,14 @@ def test_term_end_clamps_to_the_month_end(tmp_path: Path) -> None:
     # Contract ends Jan 30: the term starts Jan 31; one month later is Feb 28 (clamped),
     # so the term ends Feb 27. Naive day arithmetic would say Mar 2.
     opp = opportunity_line(contract_end="2026-01-30", renewal_term_months=1)
-    quote = quote_line(quote_date="2025-09-01", valid_until="2025-10-01",
-                       term_start="2026-01-31", term_end="2026-02-27",
-                       line_amount="831.25", quote_total="831.25")  # fmt: skip
+    quote = quote_line(
+        quote_date="2025-09-01",
+        valid_until="2025-10-01",
+        term_start="2026-01-31",
+        term_end="2026-02-27",
+        line_amount="831.25",
+        quote_total="831.25",
+    )
     assert audit(tmp_path, [quote], [opp]) == []
     found = audit(tmp_path, [{**quote, "term_end": "2026-03-02"}], [opp])
     assert brief(found) == [("term_end_mismatch", "", "2026-02-27", "2026-03-02")]
@@ -86,8 +93,10 @@ def test_late_quote_is_a_warning_from_the_day_after_the_lead_deadline(tmp_path: 
     found = audit(tmp_path, [quote_line(quote_date="2026-03-03", valid_until="2026-04-02")])
     assert brief(found) == [("late_quote", "", "2026-03-02", "2026-03-03")]
     assert not found[0].is_error and passes(found)
-    assert found[0].message == "quoted 2026-03-03, after the lead-time deadline 2026-03-02 " \
-        "(contract ends 2026-06-30)"  # fmt: skip
+    assert (
+        found[0].message == "quoted 2026-03-03, after the lead-time deadline 2026-03-02 "
+        "(contract ends 2026-06-30)"
+    )
 
 
 def test_short_validity(tmp_path: Path) -> None:
@@ -120,8 +129,9 @@ def test_unknown_opportunity_is_the_only_finding(tmp_path: Path) -> None:
 
 def test_missing_and_extra_lines(tmp_path: Path) -> None:
     opps = [opportunity_line(), opportunity_line(line_no=2, sku="NET-LIC-200", quantity=1)]
-    extra = quote_line(line_no=2, sku="NET-ZZZ-999", unit_price="1.00", line_amount="10.00",
-                       quote_total="9985.00")  # fmt: skip
+    extra = quote_line(
+        line_no=2, sku="NET-ZZZ-999", unit_price="1.00", line_amount="10.00", quote_total="9985.00"
+    )
     found = audit(tmp_path, [quote_line(quote_total="9985.00"), extra], opps)
     assert brief(found) == [
         ("missing_line", "NET-LIC-200", "NET-LIC-200", ""),
@@ -179,11 +189,21 @@ def test_line_amount_mismatch_uses_the_quotes_own_price_and_quantity(tmp_path: P
 
 def test_booking_rules(tmp_path: Path) -> None:
     bookings = [
-        {"quote_id": "Q-1", "po_number": "PO-1", "po_date": "2026-03-01", "po_amount": "9975.10",
-         "po_currency": "EUR"},
-        {"quote_id": "Q-9", "po_number": "PO-9", "po_date": "2026-03-01", "po_amount": "1.00",
-         "po_currency": "USD"},
-    ]  # fmt: skip
+        {
+            "quote_id": "Q-1",
+            "po_number": "PO-1",
+            "po_date": "2026-03-01",
+            "po_amount": "9975.10",
+            "po_currency": "EUR",
+        },
+        {
+            "quote_id": "Q-9",
+            "po_number": "PO-9",
+            "po_date": "2026-03-01",
+            "po_amount": "1.00",
+            "po_currency": "USD",
+        },
+    ]
     found = audit(tmp_path, [quote_line()], bookings=bookings)
     assert [(f.quote_id, f.rule, f.expected, f.actual) for f in found] == [
         ("Q-1", "po_amount_mismatch", "9975.00", "9975.10"),

@@ -54,10 +54,22 @@ def test_changed_portal_is_reported_as_drift_before_anything_is_typed(
         config = write_engagements(tmp_path / "engagements.yaml", [engagement])
         env = {**os.environ, **portal_env(engagement), "QUOTEBOT_HOME": str(tmp_path / "home")}
         check = subprocess.run(
-            [sys.executable, "-m", "quotebot", "check-selectors", engagement.name,
-             "--engagements", str(config), "--today", portal.config.today.isoformat()],
-            env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "quotebot",
+                "check-selectors",
+                engagement.name,
+                "--engagements",
+                str(config),
+                "--today",
+                portal.config.today.isoformat(),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert check.returncode == 1, check.stderr
         drifted = [line for line in check.stdout.splitlines() if line.startswith("DRIFT")]
         assert len(drifted) == 1 and "editor.external_ref" in drifted[0], check.stdout

@@ -16,8 +16,10 @@ from schemas.work import FailureKind, ItemState
 from store import Store, open_store
 
 PRICING_ANOMALIES = {"portal_reprices_line", "portal_term_end_off_by_one"}
-BUSINESS_ANOMALIES = {"inactive_sku_in_install_base": {"inactive_sku"},
-                      "missing_contract_end": {"missing_contract_end"}}  # fmt: skip
+BUSINESS_ANOMALIES = {
+    "inactive_sku_in_install_base": {"inactive_sku"},
+    "missing_contract_end": {"missing_contract_end"},
+}
 
 
 @pytest.fixture(params=["acme", "globex"])

@@ -26,10 +26,21 @@ def test_killed_runs_never_duplicate_or_lose_a_quote_or_booking(tmp_path: Path) 
         engagement = engagement_for(portal, workers=2, max_attempts=5)
         config = write_engagements(tmp_path / "engagements.yaml", [engagement])
         home = tmp_path / "home"
-        env = {**os.environ, **portal_env(engagement), "QUOTEBOT_HOME": str(home),
-               "QUOTEBOT_RECONCILE_GRACE_S": "1"}  # fmt: skip
-        args = ["run", engagement.name, "--engagements", str(config), "--no-progress",
-                "--today", portal.config.today.isoformat()]  # fmt: skip
+        env = {
+            **os.environ,
+            **portal_env(engagement),
+            "QUOTEBOT_HOME": str(home),
+            "QUOTEBOT_RECONCILE_GRACE_S": "1",
+        }
+        args = [
+            "run",
+            engagement.name,
+            "--engagements",
+            str(config),
+            "--no-progress",
+            "--today",
+            portal.config.today.isoformat(),
+        ]
 
         kills = 0
         while kills < KILLS:

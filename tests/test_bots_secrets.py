@@ -34,10 +34,25 @@ def test_no_password_or_totp_secret_in_logs_traces_or_screenshots(
         home = tmp_path / "home"
         env = {**os.environ, **portal_env(engagement), "QUOTEBOT_HOME": str(home)}
         result = subprocess.run(
-            [sys.executable, "-m", "quotebot", "-vv", "run", engagement.name, "--kind", "quote",
-             "--engagements", str(config), "--today", portal.config.today.isoformat()],
-            env=env, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "quotebot",
+                "-vv",
+                "run",
+                engagement.name,
+                "--kind",
+                "quote",
+                "--engagements",
+                str(config),
+                "--today",
+                portal.config.today.isoformat(),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         assert "logged in" in result.stderr  # the TOTP login really happened
 

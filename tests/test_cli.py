@@ -17,12 +17,26 @@ from store import open_store
 
 REPO = Path(__file__).resolve().parents[1]
 COMMANDS = [
-    ["schedule"], ["schedule", "list"], ["schedule", "add"], ["schedule", "pause"],
-    ["schedule", "resume"], ["schedule", "remove"], ["schedule", "run-now"],
-    ["scheduler"], ["scheduler", "start"], ["run"], ["runs"], ["runs", "list"],
-    ["runs", "show"], ["items"], ["items", "retry"], ["check-selectors"], ["audit"],
-    ["sandbox"], ["demo"],
-]  # fmt: skip
+    ["schedule"],
+    ["schedule", "list"],
+    ["schedule", "add"],
+    ["schedule", "pause"],
+    ["schedule", "resume"],
+    ["schedule", "remove"],
+    ["schedule", "run-now"],
+    ["scheduler"],
+    ["scheduler", "start"],
+    ["run"],
+    ["runs"],
+    ["runs", "list"],
+    ["runs", "show"],
+    ["items"],
+    ["items", "retry"],
+    ["check-selectors"],
+    ["audit"],
+    ["sandbox"],
+    ["demo"],
+]
 
 
 @pytest.fixture
@@ -48,21 +62,27 @@ def test_every_command_explains_itself(command: list[str]) -> None:
 def test_schedules_are_added_paused_resumed_run_now_and_removed(tmp_path: Path, home: Path) -> None:
     generate(tmp_path / "portal", 7, 5, date(2026, 1, 15), client="acme")
     engagement = {
-        "name": "acme", "flavour": "acme", "url": "http://127.0.0.1:9",
-        "username_env": "ACME_USER", "password_env": "ACME_PASSWORD",
-        "selectors": str(REPO / "selectors" / "acme.yaml"), "rules": "portal/rules.yaml",
+        "name": "acme",
+        "flavour": "acme",
+        "url": "http://127.0.0.1:9",
+        "username_env": "ACME_USER",
+        "password_env": "ACME_PASSWORD",
+        "selectors": str(REPO / "selectors" / "acme.yaml"),
+        "rules": "portal/rules.yaml",
         "schedules": {"quote": "0 6 * * 1-5", "booking": "30 14 * * 1-5"},
         "timezone": "America/New_York",
-    }  # fmt: skip
+    }
     path = tmp_path / "engagements.yaml"
     path.write_text(yaml.safe_dump({"engagements": [engagement]}))
 
-    assert "scheduled acme booking" in quotebot("schedule", "add", "acme", "--engagements",
-                                                str(path))  # fmt: skip
+    assert "scheduled acme booking" in quotebot(
+        "schedule", "add", "acme", "--engagements", str(path)
+    )
     listed = quotebot("schedule", "list")
     assert "hour='6'" in listed and "hour='14', minute='30'" in listed
-    assert "acme booking: next run paused" in quotebot("schedule", "pause", "acme",
-                                                      "--kind", "booking")  # fmt: skip
+    assert "acme booking: next run paused" in quotebot(
+        "schedule", "pause", "acme", "--kind", "booking"
+    )
     quotebot("schedule", "add", "acme", "--engagements", str(path))  # again, after an edit
     still = [line.split()[:3] for line in quotebot("schedule", "list").splitlines()]
     assert ["acme", "booking", "paused"] in still, "a pause survives `schedule add`"
@@ -95,10 +115,16 @@ def test_runs_are_listed_and_shown_and_a_failed_item_is_retried(home: Path) -> N
     with open_store(f"sqlite:///{home / 'quotebot.sqlite'}") as store:
         store.ensure_engagement("acme", "acme", "http://127.0.0.1:9/")
         run = store.start_run("acme", "quote")
-        item = store.ensure_item("acme", "OPP-1", contract_end=date(2026, 5, 1),
-                                 account_name="Initech", data={})  # fmt: skip
-        store.fail(item.id, FailureKind.SYSTEM, "portal answered 503 three times",
-                   code="http_503", run_id=run.id)  # fmt: skip
+        item = store.ensure_item(
+            "acme", "OPP-1", contract_end=date(2026, 5, 1), account_name="Initech", data={}
+        )
+        store.fail(
+            item.id,
+            FailureKind.SYSTEM,
+            "portal answered 503 three times",
+            code="http_503",
+            run_id=run.id,
+        )
         store.finish_run(run.id, RunStatus.SUCCEEDED, {"failed": 1})
 
     assert "acme             quote    succeeded" in quotebot("runs", "list")

@@ -17,10 +17,24 @@ def test_the_demo_quotes_books_audits_and_reports_through_the_scheduler(tmp_path
     home = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUOTEBOT_")}
     result = subprocess.run(
-        [sys.executable, "-m", "quotebot", "demo", "--opportunities", "20", "--workers", "1",
-         "--home", str(home)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "quotebot",
+            "demo",
+            "--opportunities",
+            "20",
+            "--workers",
+            "1",
+            "--home",
+            str(home),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
@@ -39,13 +53,19 @@ def test_the_demo_quotes_books_audits_and_reports_through_the_scheduler(tmp_path
     with open_store(f"sqlite:///{home / 'quotebot.sqlite'}") as store:
         runs = store.runs()
         assert sorted((r.engagement, r.kind.value) for r in runs) == [
-            ("acme", "booking"), ("acme", "quote"), ("globex", "booking"), ("globex", "quote"),
-        ]  # fmt: skip
+            ("acme", "booking"),
+            ("acme", "quote"),
+            ("globex", "booking"),
+            ("globex", "quote"),
+        ]
         assert {r.status.value for r in runs} == {"succeeded"}
     listed = subprocess.run(
         [sys.executable, "-m", "quotebot", "schedule", "list"],
-        env={**env, "QUOTEBOT_HOME": str(home)}, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        env={**env, "QUOTEBOT_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert len(listed.splitlines()) == 4
     assert "QUOTEBOT_DEMO_ACME_PASSWORD" in (home / "engagements.yaml").read_text()
     password = json.loads((home / "portals" / "acme" / "credentials.json").read_text())["password"]

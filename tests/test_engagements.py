@@ -66,33 +66,65 @@ def test_a_valid_file_schedules_both_runs_of_each_engagement(folder: Path) -> No
     assert code == 0, output
     listed = _scheduled().splitlines()
     assert [line.split()[:2] for line in listed] == [
-        ["acme", "quote"], ["acme", "booking"], ["acme-eu", "quote"], ["acme-eu", "booking"],
-    ]  # fmt: skip
+        ["acme", "quote"],
+        ["acme", "booking"],
+        ["acme-eu", "quote"],
+        ["acme-eu", "booking"],
+    ]
 
 
 BAD_ENGAGEMENTS = [
     # (what operations staff got wrong, the entry, the key named, words in the message)
     ("a typo in a key", _engagement(worker=2), "engagements.0.worker", "unknown key"),
-    ("a cron with 66 minutes", _engagement(schedules={"quote": "66 6 * * *"}),
-     "engagements.0.schedules.quote", "66"),
-    ("a 4-field cron", _engagement(schedules={"booking": "0 6 * *"}),
-     "engagements.0.schedules.booking", "not a cron expression"),
-    ("an unknown timezone", _engagement(timezone="Europe/Lndon"), "engagements.0.timezone",
-     "unknown timezone"),
-    ("a password instead of a variable name", _engagement(password_env="hunter2!"),
-     "engagements.0.password_env", "NAME of an environment variable"),
-    ("a missing rules file", _engagement(rules="portal/rules-2025.yaml"), "engagements.0.rules",
-     "rules-2025.yaml"),
-    ("a missing selector map", _engagement(selectors="selectors/acme2.yaml"),
-     "engagements.0.selectors", "acme2.yaml"),
-    ("the selector map of another flavour", _engagement(selectors=str(REPO / "selectors" /
-     "globex.yaml")), "engagements.0.flavour", "globex"),
+    (
+        "a cron with 66 minutes",
+        _engagement(schedules={"quote": "66 6 * * *"}),
+        "engagements.0.schedules.quote",
+        "66",
+    ),
+    (
+        "a 4-field cron",
+        _engagement(schedules={"booking": "0 6 * *"}),
+        "engagements.0.schedules.booking",
+        "not a cron expression",
+    ),
+    (
+        "an unknown timezone",
+        _engagement(timezone="Europe/Lndon"),
+        "engagements.0.timezone",
+        "unknown timezone",
+    ),
+    (
+        "a password instead of a variable name",
+        _engagement(password_env="hunter2!"),
+        "engagements.0.password_env",
+        "NAME of an environment variable",
+    ),
+    (
+        "a missing rules file",
+        _engagement(rules="portal/rules-2025.yaml"),
+        "engagements.0.rules",
+        "rules-2025.yaml",
+    ),
+    (
+        "a missing selector map",
+        _engagement(selectors="selectors/acme2.yaml"),
+        "engagements.0.selectors",
+        "acme2.yaml",
+    ),
+    (
+        "the selector map of another flavour",
+        _engagement(selectors=str(REPO / "selectors" / "globex.yaml")),
+        "engagements.0.flavour",
+        "globex",
+    ),
     ("too many workers", _engagement(workers=40), "engagements.0.workers", "16"),
-]  # fmt: skip
+]
 
 
-@pytest.mark.parametrize(("case", "entry", "key", "words"), BAD_ENGAGEMENTS,
-                         ids=[c[0] for c in BAD_ENGAGEMENTS])  # fmt: skip
+@pytest.mark.parametrize(
+    ("case", "entry", "key", "words"), BAD_ENGAGEMENTS, ids=[c[0] for c in BAD_ENGAGEMENTS]
+)
 def test_a_bad_engagement_names_the_file_and_key_and_schedules_nothing(
     folder: Path, case: str, entry: dict[str, object], key: str, words: str
 ) -> None:

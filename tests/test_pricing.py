@@ -30,9 +30,12 @@ def rules(**changes: Any) -> PricingRules:
 
 def opportunity(*lines: OpportunityLine, **fields: Any) -> Opportunity:
     values: dict[str, Any] = {
-        "opportunity_id": "OPP-1", "segment": "enterprise", "currency": "USD",
-        "contract_end": date(2026, 6, 30), "renewal_term_months": 12,
-    }  # fmt: skip
+        "opportunity_id": "OPP-1",
+        "segment": "enterprise",
+        "currency": "USD",
+        "contract_end": date(2026, 6, 30),
+        "renewal_term_months": 12,
+    }
     lines = lines or (OpportunityLine(line_no=1, sku="NET-SUP-100", quantity=1),)
     return Opportunity(**{**values, **fields}, lines=lines)
 
@@ -50,14 +53,24 @@ def accepted_by_both_audits(
     head = opp.model_dump(exclude={"lines"})
     opp_rows = [{**head, **ln.model_dump()} for ln in opp.lines]
     dates = quote.model_dump(include={"quote_date", "valid_until", "term_start", "term_end"})
-    quote_head = {"quote_id": "Q-1", "opportunity_id": opp.opportunity_id, "currency": opp.currency,
-                  **dates, "quote_total": format_money(quote.quote_total, places)}  # fmt: skip
+    quote_head = {
+        "quote_id": "Q-1",
+        "opportunity_id": opp.opportunity_id,
+        "currency": opp.currency,
+        **dates,
+        "quote_total": format_money(quote.quote_total, places),
+    }
     quote_rows = [
-        {**quote_head, "line_no": ln.line_no, "sku": ln.sku, "quantity": ln.quantity,
-         "unit_price": format_money(ln.unit_price, places),
-         "line_amount": format_money(ln.line_amount, places)}
+        {
+            **quote_head,
+            "line_no": ln.line_no,
+            "sku": ln.sku,
+            "quantity": ln.quantity,
+            "unit_price": format_money(ln.unit_price, places),
+            "line_amount": format_money(ln.line_amount, places),
+        }
         for ln in quote.lines
-    ]  # fmt: skip
+    ]
     files = (
         write_rules(tmp / "rules.yaml", rules),
         write_opportunities(tmp / "o.csv", opp_rows),

@@ -32,10 +32,12 @@ def _submitted_with_po(portal: RunningPortal, skip: int = 0) -> Quote:
             opp = db.get_opportunity(opp_id)
             start = term_start_of(opp)
             quote = db.save_quote(
-                opp_id, external_ref=f"PO-TEST-{opp_id}", term_start=start,
+                opp_id,
+                external_ref=f"PO-TEST-{opp_id}",
+                term_start=start,
                 term_end=start + timedelta(days=364),
                 lines=[(ln.sku, ln.quantity, Decimal("12.50")) for ln in opp.lines],
-            )  # fmt: skip
+            )
             quote = db.submit_quote(quote.quote_number)
             if quote.customer_po is not None:
                 return quote

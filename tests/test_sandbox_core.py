@@ -57,9 +57,18 @@ def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
 def test_rules_file_follows_the_audit_spec(data_dir: Path) -> None:
     rules = yaml.safe_load((data_dir / "rules.yaml").read_text())
     assert set(rules) == {
-        "client", "currency_places", "price_book", "uplift", "cap_at_list", "volume_tiers",
-        "term_discounts", "max_discount", "lead_days", "validity_days", "tolerance",
-    }  # fmt: skip
+        "client",
+        "currency_places",
+        "price_book",
+        "uplift",
+        "cap_at_list",
+        "volume_tiers",
+        "term_discounts",
+        "max_discount",
+        "lead_days",
+        "validity_days",
+        "tolerance",
+    }
     assert rules["lead_days"] == 120 and rules["tolerance"] == "0.00"
     assert "default" in rules["uplift"]
     entry = rules["price_book"][0]
@@ -76,13 +85,18 @@ def test_rules_file_loads_with_the_audit_loader(data_dir: Path) -> None:
 
 
 def test_ground_truth_plants_every_kind(data_dir: Path, portal: Portal) -> None:
-    kinds = {a["kind"] for a in json.loads((data_dir / "ground_truth.json").read_text())[
-        "anomalies"]}  # fmt: skip
+    kinds = {
+        a["kind"] for a in json.loads((data_dir / "ground_truth.json").read_text())["anomalies"]
+    }
     assert kinds == {
-        "stale_default_price", "inactive_sku_in_install_base", "missing_contract_end",
-        "markup_account_name", "volume_tier_crossing", "portal_reprices_line",
+        "stale_default_price",
+        "inactive_sku_in_install_base",
+        "missing_contract_end",
+        "markup_account_name",
+        "volume_tier_crossing",
+        "portal_reprices_line",
         "portal_term_end_off_by_one",
-    }  # fmt: skip
+    }
     missing = _truth(data_dir, "missing_contract_end")[0]["opportunity_id"]
     assert portal.get_opportunity(missing).contract_end is None
     markup = _truth(data_dir, "markup_account_name")[0]["opportunity_id"]
@@ -92,8 +106,11 @@ def test_ground_truth_plants_every_kind(data_dir: Path, portal: Portal) -> None:
     stale = _truth(data_dir, "stale_default_price")[0]
     opp = portal.get_opportunity(stale["opportunity_id"])
     rules = yaml.safe_load((data_dir / "rules.yaml").read_text())
-    list_price = next(Decimal(e["list_price"]) for e in rules["price_book"]
-                      if e["sku"] == stale["sku"] and e["currency"] == opp.currency)  # fmt: skip
+    list_price = next(
+        Decimal(e["list_price"])
+        for e in rules["price_book"]
+        if e["sku"] == stale["sku"] and e["currency"] == opp.currency
+    )
     assert portal.default_unit_price(stale["sku"], opp.currency) != list_price
 
 
@@ -148,9 +165,13 @@ def test_save_prices_server_side_and_submit_and_book(data_dir: Path, portal: Por
     assert quote.total == sum(line.line_amount for line in quote.lines)
     assert quote.term_end == end and quote.valid_until == TODAY + timedelta(days=30)
     again = portal.save_quote(
-        opp.opportunity_id, external_ref="WI-1", term_start=start, term_end=end,
-        lines=lines[:1], quote_number=quote.quote_number,
-    )  # fmt: skip
+        opp.opportunity_id,
+        external_ref="WI-1",
+        term_start=start,
+        term_end=end,
+        lines=lines[:1],
+        quote_number=quote.quote_number,
+    )
     assert again.quote_number == quote.quote_number and len(again.lines) == 1
     submitted = portal.submit_quote(quote.quote_number)
     assert submitted.status == "submitted"
@@ -166,10 +187,12 @@ def test_customer_pos_and_booking_rules(data_dir: Path, portal: Portal) -> None:
         opp = portal.get_opportunity(_regular_opportunity(portal, data_dir, index))
         start = term_start_of(opp)
         quote = portal.save_quote(
-            opp.opportunity_id, external_ref=f"B-{index}", term_start=start,
+            opp.opportunity_id,
+            external_ref=f"B-{index}",
+            term_start=start,
             term_end=start + timedelta(days=364),
             lines=[(ln.sku, ln.quantity, Decimal("5")) for ln in opp.lines],
-        )  # fmt: skip
+        )
         quote = portal.submit_quote(quote.quote_number)
         if quote.customer_po and not with_po:
             with_po = quote
@@ -219,9 +242,12 @@ def test_validation_names_the_field(
     opp = _regular_opportunity(portal, data_dir, 30)
     with pytest.raises(PortalValidationError) as err:
         portal.save_quote(
-            opp, external_ref="", term_start=TODAY, term_end=TODAY,
+            opp,
+            external_ref="",
+            term_start=TODAY,
+            term_end=TODAY,
             lines=[line],  # type: ignore[list-item]
-        )  # fmt: skip
+        )
     assert err.value.field == field
 
 
@@ -229,9 +255,12 @@ def test_term_end_before_start_is_refused(data_dir: Path, portal: Portal) -> Non
     opp = portal.get_opportunity(_regular_opportunity(portal, data_dir, 31))
     with pytest.raises(PortalValidationError) as err:
         portal.save_quote(
-            opp.opportunity_id, external_ref="", term_start=TODAY,
-            term_end=TODAY - timedelta(days=1), lines=[(opp.lines[0].sku, 1, Decimal(1))],
-        )  # fmt: skip
+            opp.opportunity_id,
+            external_ref="",
+            term_start=TODAY,
+            term_end=TODAY - timedelta(days=1),
+            lines=[(opp.lines[0].sku, 1, Decimal(1))],
+        )
     assert err.value.field == "term_end"
 
 
@@ -241,9 +270,12 @@ def test_planted_portal_quirks(data_dir: Path, portal: Portal) -> None:
     start = term_start_of(opp)
     typed = [(ln.sku, ln.quantity, Decimal("100")) for ln in opp.lines]
     quote = portal.save_quote(
-        opp.opportunity_id, external_ref="R", term_start=start,
-        term_end=start + timedelta(days=30), lines=typed,
-    )  # fmt: skip
+        opp.opportunity_id,
+        external_ref="R",
+        term_start=start,
+        term_end=start + timedelta(days=30),
+        lines=typed,
+    )
     prices = {ln.sku: ln.unit_price for ln in quote.lines}
     assert prices[reprice["sku"]] != Decimal("100")
     assert all(p == Decimal("100") for sku, p in prices.items() if sku != reprice["sku"])
@@ -252,7 +284,10 @@ def test_planted_portal_quirks(data_dir: Path, portal: Portal) -> None:
     start = term_start_of(opp)
     lines = [(ln.sku, ln.quantity, Decimal(1)) for ln in opp.lines]
     quote = portal.save_quote(
-        opp.opportunity_id, external_ref="T", term_start=start,
-        term_end=start + timedelta(days=30), lines=lines,
-    )  # fmt: skip
+        opp.opportunity_id,
+        external_ref="T",
+        term_start=start,
+        term_end=start + timedelta(days=30),
+        lines=lines,
+    )
     assert quote.term_end == start + timedelta(days=31)

@@ -34,9 +34,13 @@ def _login(client: httpx.Client, portal: RunningPortal) -> httpx.Response:
     creds = portal.credentials
     return client.post(
         "/login",
-        data={"username": creds.username, "password": creds.password,
-              "csrf_token": _csrf(client), "next": "/opportunities"},
-    )  # fmt: skip
+        data={
+            "username": creds.username,
+            "password": creds.password,
+            "csrf_token": _csrf(client),
+            "next": "/opportunities",
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -126,11 +130,14 @@ def test_a_503_never_follows_a_committed_write(tmp_path: Path) -> None:
         with portal.open_db() as db:
             opp = db.get_opportunity(portal.regular_opportunities()[0])
         body = {
-            "opportunity_id": opp.opportunity_id, "external_ref": "F", "term_start": "2026-06-01",
+            "opportunity_id": opp.opportunity_id,
+            "external_ref": "F",
+            "term_start": "2026-06-01",
             "term_end": "2027-05-31",
-            "lines": [{"sku": ln.sku, "quantity": ln.quantity, "unit_price": "1"}
-                      for ln in opp.lines],
-        }  # fmt: skip
+            "lines": [
+                {"sku": ln.sku, "quantity": ln.quantity, "unit_price": "1"} for ln in opp.lines
+            ],
+        }
         token = ""
         while not token:
             answer = client.get("/api/session")
@@ -161,10 +168,14 @@ def test_latency_and_slow_saves(tmp_path: Path) -> None:
         answer = client.post(
             "/api/quotes",
             headers={"X-CSRF-Token": token},
-            json={"opportunity_id": opp.opportunity_id, "external_ref": "S",
-                  "term_start": "2026-06-01", "term_end": "2027-05-31",
-                  "lines": [{"sku": opp.lines[0].sku, "quantity": 1, "unit_price": "1"}]},
-        )  # fmt: skip
+            json={
+                "opportunity_id": opp.opportunity_id,
+                "external_ref": "S",
+                "term_start": "2026-06-01",
+                "term_end": "2027-05-31",
+                "lines": [{"sku": opp.lines[0].sku, "quantity": 1, "unit_price": "1"}],
+            },
+        )
         assert answer.status_code == 200 and time.perf_counter() - started >= 0.38
 
 
@@ -182,14 +193,26 @@ def test_downloads_are_the_audit_spec_files(portal: RunningPortal) -> None:
 def _quotebot(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "quotebot", "sandbox", *args],
-        capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
 
 
 def test_cli_generate_is_byte_for_byte_deterministic(tmp_path: Path) -> None:
     for name in ("a", "b"):
-        _quotebot("generate", "--seed", "7", "--opportunities", "120", "--today", "2026-01-15",
-                  "--data-dir", str(tmp_path / name))  # fmt: skip
+        _quotebot(
+            "generate",
+            "--seed",
+            "7",
+            "--opportunities",
+            "120",
+            "--today",
+            "2026-01-15",
+            "--data-dir",
+            str(tmp_path / name),
+        )
     for name in ("rules.yaml", "ground_truth.json", "credentials.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     dumps = []
@@ -201,10 +224,26 @@ def test_cli_generate_is_byte_for_byte_deterministic(tmp_path: Path) -> None:
 
 def test_serve_runs_as_its_own_process(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.server", "serve", "--flavour", "acme", "--port", "0",
-         "--opportunities", "10", "--today", "2026-01-15", "--data-dir", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "sandbox.server",
+            "serve",
+            "--flavour",
+            "acme",
+            "--port",
+            "0",
+            "--opportunities",
+            "10",
+            "--today",
+            "2026-01-15",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -230,10 +269,12 @@ def test_concurrent_saves_get_distinct_sequential_numbers(portal: RunningPortal)
         before = len(db.find_quotes())
         opp = db.get_opportunity(portal.regular_opportunities()[1])
     body = {
-        "opportunity_id": opp.opportunity_id, "external_ref": "PAR", "term_start": "2026-06-01",
+        "opportunity_id": opp.opportunity_id,
+        "external_ref": "PAR",
+        "term_start": "2026-06-01",
         "term_end": "2027-05-31",
         "lines": [{"sku": ln.sku, "quantity": ln.quantity, "unit_price": "2"} for ln in opp.lines],
-    }  # fmt: skip
+    }
     with httpx.Client(base_url=portal.base_url) as client:
         _login(client, portal)
         headers = {"X-CSRF-Token": client.get("/api/session").json()["csrf_token"]}

@@ -31,12 +31,14 @@ def _schema(opp: models.Opportunity) -> Opportunity:
         renewal_term_months=opp.renewal_term_months,
         lines=tuple(
             OpportunityLine(
-                line_no=ln.line_no, sku=ln.sku, quantity=ln.quantity,
+                line_no=ln.line_no,
+                sku=ln.sku,
+                quantity=ln.quantity,
                 prior_unit_price=ln.prior_unit_price,
             )
             for ln in opp.lines
         ),
-    )  # fmt: skip
+    )
 
 
 def test_a_perfect_bot_and_the_audit_find_exactly_what_was_planted(tmp_path: Path) -> None:
@@ -53,10 +55,12 @@ def test_a_perfect_bot_and_the_audit_find_exactly_what_was_planted(tmp_path: Pat
                 business_errors[opp.opportunity_id] = error.code
                 continue
             quote = portal.save_quote(
-                opp.opportunity_id, external_ref=f"WI-{opp.opportunity_id}",
-                term_start=expected.term_start, term_end=expected.term_end,
+                opp.opportunity_id,
+                external_ref=f"WI-{opp.opportunity_id}",
+                term_start=expected.term_start,
+                term_end=expected.term_end,
                 lines=[(ln.sku, ln.quantity, ln.unit_price) for ln in expected.lines],
-            )  # fmt: skip
+            )
             portal.submit_quote(quote.quote_number)
         # The audit's reader refuses a whole file with an empty contract_end (AUDIT_SPEC: an
         # unparsable value fails the file), so the audit team gets the export without the

@@ -30,9 +30,12 @@ def _bookable(site: RunningPortal, scratch: Path) -> Opportunity:
             opp = portal.get_opportunity(opportunity_id)
             lines = [(ln.sku, ln.quantity, Decimal(1)) for ln in opp.lines]
             quote = portal.save_quote(
-                opp.opportunity_id, external_ref="probe", term_start=TODAY, term_end=TODAY,
+                opp.opportunity_id,
+                external_ref="probe",
+                term_start=TODAY,
+                term_end=TODAY,
                 lines=lines,
-            )  # fmt: skip
+            )
             if portal.submit_quote(quote.quote_number).customer_po is not None:
                 return opp
     raise AssertionError("no opportunity of seed 7 gets a customer PO")
@@ -81,9 +84,10 @@ def test_quote_entry_submission_and_booking(page: Page, tmp_path: Path) -> None:
 
         # A line added by mistake, removed again.
         spare = next(
-            sku for sku, _ in portal.search_skus("", opp.currency, 50)
+            sku
+            for sku, _ in portal.search_skus("", opp.currency, 50)
             if sku not in {ln.sku for ln in opp.lines}
-        )  # fmt: skip
+        )
         _enter_line(editor, spare, 3, Decimal(5))
         editor.locator(LINE_ROWS).last.get_by_role("button", name="Remove").click()
         expect(editor.locator(LINE_ROWS)).to_have_count(len(opp.lines))

@@ -41,11 +41,16 @@ def test_failed_runs_are_recorded_and_the_scheduler_keeps_going(
     generate(tmp_path / "portal", 7, 5, date(2026, 1, 15), client="acme")
     env = {**os.environ, "DOWN_USER": "bot", "DOWN_PASSWORD": "not-a-secret"}
     engagement = Engagement(
-        name="down", flavour="acme", url=f"http://127.0.0.1:{_closed_port()}",
-        username_env="DOWN_USER", password_env="DOWN_PASSWORD",
-        selectors=SELECTORS / "acme.yaml", rules=tmp_path / "portal" / "rules.yaml",
-        schedules=Schedules(quote="*/2 * * * * *"), workers=1,
-    )  # fmt: skip
+        name="down",
+        flavour="acme",
+        url=f"http://127.0.0.1:{_closed_port()}",
+        username_env="DOWN_USER",
+        password_env="DOWN_PASSWORD",
+        selectors=SELECTORS / "acme.yaml",
+        rules=tmp_path / "portal" / "rules.yaml",
+        schedules=Schedules(quote="*/2 * * * * *"),
+        workers=1,
+    )
     config = write_engagements(tmp_path / "engagements.yaml", [engagement])
     with scheduler.job_editor() as editor:
         scheduler.schedule_engagement(editor, engagement, config)

@@ -50,8 +50,11 @@ def test_jobs_survive_sigkill_missed_runs_coalesce_and_runs_never_overlap(
             scheduler.schedule_engagement(editor, engagement, config, today=TODAY.isoformat())
 
         def runs_since(moment: datetime, *, finished: bool = True) -> list[Run]:
-            return [r for r in store.runs(engagement.name) if r.started_at >= moment
-                    and (r.finished_at is not None or not finished)]  # fmt: skip
+            return [
+                r
+                for r in store.runs(engagement.name)
+                if r.started_at >= moment and (r.finished_at is not None or not finished)
+            ]
 
         # 1. Running on schedule, then killed.
         first = SchedulerProcess(config, env, tmp_path / "scheduler.log")
@@ -70,8 +73,11 @@ def test_jobs_survive_sigkill_missed_runs_coalesce_and_runs_never_overlap(
         # 3. Down while several run times pass (a trigger that ends, so no regular run follows).
         now = datetime.now(UTC)
         with scheduler.job_editor() as editor:
-            editor.modify_job("quote:acme", trigger=CronTrigger(second="*/2", end_date=now),
-                              next_run_time=now - timedelta(seconds=9))  # fmt: skip
+            editor.modify_job(
+                "quote:acme",
+                trigger=CronTrigger(second="*/2", end_date=now),
+                next_run_time=now - timedelta(seconds=9),
+            )
         third = SchedulerProcess(config, env, tmp_path / "scheduler.log")
         until("the coalesced run", lambda: len(runs_since(third.started)) >= 1)
         with scheduler.job_editor() as editor:

@@ -38,10 +38,10 @@ def test_sigterm_stops_after_the_items_in_hand_and_leaves_no_draft(
     tmp_path: Path, home: Path
 ) -> None:
     slow_submits = FaultConfig(slow_save_ms=400)  # widens the window a signal can hit
-    with running_portal(tmp_path / "portal", "acme", opportunities=40,
-                        faults=slow_submits) as portal:  # fmt: skip
-        engagement = engagement_for(portal, workers=2,
-                                    schedules=Schedules(quote="0 6 * * 1-5"))  # fmt: skip
+    with running_portal(
+        tmp_path / "portal", "acme", opportunities=40, faults=slow_submits
+    ) as portal:
+        engagement = engagement_for(portal, workers=2, schedules=Schedules(quote="0 6 * * 1-5"))
         config = write_engagements(tmp_path / "engagements.yaml", [engagement])
         env = {**os.environ, **portal_env(engagement), "QUOTEBOT_RECONCILE_GRACE_S": "1"}
         store = open_store(f"sqlite:///{home / 'quotebot.sqlite'}")
@@ -52,8 +52,11 @@ def test_sigterm_stops_after_the_items_in_hand_and_leaves_no_draft(
         # Operations ask the running scheduler for the quoting run now.
         asked = subprocess.run(
             [sys.executable, "-m", "quotebot", "schedule", "run-now", engagement.name],
-            env=env, capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert "acme quote: run asked for now" in asked.stdout
         until("three quotes entered", lambda: _entered(store, engagement.name) >= 3, 240)
         assert service.terminate() == 0

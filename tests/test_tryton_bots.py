@@ -56,8 +56,9 @@ def test_quotes_and_bookings_land_in_tryton_once_with_our_prices(
         accepted = accept_quotations(tryton)
         booking = run_engagement(engagement, "booking", store, settings=settings, options=options)
         assert booking.drift is None
-        booked = {i.opportunity_id for i in store.items(engagement.name)
-                  if i.state is ItemState.BOOKED}  # fmt: skip
+        booked = {
+            i.opportunity_id for i in store.items(engagement.name) if i.state is ItemState.BOOKED
+        }
         assert len(booked) == len(accepted)
         _assert_booked(tryton, truth, accepted, rules)
 
@@ -97,10 +98,21 @@ def test_killed_runs_quote_and_book_each_tryton_renewal_exactly_once(
     engagement = tryton_engagement(tryton, window=window, max_attempts=6)
     config = write_engagements(tmp_path / "engagements.yaml", [engagement])
     home = tmp_path / "home"
-    env = {**os.environ, **portal_env(engagement), "QUOTEBOT_HOME": str(home),
-           "QUOTEBOT_RECONCILE_GRACE_S": "1"}  # fmt: skip
-    args = ["run", engagement.name, "--engagements", str(config), "--no-progress",
-            "--today", date.today().isoformat()]  # fmt: skip
+    env = {
+        **os.environ,
+        **portal_env(engagement),
+        "QUOTEBOT_HOME": str(home),
+        "QUOTEBOT_RECONCILE_GRACE_S": "1",
+    }
+    args = [
+        "run",
+        engagement.name,
+        "--engagements",
+        str(config),
+        "--no-progress",
+        "--today",
+        date.today().isoformat(),
+    ]
 
     hits = _kill_and_finish([*args, "--kind", "quote"], env, KILLS_QUOTING, rng, (6, 14))
     last = date.today() + timedelta(days=window.days_to)
@@ -126,9 +138,11 @@ def test_killed_runs_quote_and_book_each_tryton_renewal_exactly_once(
 
 
 def _assert_quoted(
-    tryton: RunningTryton, items: dict[str, WorkItem], truth: dict[str, Opportunity],
+    tryton: RunningTryton,
+    items: dict[str, WorkItem],
+    truth: dict[str, Opportunity],
     rules: PricingRules,
-) -> None:  # fmt: skip
+) -> None:
     """Over JSON-RPC: one sale per renewal (none for any other), a quotation stamped with
     the work item's reference, with exactly our lines and prices."""
     assert len(sales(tryton)) == len(truth)
@@ -140,9 +154,11 @@ def _assert_quoted(
 
 
 def _assert_booked(
-    tryton: RunningTryton, truth: dict[str, Opportunity], accepted: dict[int, str],
+    tryton: RunningTryton,
+    truth: dict[str, Opportunity],
+    accepted: dict[int, str],
     rules: PricingRules,
-) -> None:  # fmt: skip
+) -> None:
     """Over JSON-RPC: each accepted sale confirmed once with the PO as its reference, the
     others still quotations, the lines untouched."""
     assert len(sales(tryton)) == len(truth)

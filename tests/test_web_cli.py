@@ -27,14 +27,20 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 def test_users_are_added_with_a_role_and_an_argon2_hash_only(env: dict[str, str]) -> None:
     runner = CliRunner()
-    result = runner.invoke(cli, ["users", "add", "alice", "--role", "auditor"], env=env,
-                           input="s3cret-enough\ns3cret-enough\n")  # fmt: skip
+    result = runner.invoke(
+        cli,
+        ["users", "add", "alice", "--role", "auditor"],
+        env=env,
+        input="s3cret-enough\ns3cret-enough\n",
+    )
     assert result.exit_code == 0, result.output
-    again = runner.invoke(cli, ["users", "add", "alice", "--role", "ops"], env=env,
-                          input="another-one\nanother-one\n")  # fmt: skip
+    again = runner.invoke(
+        cli, ["users", "add", "alice", "--role", "ops"], env=env, input="another-one\nanother-one\n"
+    )
     assert again.exit_code != 0 and "already exists" in again.output
-    short = runner.invoke(cli, ["users", "add", "bob", "--role", "ops"], env=env,
-                          input="short\nshort\n")  # fmt: skip
+    short = runner.invoke(
+        cli, ["users", "add", "bob", "--role", "ops"], env=env, input="short\nshort\n"
+    )
     assert short.exit_code != 0 and "8 characters" in short.output
     with open_store(env["QUOTEBOT_DATABASE_URL"]) as store:
         assert [(u.name, u.role.value) for u in store.users()] == [("alice", "auditor")]
@@ -74,9 +80,15 @@ def test_the_demo_serves_the_pages_with_one_person_per_role(env: dict[str, str])
                 page = client.get("/login").text
                 token = re.search(r'name="csrf_token" value="([^"]+)"', page)
                 assert token is not None
-                signed_in = client.post("/login", data={
-                    "username": "manager", "password": people["manager"],
-                    "csrf_token": token.group(1)}, follow_redirects=True)  # fmt: skip
+                signed_in = client.post(
+                    "/login",
+                    data={
+                        "username": "manager",
+                        "password": people["manager"],
+                        "csrf_token": token.group(1),
+                    },
+                    follow_redirects=True,
+                )
                 assert signed_in.url.path == "/dashboard"
                 assert "quotes entered" in signed_in.text
         finally:

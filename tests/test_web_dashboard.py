@@ -22,8 +22,14 @@ from quotebot import cli
 from schemas.work import ItemState
 
 SCREENS = Path(os.environ.get("QUOTEBOT_SCREENSHOTS", "/tmp/quotebot-screens"))
-BUCKETS = [(-10**6, -1, "overdue"), (0, 30, "0-30"), (31, 60, "31-60"), (61, 90, "61-90"),
-           (91, 120, "91-120"), (121, 10**6, ">120")]  # fmt: skip
+BUCKETS = [
+    (-(10**6), -1, "overdue"),
+    (0, 30, "0-30"),
+    (31, 60, "31-60"),
+    (61, 90, "61-90"),
+    (91, 120, "91-120"),
+    (121, 10**6, ">120"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +88,7 @@ def _expected(db_path: Path, today: date) -> dict[str, object]:
         "p50_read_to_entered": float(np.percentile(read_to_entered, 50)),
         "p90_read_to_entered": float(np.percentile(read_to_entered, 90)),
         "window": one("SELECT MIN(date(at)) || ' ' || MAX(date(at)) FROM item_events").split(),
-    }  # fmt: skip
+    }
     db.close()
     return figures
 
@@ -145,9 +151,22 @@ def test_the_dashboard_and_the_report_show_the_numbers_in_the_database(
     for fmt in ("html", "csv", "xlsx"):
         outs[fmt] = tmp_path / f"report.{fmt}"
         result = CliRunner().invoke(
-            cli, ["report", "--since", since, "--until", until, "--format", fmt,
-                  "--out", str(outs[fmt]), "--today", today.isoformat()], env=env,
-        )  # fmt: skip
+            cli,
+            [
+                "report",
+                "--since",
+                since,
+                "--until",
+                until,
+                "--format",
+                fmt,
+                "--out",
+                str(outs[fmt]),
+                "--today",
+                today.isoformat(),
+            ],
+            env=env,
+        )
         assert result.exit_code == 0, result.output
     html = outs["html"].read_text(encoding="utf-8")
     assert not re.search(r"<script|<link|(src|href)=\"https?:", html), "self-contained"
@@ -159,7 +178,10 @@ def test_the_dashboard_and_the_report_show_the_numbers_in_the_database(
     total = rows[(rows["table"] == "per_engagement") & (rows["engagement"] == "all")]
     figures = dict(zip(total["metric"], total["value"], strict=True))
     assert [int(figures[k]) for k in ("entered", "verified", "booked")] == [
-        expected["entered"], expected["verified"], expected["booked"]]  # fmt: skip
+        expected["entered"],
+        expected["verified"],
+        expected["booked"],
+    ]
     sheet = load_workbook(outs["xlsx"], read_only=True)["per_engagement"]
     header, *body = list(sheet.values)
     all_row = dict(zip(header, next(r for r in body if r[0] == "all"), strict=True))
@@ -232,7 +254,8 @@ def test_an_auditor_cannot_pause_a_schedule(page: Page, web_url: str, output: Bo
     sign_in(page, web_url, "bob", "/schedule")
     expect(page.get_by_role("button", name="Pause")).to_have_count(0)
     token = page.locator("input[name=csrf_token]").first.input_value()
-    response = page.request.post(f"{web_url}/schedule/acme/booking/pause",
-                                 form={"csrf_token": token})  # fmt: skip
+    response = page.request.post(
+        f"{web_url}/schedule/acme/booking/pause", form={"csrf_token": token}
+    )
     assert response.status == 403
     assert all(c.kind != "booking" for c in output.store.schedule_controls())

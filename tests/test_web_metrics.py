@@ -25,30 +25,40 @@ def _frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         }
     )
     rows = [
-        (1, None, "new", T.format(1, 10)), (1, "new", "priced", T.format(1, 11)),
-        (1, "priced", "entered", T.format(1, 12)), (1, "entered", "verified", T.format(1, 13)),
+        (1, None, "new", T.format(1, 10)),
+        (1, "new", "priced", T.format(1, 11)),
+        (1, "priced", "entered", T.format(1, 12)),
+        (1, "entered", "verified", T.format(1, 13)),
         (1, "verified", "booked", T.format(3, 12)),
-        (2, None, "new", T.format(1, 10)), (2, "new", "priced", T.format(2, 10)),
-        (2, "priced", "entered", T.format(2, 14)), (2, "entered", "flagged", T.format(2, 15)),
+        (2, None, "new", T.format(1, 10)),
+        (2, "new", "priced", T.format(2, 10)),
+        (2, "priced", "entered", T.format(2, 14)),
+        (2, "entered", "flagged", T.format(2, 15)),
         (2, "flagged", "verified", T.format(2, 18)),  # accepted: not first-pass
-        (3, None, "new", T.format(1, 10)), (3, "new", "priced", T.format(1, 11)),
+        (3, None, "new", T.format(1, 10)),
+        (3, "new", "priced", T.format(1, 11)),
         (3, "priced", "entered", T.format(9, 10)),  # after the window
         (4, None, "new", T.format(1, 10)),
-        (5, None, "new", T.format(1, 10)), (5, "new", "failed", T.format(1, 11)),
-    ]  # fmt: skip
+        (5, None, "new", T.format(1, 10)),
+        (5, "new", "failed", T.format(1, 11)),
+    ]
     events = pd.DataFrame(rows, columns=["item_id", "from_state", "to_state", "at"])
     events["at"] = pd.to_datetime(events["at"], utc=True)
     findings = pd.DataFrame(
-        {"item_id": [2, 2], "rule": ["unit_price_mismatch", "late_quote"],
-         "severity": ["error", "warning"],
-         "recorded_at": pd.to_datetime([T.format(2, 15)] * 2, utc=True)}
-    )  # fmt: skip
+        {
+            "item_id": [2, 2],
+            "rule": ["unit_price_mismatch", "late_quote"],
+            "severity": ["error", "warning"],
+            "recorded_at": pd.to_datetime([T.format(2, 15)] * 2, utc=True),
+        }
+    )
     return items, events, findings
 
 
 def test_figures_for_a_window_match_the_hand_worked_answers() -> None:
-    figures = compute(*_frames(), since=date(2026, 3, 1), until=date(2026, 3, 5),
-                      today=date(2026, 3, 10))  # fmt: skip
+    figures = compute(
+        *_frames(), since=date(2026, 3, 1), until=date(2026, 3, 5), today=date(2026, 3, 10)
+    )
     per = figures.per_engagement.set_index("engagement")
     assert per.loc["all", ["entered", "verified", "booked"]].tolist() == [2, 2, 1]
     assert per.loc["all", ["checked", "first_pass"]].tolist() == [2, 1]
@@ -73,7 +83,13 @@ def test_figures_for_a_window_match_the_hand_worked_answers() -> None:
 
 def test_an_empty_store_gives_empty_figures() -> None:
     items, events, findings = (frame.iloc[0:0] for frame in _frames())
-    figures = compute(items, events, findings, since=date(2026, 3, 1), until=date(2026, 3, 5),
-                      today=date(2026, 3, 10))  # fmt: skip
+    figures = compute(
+        items,
+        events,
+        findings,
+        since=date(2026, 3, 1),
+        until=date(2026, 3, 5),
+        today=date(2026, 3, 10),
+    )
     assert figures.per_engagement.set_index("engagement").loc["all", "entered"] == 0
     assert figures.daily.empty and figures.findings_by_rule.empty

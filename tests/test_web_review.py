@@ -67,8 +67,11 @@ def test_an_auditor_works_flagged_items_to_each_outcome_and_the_trail_records_it
     page.get_by_label("Severity").select_option("")
     page.get_by_label("Rule").select_option("unit_price_mismatch")
     page.get_by_role("button", name="Filter").click()
-    priced_wrong = [i for i in _flagged(output)
-                    if "unit_price_mismatch" in {f.rule for f in store.findings(i.id)}]  # fmt: skip
+    priced_wrong = [
+        i
+        for i in _flagged(output)
+        if "unit_price_mismatch" in {f.rule for f in store.findings(i.id)}
+    ]
     expect(queue.locator("tbody tr")).to_have_count(len(priced_wrong))
     page.goto(f"{web_url}/review")
 
@@ -93,11 +96,17 @@ def test_an_auditor_works_flagged_items_to_each_outcome_and_the_trail_records_it
     assert store.item(correct.id).state is ItemState.PRICED
     lines = {t.item_id: t for t in store.trail() if t.action.startswith("review_")}
     assert lines[accept.id].actor == "alice"
-    assert lines[accept.id].before == {"state": "flagged", "revision": 0,
-                                       "reference": accept.reference}  # fmt: skip
-    assert lines[accept.id].after == {"state": "verified", "revision": 0,
-                                      "reference": accept.reference,
-                                      "reason": "Approved exception"}  # fmt: skip
+    assert lines[accept.id].before == {
+        "state": "flagged",
+        "revision": 0,
+        "reference": accept.reference,
+    }
+    assert lines[accept.id].after == {
+        "state": "verified",
+        "revision": 0,
+        "reference": accept.reference,
+        "reason": "Approved exception",
+    }
     assert lines[escalate.id].action == "review_escalate"
     assert lines[escalate.id].note == "Needs the account manager"
     assert lines[correct.id].after is not None
@@ -118,8 +127,7 @@ def _the_bot_re_enters_the_corrected_quote_exactly_once(
     engagement = _engagement(output)
     options = RunOptions(today=output.portal.config.today, progress=False)
     for _ in range(2):  # a second run finds nothing more to do
-        run_engagement(engagement, "quote", output.store, settings=output.settings,
-                       options=options)  # fmt: skip
+        run_engagement(engagement, "quote", output.store, settings=output.settings, options=options)
         with output.portal.open_db() as db:
             refs = [q.external_ref for q in db.find_quotes(opportunity_id=corrected.opportunity_id)]
         assert sorted(refs) == [corrected.reference, f"{corrected.reference}-R1"]
@@ -143,9 +151,14 @@ def test_a_manager_reads_review_items_but_cannot_act_on_them(
     token = page.locator("input[name=csrf_token]").first.input_value()
     response = page.request.post(
         f"{web_url}/review/{item.id}",
-        form={"csrf_token": token, "action": "accept", "reason": "false_positive",
-              "note": "manager tries", "version": "x"},
-    )  # fmt: skip
+        form={
+            "csrf_token": token,
+            "action": "accept",
+            "reason": "false_positive",
+            "note": "manager tries",
+            "version": "x",
+        },
+    )
     assert response.status == 403
     assert output.store.reviews(item.id) == []
     assert output.store.item(item.id).state is ItemState.FLAGGED

@@ -37,11 +37,16 @@ def tryton_engagement(tryton: RunningTryton, **overrides: object) -> Engagement:
     os.environ["QB_TEST_TRYTON_USER"] = tryton.login
     os.environ["QB_TEST_TRYTON_PASSWORD"] = tryton.password
     fields: dict[str, object] = {
-        "name": "tryton", "flavour": "tryton", "url": tryton.base_url,
-        "username_env": "QB_TEST_TRYTON_USER", "password_env": "QB_TEST_TRYTON_PASSWORD",
-        "selectors": REPO / "selectors" / "tryton.yaml", "rules": tryton.data.world.rules,
-        "window": QuoteWindow(days_from=0, days_to=730), "workers": 1,
-    }  # fmt: skip
+        "name": "tryton",
+        "flavour": "tryton",
+        "url": tryton.base_url,
+        "username_env": "QB_TEST_TRYTON_USER",
+        "password_env": "QB_TEST_TRYTON_PASSWORD",
+        "selectors": REPO / "selectors" / "tryton.yaml",
+        "rules": tryton.data.world.rules,
+        "window": QuoteWindow(days_from=0, days_to=730),
+        "workers": 1,
+    }
     fields.update(overrides)
     return Engagement(**fields)  # type: ignore[arg-type]
 
@@ -49,11 +54,21 @@ def tryton_engagement(tryton: RunningTryton, **overrides: object) -> Engagement:
 def sales(tryton: RunningTryton) -> list[dict[str, Any]]:
     """Every sale in Tryton with its lines, as JSON-RPC reads them."""
     return tryton.rpc().search_read(
-        "sale.sale", [],
-        ["number", "reference", "description", "state", "comment", "untaxed_amount",
-         "lines.product.code", "lines.quantity", "lines.unit_price"],
+        "sale.sale",
+        [],
+        [
+            "number",
+            "reference",
+            "description",
+            "state",
+            "comment",
+            "untaxed_amount",
+            "lines.product.code",
+            "lines.quantity",
+            "lines.unit_price",
+        ],
         [["id", "ASC"]],
-    )  # fmt: skip
+    )
 
 
 def accept_quotations(tryton: RunningTryton, every: int = 2) -> dict[int, str]:

@@ -62,8 +62,12 @@ def bot_output(folder: Path, opportunities: int = 16) -> Iterator[BotOutput]:
 
 @contextmanager
 def running_web(output: BotOutput) -> Iterator[str]:
-    app = create_app(output.store, WebSettings(secret_key=SECRET), engagements=output.engagements,
-                     today=output.portal.config.today)  # fmt: skip
+    app = create_app(
+        output.store,
+        WebSettings(secret_key=SECRET),
+        engagements=output.engagements,
+        today=output.portal.config.today,
+    )
     with WebServer(app) as base_url:
         yield base_url
 

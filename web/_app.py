@@ -37,9 +37,12 @@ def create_app(
     """
     settings = (settings or WebSettings()).checked()
     app = FastAPI(
-        title="quotebot", docs_url=None, redoc_url=None, openapi_url=None,
+        title="quotebot",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
         dependencies=[Depends(csrf_protect)],
-    )  # fmt: skip
+    )
     app.state.store = store
     app.state.settings = settings
     app.state.sessions = Sessions(
@@ -67,9 +70,14 @@ async def _session_cookie(
     response = await call_next(request)
     if request.state.session_changed:
         response.set_cookie(
-            COOKIE, sessions.dump(request.state.session), max_age=int(sessions.max_age_s),
-            httponly=True, samesite="lax", secure=sessions.secure, path="/",
-        )  # fmt: skip
+            COOKIE,
+            sessions.dump(request.state.session),
+            max_age=int(sessions.max_age_s),
+            httponly=True,
+            samesite="lax",
+            secure=sessions.secure,
+            path="/",
+        )
     response.headers["Content-Security-Policy"] = _CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"

@@ -35,8 +35,18 @@ def dashboard(
     engagement: str = "",
 ) -> Response:
     store = store_of(request)
-    figures = _frames.figures(store, since=_day(since), until=_day(until),
-                              today=business_today(request),
-                              engagement=engagement or None)  # fmt: skip
-    return render(request, "dashboard.html", user=user, engagement=engagement,
-                  engagements=[e.name for e in store.engagements()], **layout(figures))  # fmt: skip
+    figures = _frames.figures(
+        store,
+        since=_day(since),
+        until=_day(until),
+        today=business_today(request),
+        engagement=engagement or None,
+    )
+    return render(
+        request,
+        "dashboard.html",
+        user=user,
+        engagement=engagement,
+        engagements=[e.name for e in store.engagements()],
+        **layout(figures),
+    )

@@ -55,7 +55,7 @@ def layout(figures: Figures) -> dict[str, Any]:
             ],
             title="Findings by rule",
             colour=4,
-        ),  # fmt: skip
+        ),
         "findings_rows": figures.findings_by_rule.to_dict("records"),
         "backlog_chart": horizontal_bars(
             [(b, int(backlog_total[b])) for b in BACKLOG_BUCKETS]
@@ -63,7 +63,7 @@ def layout(figures: Figures) -> dict[str, Any]:
             else [],
             title="Renewals due with no quote yet, by days left",
             colour=2,
-        ),  # fmt: skip
+        ),
         "backlog_rows": figures.backlog.to_dict("records"),
         "buckets": BACKLOG_BUCKETS,
         "cycle_rows": figures.cycle_times.to_dict("records"),

@@ -69,11 +69,16 @@ def queue(
         and (min_age is None or row.age_days >= min_age)
     ]
     return render(
-        request, "queue.html", user=user, rows=shown, total=len(rows),
-        engagements=[e.name for e in store.engagements()], rules=all_rules,
+        request,
+        "queue.html",
+        user=user,
+        rows=shown,
+        total=len(rows),
+        engagements=[e.name for e in store.engagements()],
+        rules=all_rules,
         severities=("error", "warning", "business"),
         chosen={"engagement": engagement, "rule": rule, "severity": severity, "age": min_age},
-    )  # fmt: skip
+    )
 
 
 def _item_page(
@@ -83,19 +88,34 @@ def _item_page(
     try:
         item = store.item(item_id)
     except UnknownRecord:
-        return render(request, "error.html", 404, user=user, title="No such item",
-                      message=f"There is no work item {item_id}.")  # fmt: skip
+        return render(
+            request,
+            "error.html",
+            404,
+            user=user,
+            title="No such item",
+            message=f"There is no work item {item_id}.",
+        )
     evidence = store.evidence(item_id)
     return render(
-        request, "item.html", status_code, user=user, item=item, version=version(item),
-        findings=store.findings(item_id), reviews=store.reviews(item_id),
-        trail=store.trail(item_id), events=store.events(item_id),
+        request,
+        "item.html",
+        status_code,
+        user=user,
+        item=item,
+        version=version(item),
+        findings=store.findings(item_id),
+        reviews=store.reviews(item_id),
+        trail=store.trail(item_id),
+        events=store.events(item_id),
         header=_compare.header(item.expected, item.snapshot),
         lines=_compare.lines(item.expected, item.snapshot),
         screenshots=[e for e in evidence if e.kind is EvidenceKind.SCREENSHOT],
         traces=[e for e in evidence if e.kind is EvidenceKind.TRACE],
-        actions=ACTIONS_BY_STATE.get(item.state, ()), reasons=ACCEPT_REASONS, **extra,
-    )  # fmt: skip
+        actions=ACTIONS_BY_STATE.get(item.state, ()),
+        reasons=ACCEPT_REASONS,
+        **extra,
+    )
 
 
 @router.get("/review/{item_id}")
@@ -123,12 +143,21 @@ def decide(
         return _item_page(request, user, item_id, 422, problem=problem, note=note)
     label = ACCEPT_REASONS.get(reason) if action is ReviewAction.ACCEPT else None
     try:
-        store_of(request).review(item_id, user.name, action, note.strip(), seen=version,
-                                 reason=label)  # fmt: skip
+        store_of(request).review(
+            item_id, user.name, action, note.strip(), seen=version, reason=label
+        )
     except ItemChanged:
-        return _item_page(request, user, item_id, 409, note=note, problem=(
-            "Someone else acted on this item since you opened it. Nothing was saved: "
-            "here it is as it is now; decide again if it still needs you."))  # fmt: skip
+        return _item_page(
+            request,
+            user,
+            item_id,
+            409,
+            note=note,
+            problem=(
+                "Someone else acted on this item since you opened it. Nothing was saved: "
+                "here it is as it is now; decide again if it still needs you."
+            ),
+        )
     except InvalidTransition:
         return _item_page(
             request,

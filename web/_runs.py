@@ -53,12 +53,26 @@ def run_page(request: Request, user: SignedIn, run_id: int) -> Response:
     try:
         run = store.run(run_id)
     except UnknownRecord:
-        return render(request, "error.html", 404, user=user, title="No such run",
-                      message=f"There is no run {run_id}.")  # fmt: skip
+        return render(
+            request,
+            "error.html",
+            404,
+            user=user,
+            title="No such run",
+            message=f"There is no run {run_id}.",
+        )
     outcomes = _outcomes(request, run)
     tally = Counter(o.last.to_state.value for o in outcomes)
-    return render(request, "run.html", user=user, run=run, outcomes=outcomes, tally=tally,
-                  failed=ItemState.FAILED, system=FailureKind.SYSTEM)  # fmt: skip
+    return render(
+        request,
+        "run.html",
+        user=user,
+        run=run,
+        outcomes=outcomes,
+        tally=tally,
+        failed=ItemState.FAILED,
+        system=FailureKind.SYSTEM,
+    )
 
 
 @router.get("/items/{item_id}/evidence/{evidence_id}")
@@ -69,8 +83,14 @@ def evidence_file(user: SignedIn, request: Request, item_id: int, evidence_id: i
         return render(request, "error.html", 404, user=user, title="No such file", message="")
     path = found[0].path
     if not Path(path).is_file():
-        return render(request, "error.html", 404, user=user, title="File gone",
-                      message="The evidence file is no longer on disk.")  # fmt: skip
+        return render(
+            request,
+            "error.html",
+            404,
+            user=user,
+            title="File gone",
+            message="The evidence file is no longer on disk.",
+        )
     if path.endswith(".png"):
         return FileResponse(path, media_type="image/png")
     return FileResponse(path, filename=Path(path).name, media_type="application/zip")
@@ -84,8 +104,20 @@ def retry(request: Request, user: Operator, item_id: int) -> Response:
     try:
         store.transition(item_id, ItemState.NEW, reason=f"retry asked by {user.name}")
     except InvalidTransition:
-        return render(request, "error.html", 409, user=user, title="Not retried",
-                      message="Only a failed item can be retried.")  # fmt: skip
-    store.record_action(user.name, "retry", item.reference, item_id=item_id,
-                        before={"state": item.state}, after={"state": ItemState.NEW})  # fmt: skip
+        return render(
+            request,
+            "error.html",
+            409,
+            user=user,
+            title="Not retried",
+            message="Only a failed item can be retried.",
+        )
+    store.record_action(
+        user.name,
+        "retry",
+        item.reference,
+        item_id=item_id,
+        before={"state": item.state},
+        after={"state": ItemState.NEW},
+    )
     return RedirectResponse(request.headers.get("referer") or "/runs", status_code=303)

@@ -80,8 +80,17 @@ def _rows(request: Request) -> tuple[list[ScheduleRow], str | None]:
             else:
                 in_scheduler = "scheduled"
                 upcoming = upcoming and jobs[ident]
-            rows.append(ScheduleRow(engagement.name, kind, cron, engagement.timezone,
-                                    upcoming, control, in_scheduler))  # fmt: skip
+            rows.append(
+                ScheduleRow(
+                    engagement.name,
+                    kind,
+                    cron,
+                    engagement.timezone,
+                    upcoming,
+                    control,
+                    in_scheduler,
+                )
+            )
     return rows, None
 
 
@@ -96,8 +105,7 @@ def control(user: Operator, request: Request, engagement: str, kind: str, what: 
     """Pause, resume, or run now: recorded for the scheduler, and in the audit trail."""
     known = {(r.engagement, r.kind) for r in _rows(request)[0]}
     if (engagement, kind) not in known or what not in {"pause", "resume", "run-now"}:
-        return render(request, "error.html", 404, user=user, title="No such schedule",
-                      message="")  # fmt: skip
+        return render(request, "error.html", 404, user=user, title="No such schedule", message="")
     store = store_of(request)
     if what == "run-now":
         store.control_schedule(engagement, kind, user.name, run_now=True)

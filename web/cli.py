@@ -33,7 +33,7 @@ def users_group() -> None:
     confirmation_prompt=True,
     help="Asked for when left out (never put it on the command line in production).",
 )
-def users_add(name: str, role: str, password: str) -> None:  # fmt: skip
+def users_add(name: str, role: str, password: str) -> None:
     """Create a person with a role; the password is stored as an argon2 hash only."""
     from web._security import hash_password
 
@@ -66,7 +66,7 @@ def users_list() -> None:
     default=None,
     help="Business date for the backlog (default: today).",
 )
-def serve_command(host: str, port: int, today: datetime | None) -> None:  # fmt: skip
+def serve_command(host: str, port: int, today: datetime | None) -> None:
     """Serve the people's pages (needs QUOTEBOT_SECRET_KEY unless QUOTEBOT_DEMO=1)."""
     import uvicorn
 
@@ -77,8 +77,9 @@ def serve_command(host: str, port: int, today: datetime | None) -> None:  # fmt:
     except UnsafeSecret as error:
         raise click.ClickException(str(error)) from None
     store = open_store()
-    app = create_app(store, settings, engagements=Settings().engagements,
-                     today=today.date() if today else None)  # fmt: skip
+    app = create_app(
+        store, settings, engagements=Settings().engagements, today=today.date() if today else None
+    )
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
@@ -105,9 +106,13 @@ def serve_command(host: str, port: int, today: datetime | None) -> None:  # fmt:
     help="Business date for the backlog (default: today).",
 )
 def report_command(
-    since: datetime, until: datetime, fmt: str, out: Path | None, engagement: str | None,
+    since: datetime,
+    until: datetime,
+    fmt: str,
+    out: Path | None,
+    engagement: str | None,
     today: datetime | None,
-) -> None:  # fmt: skip
+) -> None:
     """The dashboard's figures for SINCE..UNTIL as self-contained HTML, CSV or XLSX."""
     from web import _frames, report
 
@@ -116,9 +121,12 @@ def report_command(
     out = out or Path(f"quotebot-report-{since:%Y-%m-%d}-{until:%Y-%m-%d}.{fmt}")
     with open_store() as store:
         figures = _frames.figures(
-            store, since=since.date(), until=until.date(),
-            today=today.date() if today else date.today(), engagement=engagement,
-        )  # fmt: skip
+            store,
+            since=since.date(),
+            until=until.date(),
+            today=today.date() if today else date.today(),
+            engagement=engagement,
+        )
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
     report.write(figures, out, fmt, generated)  # type: ignore[arg-type]
     click.echo(str(out), file=sys.stdout)

@@ -29,8 +29,9 @@ def tables(figures: Figures) -> dict[str, pd.DataFrame]:
 def html(figures: Figures, generated: str) -> str:
     """One file that opens offline: styles inlined, charts as inline SVG, no script."""
     template = TEMPLATES.env.get_template("report.html")
-    return template.render(css=_CSS.read_text(encoding="utf-8"), generated=generated,
-                           **layout(figures))  # fmt: skip
+    return template.render(
+        css=_CSS.read_text(encoding="utf-8"), generated=generated, **layout(figures)
+    )
 
 
 def long_csv(figures: Figures) -> pd.DataFrame:

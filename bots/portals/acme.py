@@ -78,7 +78,7 @@ class AcmeBot(PortalBot):
                         row["opp-id"],
                         row["opp-account"],
                         parse_date(ends, "contract end") if ends else None,
-                    )  # fmt: skip
+                    )
                 )
             if view("next").is_disabled():
                 return due
@@ -96,7 +96,7 @@ class AcmeBot(PortalBot):
                     if row["line-prior-price"]
                     else None
                 ),
-            )  # fmt: skip
+            )
             for row in _texts(
                 view("lines"), ["line-no", "line-sku", "line-quantity", "line-prior-price"]
             )
@@ -126,15 +126,25 @@ class AcmeBot(PortalBot):
                 quantity=int(r["ql-quantity"]),
                 unit_price=parse_money(r["ql-unit-price"], f"{r['ql-sku']} unit price"),
                 line_amount=parse_money(r["ql-line-amount"], f"{r['ql-sku']} line amount"),
-            )  # fmt: skip
+            )
             for r in _texts(view("lines"), ids)
         )
         return read_back(view, tuple(lines))
 
     def save_quote(self, expected: ExpectedQuote, reference: str) -> str:
         view = self.open("editor", opportunity_id=expected.opportunity_id)
-        view.require("term_start", "term_end", "external_ref", "line_rows", "line_sku",
-                     "line_quantity", "line_unit_price", "add_line", "total", "save")  # fmt: skip
+        view.require(
+            "term_start",
+            "term_end",
+            "external_ref",
+            "line_rows",
+            "line_sku",
+            "line_quantity",
+            "line_unit_price",
+            "add_line",
+            "total",
+            "save",
+        )
         view("term_start").fill(expected.term_start.isoformat())
         view("term_end").fill(expected.term_end.isoformat())
         view("external_ref").fill(reference)

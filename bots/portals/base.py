@@ -159,9 +159,19 @@ def parse_date(text: str, what: str) -> date:
 
 def read_back(view: PortalPage, lines: tuple[QuoteLineSnapshot, ...]) -> QuoteReadBack:
     """A quote page as data, from the keys every flavour's `quote` page has in its map."""
-    t = view.texts("quote_number", "opportunity_id", "quote_date", "valid_until", "currency",
-                   "term_start", "term_end", "total", "status", "external_ref",
-                   "order_number")  # fmt: skip
+    t = view.texts(
+        "quote_number",
+        "opportunity_id",
+        "quote_date",
+        "valid_until",
+        "currency",
+        "term_start",
+        "term_end",
+        "total",
+        "status",
+        "external_ref",
+        "order_number",
+    )
     snapshot = QuoteSnapshot(
         quote_id=t["quote_number"],
         opportunity_id=t["opportunity_id"],
@@ -195,8 +205,9 @@ def read_opportunity_page(
     view: PortalPage, opportunity_id: str, lines: list[OpportunityLine]
 ) -> Opportunity:
     """An opportunity page as data, from the keys every flavour's map gives the page."""
-    o = view.texts("account_name", "account_id", "segment", "currency", "contract_end",
-                   "renewal_term")  # fmt: skip
+    o = view.texts(
+        "account_name", "account_id", "segment", "currency", "contract_end", "renewal_term"
+    )
     ends = o["contract_end"]
     return Opportunity(
         opportunity_id=opportunity_id,
@@ -324,9 +335,12 @@ class PortalBot(ABC):
     def check_selectors(self, today: date) -> tuple[list[SelectorDrift], list[str]]:
         """Visit the pages read-only; the keys that resolve nowhere, and the pages not visited."""
         params: dict[str, object] = {
-            "end_from": today.isoformat(), "end_to": (today + timedelta(days=730)).isoformat(),
-            "page": 1, "external_ref": "", "opportunity_id": "",
-        }  # fmt: skip
+            "end_from": today.isoformat(),
+            "end_to": (today + timedelta(days=730)).isoformat(),
+            "page": 1,
+            "external_ref": "",
+            "opportunity_id": "",
+        }
         drifts: list[SelectorDrift] = []
         unchecked: list[str] = []
         due = self._safely(drifts, lambda: self.due_opportunities(today, today + timedelta(730)))

@@ -95,7 +95,7 @@ class GlobexBot(PortalBot):
                     sku=sku,
                     quantity=int(quantity),
                     prior_unit_price=parse_money(prior, f"{sku} prior price") if prior else None,
-                )  # fmt: skip
+                )
             )
         return read_opportunity_page(view, opportunity_id, lines)
 
@@ -126,14 +126,22 @@ class GlobexBot(PortalBot):
                     quantity=int(cells[2]),
                     unit_price=parse_money(cells[3], f"{cells[1]} unit price"),
                     line_amount=parse_money(cells[4], f"{cells[1]} amount"),
-                )  # fmt: skip
+                )
             )
         return read_back(view, tuple(lines))
 
     def save_quote(self, expected: ExpectedQuote, reference: str) -> str:
         view = self.open("editor", opportunity_id=expected.opportunity_id)
-        view.require("term_start", "term_end", "external_ref", "sku", "quantity", "unit_price",
-                     "add_line", "save")  # fmt: skip
+        view.require(
+            "term_start",
+            "term_end",
+            "external_ref",
+            "sku",
+            "quantity",
+            "unit_price",
+            "add_line",
+            "save",
+        )
         for line_count, line in enumerate(expected.lines, start=1):
             # Header fields travel with every postback; the reload keeps what was typed.
             view("term_start").fill(expected.term_start.isoformat())

@@ -102,9 +102,14 @@ class TrytonBot(PortalBot):
     flavour = "tryton"
 
     def __init__(
-        self, page: Page, base_url: str, selector_map: SelectorMap,
-        relogin: Callable[[], None], *, timeout_ms: float = 30_000,
-    ) -> None:  # fmt: skip
+        self,
+        page: Page,
+        base_url: str,
+        selector_map: SelectorMap,
+        relogin: Callable[[], None],
+        *,
+        timeout_ms: float = 30_000,
+    ) -> None:
         # a full load of the app takes seconds: a longer default wait than a server-side page
         super().__init__(page, base_url, selector_map, relogin, timeout_ms=timeout_ms)
         self._in_flight: set[Request] = set()
@@ -236,8 +241,11 @@ class TrytonBot(PortalBot):
     # -- reading --------------------------------------------------------------------
 
     def due_opportunities(self, start: date, end: date) -> list[DueOpportunity]:
-        domain = [["state", "=", "opportunity"], ["end_date", ">=", _tryton_date(start)],
-                  ["end_date", "<=", _tryton_date(end)]]  # fmt: skip
+        domain = [
+            ["state", "=", "opportunity"],
+            ["end_date", ">=", _tryton_date(start)],
+            ["end_date", "<=", _tryton_date(end)],
+        ]
         view = self._list("opportunities", domain)
         rows = _cells(view("rows"), ["Number", "Party", "End Date"])
         due = [
@@ -310,13 +318,17 @@ class TrytonBot(PortalBot):
                 described = _SALE.match(sale("description").input_value().strip())
                 if described is None:
                     continue
-                found.append(PortalQuote(self._record_id(), described["opp"], described["ref"],
-                                         _state(sale("state"))))  # fmt: skip
+                found.append(
+                    PortalQuote(
+                        self._record_id(), described["opp"], described["ref"], _state(sale("state"))
+                    )
+                )
         return [
-            q for q in found
+            q
+            for q in found
             if (external_ref is None or q.external_ref == external_ref)
             and (opportunity_id is None or q.opportunity_id == opportunity_id)
-        ]  # fmt: skip
+        ]
 
     def read_quote(self, quote_number: str) -> QuoteReadBack:
         view = self.open("sale", quote_number=quote_number)
@@ -359,7 +371,7 @@ class TrytonBot(PortalBot):
                 date.fromisoformat(po["date"]),
                 Decimal(po["amount"]),
                 po["currency"],
-            )  # fmt: skip
+            )
             if po
             else None
         )
@@ -423,8 +435,10 @@ class TrytonBot(PortalBot):
         number field is blank while it redraws: asked again for a moment)."""
         deadline = time.monotonic() + wait_s
         while True:
-            shown = [sale(key).input_value().strip() for key in
-                     ("line_product", "line_quantity", "line_unit_price")]  # fmt: skip
+            shown = [
+                sale(key).input_value().strip()
+                for key in ("line_product", "line_quantity", "line_unit_price")
+            ]
             try:
                 numbers = (_amount(shown[1], "quantity"), _amount(shown[2], "unit price"))
             except PortalError:

@@ -82,8 +82,17 @@ def _install_server(target: TrytonInstall) -> None:
     if not target.python.exists():
         base = getattr(sys, "_base_executable", sys.executable)
         _run([base, "-m", "venv", str(target.venv)])
-    _run([str(target.python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-          *PIP_SPECS])  # fmt: skip
+    _run(
+        [
+            str(target.python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            *PIP_SPECS,
+        ]
+    )
 
 
 def _install_sao(target: TrytonInstall) -> None:
@@ -98,8 +107,10 @@ def _install_sao(target: TrytonInstall) -> None:
     with tarfile.open(work / tarball) as archive:
         archive.extractall(work, filter="data")
     # its dev dependencies (grunt plugins) have conflicting peers: only runtime ones are needed
-    _run([npm, "install", "--omit=dev", "--legacy-peer-deps", "--no-audit", "--no-fund",
-          "--silent"], cwd=work / "package")  # fmt: skip
+    _run(
+        [npm, "install", "--omit=dev", "--legacy-peer-deps", "--no-audit", "--no-fund", "--silent"],
+        cwd=work / "package",
+    )
     shutil.rmtree(target.sao, ignore_errors=True)
     (work / "package").rename(target.sao)
     shutil.rmtree(work)

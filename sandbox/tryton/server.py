@@ -104,14 +104,38 @@ def _seed(
     base = install.root / "templates" / f"modules-{install.key}.sqlite"
     if not base.exists():
         (folder / f"{DATABASE}.sqlite").touch()  # trytond-admin does not create the SQLite file
-        _run([str(install.trytond_admin), "-c", str(conf), "-d", DATABASE, "--all",
-              "-u", "sale_opportunity", "--activate-dependencies", "--email",
-              "admin@example.com"], env, log)  # fmt: skip
+        _run(
+            [
+                str(install.trytond_admin),
+                "-c",
+                str(conf),
+                "-d",
+                DATABASE,
+                "--all",
+                "-u",
+                "sale_opportunity",
+                "--activate-dependencies",
+                "--email",
+                "admin@example.com",
+            ],
+            env,
+            log,
+        )
         shutil.copy2(folder / f"{DATABASE}.sqlite", base)
     else:
         shutil.copy2(base, folder / f"{DATABASE}.sqlite")
-    _run([str(install.python), str(SEED_SCRIPT), str(conf), DATABASE, str(world.spec),
-          str(users_file)], env, log)  # fmt: skip
+    _run(
+        [
+            str(install.python),
+            str(SEED_SCRIPT),
+            str(conf),
+            DATABASE,
+            str(world.spec),
+            str(users_file),
+        ],
+        env,
+        log,
+    )
     users_file.unlink()
     password_file.unlink()
 
@@ -140,8 +164,10 @@ class TrytonServer:
         # -d: without it the first login of 8.0.12 fails with a KeyError on res.user
         self._process = subprocess.Popen(
             [str(self.install.trytond), "-c", str(conf), "-d", DATABASE],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

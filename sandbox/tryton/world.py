@@ -36,20 +36,29 @@ PRODUCTS = (  # sku, name, family, annual list price
 )
 SEGMENTS = ("enterprise", "commercial", "smb")
 CUSTOMERS = (
-    "Northwind Traders", "Contoso Pharma", "Fabrikam Logistics", "Tailspin Air",
-    "Wide World Importers", "Adventure Works", "Litware Labs", "Proseware Retail",
-)  # fmt: skip
+    "Northwind Traders",
+    "Contoso Pharma",
+    "Fabrikam Logistics",
+    "Tailspin Air",
+    "Wide World Importers",
+    "Adventure Works",
+    "Litware Labs",
+    "Proseware Retail",
+)
 RULES: dict[str, Any] = {
     "uplift": {"support": "0.05", "default": "0.03"},
     "cap_at_list": True,
-    "volume_tiers": [{"min_qty": 1, "discount": "0"}, {"min_qty": 10, "discount": "0.05"},
-                     {"min_qty": 50, "discount": "0.10"}],
+    "volume_tiers": [
+        {"min_qty": 1, "discount": "0"},
+        {"min_qty": 10, "discount": "0.05"},
+        {"min_qty": 50, "discount": "0.10"},
+    ],
     "term_discounts": [{"min_months": 1, "discount": "0"}, {"min_months": 24, "discount": "0.03"}],
     "max_discount": {"enterprise": "0.20", "commercial": "0.12", "smb": "0.08"},
     "lead_days": 120,
     "validity_days": 30,
     "tolerance": "0.00",
-}  # fmt: skip
+}
 VALIDITY_DAYS = RULES["validity_days"]
 QUANTITIES = (1, 2, 3, 5, 8, 10, 12, 25, 50, 60)
 
@@ -72,55 +81,85 @@ def build(today: date, opportunities: int = 5, seed: int = 7) -> dict[str, Any]:
     """The seed description: deterministic for one (today, opportunities, seed)."""
     rng = random.Random(seed)
     customers = [
-        {"name": name, "segment": SEGMENTS[i % len(SEGMENTS)],
-         "street": f"{10 + i} Harbour Road", "city": "Springfield", "postal_code": f"{1000 + i}"}
+        {
+            "name": name,
+            "segment": SEGMENTS[i % len(SEGMENTS)],
+            "street": f"{10 + i} Harbour Road",
+            "city": "Springfield",
+            "postal_code": f"{1000 + i}",
+        }
         for i, name in enumerate(CUSTOMERS)
-    ]  # fmt: skip
+    ]
     opps = []
     for n in range(1, opportunities + 1):
         customer = customers[(n - 1) % len(customers)]
         skus = rng.sample([p[0] for p in PRODUCTS], rng.choice((2, 2, 3)))
         ends = today + timedelta(days=130 + 17 * n)
-        opps.append({
-            "number": f"OPP-{n:04d}",
-            "party": customer["name"],
-            "segment": customer["segment"],
-            "start_date": (ends - timedelta(days=364)).isoformat(),
-            "end_date": ends.isoformat(),
-            "description": description(customer["segment"], TERM_MONTHS),
-            "lines": [{"sku": sku, "quantity": rng.choice(QUANTITIES)} for sku in skus],
-        })  # fmt: skip
+        opps.append(
+            {
+                "number": f"OPP-{n:04d}",
+                "party": customer["name"],
+                "segment": customer["segment"],
+                "start_date": (ends - timedelta(days=364)).isoformat(),
+                "end_date": ends.isoformat(),
+                "description": description(customer["segment"], TERM_MONTHS),
+                "lines": [{"sku": sku, "quantity": rng.choice(QUANTITIES)} for sku in skus],
+            }
+        )
     products = [
         {"sku": s, "name": name, "family": fam, "list_price": price}
         for s, name, fam, price in PRODUCTS
-    ]  # fmt: skip
-    return {"today": today.isoformat(), "currency": CURRENCY, "validity_days": VALIDITY_DAYS,
-            "customers": customers, "products": products, "opportunities": opps}  # fmt: skip
+    ]
+    return {
+        "today": today.isoformat(),
+        "currency": CURRENCY,
+        "validity_days": VALIDITY_DAYS,
+        "customers": customers,
+        "products": products,
+        "opportunities": opps,
+    }
 
 
 def rules(spec: dict[str, Any]) -> dict[str, Any]:
     """AUDIT_SPEC's rules file, with Tryton's list prices as the price book."""
     book = [
-        {"sku": p["sku"], "family": p["family"], "currency": spec["currency"],
-         "list_price": p["list_price"], "active": True}
+        {
+            "sku": p["sku"],
+            "family": p["family"],
+            "currency": spec["currency"],
+            "list_price": p["list_price"],
+            "active": True,
+        }
         for p in spec["products"]
-    ]  # fmt: skip
-    return {"client": CLIENT, "currency_places": {spec["currency"]: 2}, "price_book": book,
-            **RULES}  # fmt: skip
+    ]
+    return {"client": CLIENT, "currency_places": {spec["currency"]: 2}, "price_book": book, **RULES}
 
 
 def ground_truth(spec: dict[str, Any]) -> dict[str, Any]:
     """The opportunities as the audit reads them (AUDIT_SPEC's opportunity fields)."""
     return {
         "opportunities": [
-            {"opportunity_id": o["number"], "account_id": "", "account_name": o["party"],
-             "segment": o["segment"], "currency": spec["currency"], "contract_end": o["end_date"],
-             "renewal_term_months": TERM_MONTHS,
-             "lines": [{"line_no": i, "sku": line["sku"], "quantity": line["quantity"],
-                        "prior_unit_price": None} for i, line in enumerate(o["lines"], 1)]}
+            {
+                "opportunity_id": o["number"],
+                "account_id": "",
+                "account_name": o["party"],
+                "segment": o["segment"],
+                "currency": spec["currency"],
+                "contract_end": o["end_date"],
+                "renewal_term_months": TERM_MONTHS,
+                "lines": [
+                    {
+                        "line_no": i,
+                        "sku": line["sku"],
+                        "quantity": line["quantity"],
+                        "prior_unit_price": None,
+                    }
+                    for i, line in enumerate(o["lines"], 1)
+                ],
+            }
             for o in spec["opportunities"]
         ]
-    }  # fmt: skip
+    }
 
 
 def write_world(folder: Path, spec: dict[str, Any]) -> WorldFiles:
