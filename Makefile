@@ -39,11 +39,13 @@ chromium: $(STAMP)
 demo: setup
 	$(BIN)/quotebot demo
 
-test: setup
+# The linters and the type checker first: a lint or type error fails the tests (and CI).
+test: lint
 	$(BIN)/python -m pytest
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 bench: setup

@@ -19,23 +19,23 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
 from loguru import logger
 
-from schemas.engagement import Engagement, EngagementError, cron_trigger, load_engagements
+import schemas.engagement
+from schemas.engagement import Engagement, EngagementError, cron_fields
+from schemas.errors import first_line
 from schemas.settings import Settings
 from schemas.work import RunKind, RunStatus
 from store import RunAlreadyRunning, Store, open_store
-from store._engine import writer
 
-JOBS_TABLE = "apscheduler_jobs"
-KINDS = ("quote", "booking")
 GRACE_S = 15 * 60
 """A run time missed by up to this much (scheduler down) still runs, once, on restart."""
 POLL_S = 5.0
@@ -52,15 +52,50 @@ _running_lock = threading.Lock()
 
 _stores: dict[str, Store] = {}
 _stores_lock = threading.Lock()
+_settings: Settings | None = None
+"""This process's settings, given once by the entry point to `make_scheduler`: the jobs
+that run here (APScheduler calls `run_job` by name) take them from here."""
+
+_CRON_FIELDS = ("second", "minute", "hour", "day", "month", "day_of_week")
 
 
-def job_id(engagement: str, kind: str) -> str:
-    return f"{kind}:{engagement}"
+def job_id(engagement: str, kind: RunKind | str) -> str:
+    """The id of an engagement's scheduled runs of one kind (`quote:acme`)."""
+    return f"{RunKind(kind).value}:{engagement}"
 
 
-def process_store(settings: Settings | None = None) -> Store:
+def cron_trigger(expression: str, timezone: str = "UTC") -> CronTrigger:
+    """The trigger of a schedule: a 5-field crontab line, or 6 fields with seconds first.
+
+    Seconds are for tests and demonstrations (`*/5 * * * * *`: every five seconds).
+    """
+    fields = cron_fields(expression)
+    if len(fields) == 5:
+        return CronTrigger.from_crontab(expression, timezone=ZoneInfo(timezone))
+    return CronTrigger(**dict(zip(_CRON_FIELDS, fields, strict=True)), timezone=ZoneInfo(timezone))
+
+
+def load_engagements(path: Path) -> list[Engagement]:
+    """The engagements file, every part checked (`schemas.engagement.load_engagements`) and
+    every schedule's values too: a bad one names the file, line and key, as the rest do."""
+    engagements = schemas.engagement.load_engagements(path)
+    text = path.read_text(encoding="utf-8")
+    for index, engagement in enumerate(engagements):
+        for kind in RunKind:
+            cron = getattr(engagement.schedules, kind.value)
+            if cron is None:
+                continue
+            try:
+                cron_trigger(cron, engagement.timezone)
+            except ValueError as exc:
+                key = f"engagements.{index}.schedules.{kind.value}"
+                raise EngagementError.at_key(path, text, key, str(exc)) from None
+    return engagements
+
+
+def process_store(settings: Settings) -> Store:
     """This process's one store (the jobs run in threads and share it)."""
-    url = (settings or Settings()).effective_database_url
+    url = settings.effective_database_url
     with _stores_lock:
         if url not in _stores:
             _stores[url] = open_store(url)
@@ -68,19 +103,19 @@ def process_store(settings: Settings | None = None) -> Store:
 
 
 def make_scheduler(
-    store: Store, *, threads: int = 4, grace_s: float = GRACE_S
+    settings: Settings, *, threads: int = 4, grace_s: float = GRACE_S
 ) -> BackgroundScheduler:
-    """A scheduler whose jobs live in the store's database; not started."""
+    """A scheduler whose jobs live in the store's database, and run here; not started."""
+    global _settings
+    _settings = settings
     scheduler = BackgroundScheduler(timezone=UTC)
-    scheduler.configure(**_config(store, threads=threads, grace_s=grace_s))
+    scheduler.configure(**_config(process_store(settings), threads=threads, grace_s=grace_s))
     return scheduler
 
 
 def _config(store: Store, *, threads: int, grace_s: float) -> dict[str, Any]:
-    # The store's engine: SQLite writes take the lock up front and wait on busy_timeout.
-    jobstore = SQLAlchemyJobStore(engine=writer(store.engine), tablename=JOBS_TABLE)
     return {
-        "jobstores": {"default": jobstore, "memory": MemoryJobStore()},
+        "jobstores": {"default": store.scheduler_jobstore(), "memory": MemoryJobStore()},
         "executors": {"default": ThreadPoolExecutor(threads)},
         "job_defaults": {"coalesce": True, "max_instances": 1, "misfire_grace_time": int(grace_s)},
     }
@@ -97,7 +132,7 @@ class _Editor(BaseScheduler):
 
 
 @contextmanager
-def job_editor(settings: Settings | None = None) -> Iterator[BaseScheduler]:
+def job_editor(settings: Settings) -> Iterator[BaseScheduler]:
     """The job store, to list and change jobs from the command line or another process."""
     editor = _Editor(timezone=UTC)
     editor.configure(**_config(process_store(settings), threads=1, grace_s=GRACE_S))
@@ -112,13 +147,18 @@ def schedule_engagement(
     scheduler: BaseScheduler,
     engagement: Engagement,
     engagements_path: Path,
+    store: Store,
     **job_kwargs: object,
 ) -> list[Job]:
-    """Add (or bring up to date) the engagement's jobs from its schedules; pauses are kept."""
+    """Add (or bring up to date) the engagement's jobs from its schedules; pauses are kept.
+
+    A job's arguments are its engagement, run kind and engagements file, in that order
+    (`store.scheduled_runs()` reads the first two).
+    """
     # Registered now, so that a run that cannot even begin can be recorded as failed.
-    process_store().ensure_engagement(engagement.name, engagement.flavour, engagement.url)
+    store.ensure_engagement(engagement.name, engagement.flavour, engagement.url)
     jobs = []
-    for kind in KINDS:
+    for kind in (k.value for k in RunKind):
         ident = job_id(engagement.name, kind)
         existing = scheduler.get_job(ident, jobstore="default")
         cron = getattr(engagement.schedules, kind)
@@ -158,7 +198,9 @@ def run_job(
     if STOP.is_set():
         log.info("stopping: {} run not started", kind)
         return
-    settings = Settings()
+    if _settings is None:
+        raise RuntimeError("run_job runs in a scheduler made by make_scheduler(settings)")
+    settings = _settings
     store = process_store(settings)
     try:
         found = {e.name: e for e in load_engagements(Path(engagements_path))}
@@ -182,7 +224,7 @@ def run_job(
         log.warning("{} run not started: {}", kind, exc)
         return
     except Exception as exc:  # noqa: BLE001 - already on the run row; keep the scheduler up
-        log.error("{} run failed: {}", kind, _first_line(exc))
+        log.error("{} run failed: {}", kind, first_line(exc))
         return
     finally:
         with _running_lock:
@@ -212,6 +254,7 @@ def _record_failure(store: Store, engagement: str, kind: str, error: str) -> Non
 
 def serve(
     engagements_path: Path,
+    settings: Settings,
     *,
     grace_s: float = GRACE_S,
     poll_s: float = POLL_S,
@@ -220,10 +263,10 @@ def serve(
 ) -> None:
     """Run the scheduled jobs until SIGTERM or SIGINT, then stop after the items in hand."""
     load_engagements(engagements_path)  # a bad file stops us before anything runs
-    scheduler = make_scheduler(process_store(), threads=threads, grace_s=grace_s)
+    scheduler = make_scheduler(settings, threads=threads, grace_s=grace_s)
     # Wakes the scheduler so that it sees jobs other processes added, paused or ran now,
     # and applies what operations asked for on the web pages.
-    controls = Controls(scheduler, process_store(), grace_s=grace_s)
+    controls = Controls(scheduler, process_store(settings), grace_s=grace_s)
     scheduler.add_job(
         controls.apply,
         "interval",
@@ -240,7 +283,7 @@ def serve(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    _report_missed(grace_s, announce)
+    _report_missed(settings, grace_s, announce)
     scheduler.start()
     for job in scheduler.get_jobs(jobstore="default"):
         announce(f"{job.id}: next run {when(job)}")
@@ -250,10 +293,10 @@ def serve(
     announce("scheduler stopped")
 
 
-def _report_missed(grace_s: float, announce: Callable[[str], object]) -> None:
+def _report_missed(settings: Settings, grace_s: float, announce: Callable[[str], object]) -> None:
     """Say which run times passed while no scheduler ran, and what happens to them."""
     now = datetime.now(UTC)
-    with job_editor() as editor:
+    with job_editor(settings) as editor:
         for job in editor.get_jobs(jobstore="default"):
             missed, when, last = 0, job.next_run_time, None
             while when is not None and when <= now and missed < 10_000:
@@ -280,7 +323,7 @@ class Controls:
         try:
             controls = self.store.schedule_controls()
         except Exception as exc:  # noqa: BLE001 - the next poll tries again
-            logger.warning("schedule controls unreadable: {}", _first_line(exc))
+            logger.warning("schedule controls unreadable: {}", first_line(exc))
             return
         # A run asked for while no scheduler ran still starts, within the grace time.
         since = self.seen or now - timedelta(seconds=self.grace_s)
@@ -308,8 +351,3 @@ def when(job: Job) -> str:
     """A job's next run time, or 'paused'."""
     next_run: datetime | None = job.next_run_time
     return next_run.isoformat(timespec="seconds") if next_run else "paused"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -6,7 +6,8 @@ from the store), so a million items and their events take well under two seconds
 
 items:    id (int), engagement (str/category), state (str/category), contract_end (datetime64),
           quote_date (datetime64, optional: the date on the quote entered; else the day the
-          quote was entered is its date)
+          quote was entered is its date), failure_kind (str, optional: business | system for
+          a failed item)
 events:   item_id (int), from_state, to_state (str/category, from_state null on creation),
           at (datetime64, UTC), in the order they happened
 findings: item_id (int), rule, severity (str), recorded_at (datetime64, UTC)
@@ -28,6 +29,8 @@ SPANS = {
     "entered_to_verified": ("entered", "verified"),
     "quote_to_booked": ("entered", "booked"),
 }
+STATES = ("new", "priced", "entered", "verified", "flagged", "booked", "failed")
+"""A work item's states, in the order of its journey (`schemas.work.ItemState`)."""
 BACKLOG_BUCKETS = ("overdue", "0-30", "31-60", "61-90", "91-120", ">120", "no date")
 _BACKLOG_EDGES = np.array([-np.inf, -0.5, 30.5, 60.5, 90.5, 120.5, np.inf])
 _NOT_QUOTED = ("new", "priced", "failed")
@@ -52,6 +55,9 @@ class Figures:
     """engagement (and 'all'), span: n, p50_hours, p90_hours."""
     backlog: pd.DataFrame
     """engagement (and 'all'), one column per BACKLOG_BUCKETS: renewals with no quote yet."""
+    states: pd.DataFrame
+    """engagement (and 'all'): items, one column per STATES, failed_business (bad data, with
+    the audit team) and failed_system: where every work item is now, whatever the window."""
 
 
 DAY_NS = 86_400 * 10**9
@@ -197,6 +203,7 @@ def compute(
         findings_by_rule=_findings(findings, start, end),
         cycle_times=_cycle_times(m, start, end),
         backlog=_backlog(m, today),
+        states=_states(items),
     )
 
 
@@ -281,3 +288,20 @@ def _backlog(m: _Milestones, today: date) -> pd.DataFrame:
     table.loc[k] = table.sum()
     table.insert(0, "engagement", [*m.engagements, ALL])
     return table
+
+
+def _states(items: pd.DataFrame) -> pd.DataFrame:
+    engagement, engagements = _codes(items["engagement"])
+    state, labels = _codes(items["state"])
+    k = len(engagements)
+    table = pd.DataFrame({"items": np.bincount(engagement, minlength=k)})
+    for name in STATES:
+        table[name] = np.bincount(engagement[_state_is(state, labels, name)], minlength=k)
+    failed = _state_is(state, labels, "failed")
+    kinds = items["failure_kind"] if "failure_kind" in items else pd.Series([None] * len(items))
+    business = failed & (kinds.to_numpy() == "business")
+    table["failed_business"] = np.bincount(engagement[business], minlength=k)
+    table["failed_system"] = table["failed"] - table["failed_business"]
+    table.loc[k] = table.sum()
+    table.insert(0, "engagement", [*engagements, ALL])
+    return table.astype({c: "int64" for c in table.columns if c != "engagement"})

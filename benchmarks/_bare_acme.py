@@ -22,6 +22,7 @@ from audit.pricing import UnpriceableError, price
 from bots import launch_options
 from schemas import Opportunity, OpportunityLine, PricingRules, QuoteLineSnapshot, QuoteSnapshot
 from schemas.findings import passes
+from schemas.settings import Settings
 
 _NOT_EMPTY = re.compile(r"\S")
 ROWS = """(rows, ids) => rows.map(r => Object.fromEntries(ids.map(id => {
@@ -68,7 +69,7 @@ def run_bare(
     result = BareResult()
     started = time.perf_counter()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**launch_options())
+        browser = playwright.chromium.launch(**launch_options(Settings()))
         context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.goto("/login")

@@ -432,8 +432,9 @@ def main(
     if measure is not None:  # a measuring process, started below
         sys.path.insert(0, str(Path(__file__).parent))
         from quotebot import configure_logging
+        from schemas.settings import Settings
 
-        configure_logging(0)  # what `quotebot run` does: warnings and errors only
+        configure_logging(Settings(), 0)  # what `quotebot run` does: warnings and errors only
         assert url and data_dir and work
         if measure == "bare":
             data = _measure_bare(url, data_dir, int(worker_list))

@@ -22,8 +22,7 @@ from playwright.sync_api import sync_playwright
 from pydantic import SecretStr
 
 from audit.pricing import price
-from bots._browser import launch_options
-from bots._session import Credentials, login
+from bots import Credentials, launch_options, login
 from bots.portals.tryton import TrytonBot
 from sandbox.tryton import RunningTryton, TrytonRPC, running_tryton
 from schemas import ExpectedQuote, load_rules

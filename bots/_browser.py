@@ -20,9 +20,8 @@ CHROMIUM_ARGS = [
 ]
 
 
-def chromium_executable(settings: Settings | None = None) -> Path | None:
+def chromium_executable(settings: Settings) -> Path | None:
     """The configured Chromium, else Debian's, else None (Playwright's managed browser)."""
-    settings = settings or Settings()
     if settings.chromium_path is not None:
         if not settings.chromium_path.exists():
             raise FileNotFoundError(
@@ -34,9 +33,8 @@ def chromium_executable(settings: Settings | None = None) -> Path | None:
     return None
 
 
-def launch_options(settings: Settings | None = None) -> dict[str, Any]:
+def launch_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for `playwright.chromium.launch(...)`."""
-    settings = settings or Settings()
     options: dict[str, Any] = {"headless": settings.headless, "args": list(CHROMIUM_ARGS)}
     executable = chromium_executable(settings)
     if executable is not None:

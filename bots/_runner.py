@@ -30,6 +30,7 @@ from bots._steps import BOOKING_STATES, QUOTE_STATES, StepContext, process_booki
 from bots._worker import Worker
 from schemas import PricingRules, load_rules
 from schemas.engagement import Engagement
+from schemas.errors import first_line
 from schemas.selector_map import SelectorMap, load_selector_map
 from schemas.settings import Settings
 from schemas.work import FailureKind, IntentStatus, ItemState, Run, RunKind, RunStatus, WorkItem
@@ -72,12 +73,11 @@ def run_engagement(
     kind: RunKind | str,
     store: Store,
     *,
-    settings: Settings | None = None,
+    settings: Settings,
     options: RunOptions | None = None,
 ) -> RunResult:
     """Quote (or book) every due renewal of an engagement; the run's counts and outcome."""
     kind = RunKind(kind)
-    settings = settings or Settings()
     options = options or RunOptions()
     today = options.today or date.today()
     log = logger.bind(engagement=engagement.name, kind=kind.value)
@@ -92,7 +92,10 @@ def run_engagement(
     drift: SelectorDrift | None = None
     try:
         credentials = Credentials.from_env(
-            engagement.username_env, engagement.password_env, engagement.totp_env
+            engagement.username_env,
+            engagement.password_env,
+            engagement.totp_env,
+            secrets_file=settings.secrets_file,
         )
         selector_map = load_selector_map(engagement.selectors)
         rules = load_rules(engagement.rules)
@@ -118,7 +121,7 @@ def run_engagement(
         raise
     except BaseException as exc:
         beat.stop()
-        run = store.finish_run(run.id, RunStatus.FAILED, counts, error=_first_line(exc))
+        run = store.finish_run(run.id, RunStatus.FAILED, counts, error=first_line(exc))
         raise
     beat.stop()
     if drift is not None:
@@ -355,7 +358,7 @@ class _Pool:
             return "drift"
         except ValidationError as exc:
             self._keep_evidence(worker, item)
-            reason = f"the portal page held unexpected content: {_first_line(exc)}"
+            reason = f"the portal page held unexpected content: {first_line(exc)}"
             self.store.fail(
                 item.id,
                 FailureKind.BUSINESS,
@@ -373,7 +376,7 @@ class _Pool:
 
     def _system_error(self, worker: Worker, item: WorkItem, exc: Exception) -> str:
         code = exc.code if isinstance(exc, PortalError) else "browser_error"
-        reason = exc.message if isinstance(exc, PortalError) else _first_line(exc)
+        reason = exc.message if isinstance(exc, PortalError) else first_line(exc)
         log = self.log.bind(item=item.reference)
         fresh = self.store.item(item.id)
         if fresh.attempts + 1 >= self.engagement.max_attempts:
@@ -457,11 +460,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class _Heartbeat(threading.Thread):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 from urllib.parse import urljoin, urlparse
 
@@ -20,6 +21,7 @@ from playwright.sync_api import Error as PlaywrightError
 from pydantic import SecretStr
 
 from bots._errors import BusinessError, PortalError
+from schemas.errors import first_line
 from schemas.selector_map import SelectorMap
 
 if TYPE_CHECKING:
@@ -35,17 +37,27 @@ class Credentials:
     totp_secret: SecretStr | None = None
 
     @classmethod
-    def from_env(cls, user_var: str, password_var: str, totp_var: str | None) -> Credentials:
-        """Read the login from the environment variables an engagement names."""
-        missing = [v for v in (user_var, password_var) if not os.environ.get(v)]
-        if totp_var and not os.environ.get(totp_var):
+    def from_env(
+        cls,
+        user_var: str,
+        password_var: str,
+        totp_var: str | None,
+        *,
+        secrets_file: Path | None = None,
+    ) -> Credentials:
+        """Read the login from the environment variables an engagement names, or, for a
+        name the environment does not set, from the secrets file (`NAME=value` lines)."""
+        found = {**read_secrets_file(secrets_file), **os.environ}
+        missing = [v for v in (user_var, password_var) if not found.get(v)]
+        if totp_var and not found.get(totp_var):
             missing.append(totp_var)
         if missing:
+            where = "environment variables" + (f" or {secrets_file}" if secrets_file else "")
             raise BusinessError(
-                "missing_credentials", f"environment variables not set: {', '.join(missing)}"
+                "missing_credentials", f"not set in the {where}: {', '.join(missing)}"
             )
-        totp = SecretStr(os.environ[totp_var]) if totp_var else None
-        return cls(os.environ[user_var], SecretStr(os.environ[password_var]), totp)
+        totp = SecretStr(found[totp_var]) if totp_var else None
+        return cls(found[user_var], SecretStr(found[password_var]), totp)
 
     def secrets(self) -> list[str]:
         """The values that must never appear in logs, traces or screenshots."""
@@ -53,6 +65,30 @@ class Credentials:
         if self.totp_secret is not None:
             values.append(self.totp_secret.get_secret_value())
         return values
+
+
+def read_secrets_file(path: Path | None) -> dict[str, str]:
+    """`NAME=value` lines (blank lines and `#` comments skipped); {} without a file.
+
+    A line that is not `NAME=value` is an error naming the file and line, never its text
+    (it may hold a secret).
+    """
+    if path is None:
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BusinessError("missing_credentials", f"{path}: cannot read: {exc.strerror}") from None
+    values = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, equals, value = line.partition("=")
+        if not equals or not name.strip():
+            raise BusinessError("missing_credentials", f"{path}:{number}: not NAME=value")
+        values[name.strip()] = value.strip()
+    return values
 
 
 def is_login_url(url: str, selector_map: SelectorMap) -> bool:
@@ -105,7 +141,7 @@ def login(
         _hand_over_local_storage(scratch, context)
         log.info("logged in")
     except PlaywrightError as exc:
-        raise PortalError("login_failed", _first_line(str(exc), credentials)) from None
+        raise PortalError("login_failed", _masked_first_line(exc, credentials)) from None
     finally:
         scratch.close()
 
@@ -123,8 +159,8 @@ def _hand_over_local_storage(scratch: BrowserContext, context: BrowserContext) -
             context.add_init_script(script)
 
 
-def _first_line(text: str, credentials: Credentials) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else "unknown browser error"
+def _masked_first_line(exc: BaseException, credentials: Credentials) -> str:
+    line = first_line(exc)
     for secret in credentials.secrets():
         line = line.replace(secret, "***")
     return line

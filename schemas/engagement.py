@@ -7,15 +7,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from schemas._base import Record
 from schemas._yaml import key_line
 from schemas.errors import InputError
 from schemas.rules import load_rules
 from schemas.selector_map import SelectorMapError, load_selector_map
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+ENGAGEMENT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+"""What an engagement may be called (`check_engagement_name`)."""
 _ENV = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
@@ -30,29 +31,36 @@ class EngagementError(ValueError):
         self.line = line
         self.message = message
 
+    @classmethod
+    def at_key(cls, path: Path, text: str, key: str, message: str) -> EngagementError:
+        """The error for a dotted key of the file whose text is `text`, with its line."""
+        return cls(path, key, message, key_line(text, key))
 
-_CRON_FIELDS = ("second", "minute", "hour", "day", "month", "day_of_week")
 
-
-def cron_trigger(expression: str, timezone: str = "UTC") -> CronTrigger:
-    """The trigger of a schedule: a 5-field crontab line, or 6 fields with seconds first.
-
-    Seconds are for tests and demonstrations (`*/5 * * * * *`: every five seconds).
-    """
-    fields = expression.split()
-    if len(fields) == 5:
-        return CronTrigger.from_crontab(expression, timezone=ZoneInfo(timezone))
-    if len(fields) == 6:
-        return CronTrigger(
-            **dict(zip(_CRON_FIELDS, fields, strict=True)), timezone=ZoneInfo(timezone)
+def check_engagement_name(name: str) -> str:
+    """The name, or `ValueError` saying the rule: it goes into the reference stamped into
+    the portal (`QB-<name>-<opportunity>`), URLs and file names, so it stays plain."""
+    if not ENGAGEMENT_NAME.fullmatch(name):
+        raise ValueError(
+            f"engagement name {name!r}: use lower-case letters, digits, '-' and '_', "
+            "starting with a letter or digit (at most 40)"
         )
-    raise ValueError(f"'{expression}' is not a cron expression (5 fields, or 6 with seconds first)")
+    return name
 
 
-class QuoteWindow(BaseModel):
+def cron_fields(expression: str) -> list[str]:
+    """The fields of a schedule: 5 as in crontab, or 6 with seconds first; the scheduler
+    checks each field's values when it reads the file (`scheduler.load_engagements`)."""
+    fields = expression.split()
+    if len(fields) not in (5, 6):
+        raise ValueError(
+            f"'{expression}' is not a cron expression (5 fields, or 6 with seconds first)"
+        )
+    return fields
+
+
+class QuoteWindow(Record):
     """Which renewals a quoting run picks up: contract end this many days from today."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     days_from: int = Field(default=90, ge=0, le=730)
     days_to: int = Field(default=150, ge=0, le=730)
@@ -64,13 +72,11 @@ class QuoteWindow(BaseModel):
         return self
 
 
-class Schedules(BaseModel):
+class Schedules(Record):
     """Cron expressions (the engagement's timezone) for the two kinds of run.
 
     Five fields as in crontab (`0 6 * * 1-5`: weekdays at 06:00), or six with seconds first.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     quote: str | None = None
     booking: str | None = None
@@ -79,17 +85,12 @@ class Schedules(BaseModel):
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
         if value is not None:
-            try:
-                cron_trigger(value)
-            except ValueError as exc:
-                raise ValueError(str(exc).removeprefix("Value error, ")) from None
+            cron_fields(value)
         return value
 
 
-class Engagement(BaseModel):
+class Engagement(Record):
     """One client portal that quotebot quotes and books in."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
     flavour: str
@@ -109,9 +110,7 @@ class Engagement(BaseModel):
     @field_validator("name")
     @classmethod
     def _slug(cls, value: str) -> str:
-        if not _NAME.match(value):
-            raise ValueError("use lower-case letters, digits, '-' and '_' (at most 40)")
-        return value
+        return check_engagement_name(value)
 
     @field_validator("url")
     @classmethod
@@ -137,9 +136,7 @@ class Engagement(BaseModel):
         return value
 
 
-class _EngagementsFile(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class _EngagementsFile(Record):
     engagements: list[Engagement]
 
     @model_validator(mode="after")

@@ -43,3 +43,10 @@ class RulesError(InputError):
 
     def __reduce__(self) -> tuple[type, tuple[str, str, str, int]]:  # type: ignore[override]
         return (RulesError, (self.file, self.key, self.message, self.line))
+
+
+def first_line(exc: BaseException) -> str:
+    """What a person reads of an error in a one-line place (a run's error, a log line):
+    its message's first line, or its type when it has no message."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

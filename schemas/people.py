@@ -9,11 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+from schemas._base import Record
 
 
 class Role(StrEnum):
@@ -24,7 +20,7 @@ class Role(StrEnum):
     MANAGER = "manager"
 
 
-class User(_Record):
+class User(Record):
     """A person who signs in to the web pages (the password hash never leaves the store)."""
 
     id: int
@@ -35,7 +31,7 @@ class User(_Record):
     last_failed_at: datetime | None
 
 
-class TrailEntry(_Record):
+class TrailEntry(Record):
     """One line of the append-only audit trail: who, when, what, before and after."""
 
     id: int
@@ -49,7 +45,7 @@ class TrailEntry(_Record):
     after: dict[str, Any] | None
 
 
-class ScheduleControl(_Record):
+class ScheduleControl(Record):
     """Operations' hand on one schedule (engagement and run kind)."""
 
     id: int

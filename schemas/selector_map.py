@@ -6,7 +6,9 @@ import re
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
+
+from schemas._base import Record
 
 _KEY = r"^[a-z][a-z0-9_]*$"
 
@@ -20,10 +22,8 @@ class SelectorMapError(ValueError):
         self.key = key
 
 
-class PageSelectors(BaseModel):
+class PageSelectors(Record):
     """One portal page: how to reach it and where its controls are."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     url: str | None = Field(
         default=None, description="path below the portal URL; {names} filled in"
@@ -52,10 +52,8 @@ class PageSelectors(BaseModel):
         return self
 
 
-class SelectorMap(BaseModel):
+class SelectorMap(Record):
     """Every page a bot touches in one portal flavour."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     flavour: str
     pages: dict[str, PageSelectors]

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     chromium_path: Path | None = None
     """Chromium to launch; default: /usr/bin/chromium, else Playwright's managed browser."""
 
+    secrets_file: Path | None = None
+    """Portal credentials as `NAME=value` lines, for names the environment does not set
+    (outside the repository, readable by quotebot's user only)."""
+
     headless: bool = True
 
     reconcile_grace_s: float = 10.0

@@ -10,11 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+from schemas._base import Record
 
 
 class ItemState(StrEnum):
@@ -79,7 +75,7 @@ class ReviewAction(StrEnum):
     """Needs someone else: the item stays where it is."""
 
 
-class Engagement(_Record):
+class Engagement(Record):
     """One client portal that quotebot works in, as stored."""
 
     id: int
@@ -89,7 +85,7 @@ class Engagement(_Record):
     created_at: datetime
 
 
-class WorkItem(_Record):
+class WorkItem(Record):
     """One renewal opportunity of one engagement, and everything the bots did with it."""
 
     id: int
@@ -120,7 +116,7 @@ class WorkItem(_Record):
     updated_at: datetime
 
 
-class ItemEvent(_Record):
+class ItemEvent(Record):
     """One state change of a work item: the source of cycle times and of the audit trail."""
 
     id: int
@@ -134,7 +130,7 @@ class ItemEvent(_Record):
     data: dict[str, Any] | None
 
 
-class Run(_Record):
+class Run(Record):
     """One bot run of one engagement (quoting or booking)."""
 
     id: int
@@ -149,7 +145,7 @@ class Run(_Record):
     error: str | None
 
 
-class Intent(_Record):
+class Intent(Record):
     """A portal submit about to happen, recorded first so a crash cannot duplicate or lose it."""
 
     id: int
@@ -165,7 +161,7 @@ class Intent(_Record):
     note: str | None
 
 
-class StoredFinding(_Record):
+class StoredFinding(Record):
     """One audit finding of a work item (the AUDIT_SPEC findings.csv columns, as text)."""
 
     id: int
@@ -185,7 +181,7 @@ class StoredFinding(_Record):
     recorded_at: datetime
 
 
-class Evidence(_Record):
+class Evidence(Record):
     """A screenshot, trace or PDF kept for a work item."""
 
     id: int
@@ -196,7 +192,7 @@ class Evidence(_Record):
     created_at: datetime
 
 
-class Review(_Record):
+class Review(Record):
     """One decision of the quote audit team about one work item, with its note."""
 
     id: int
@@ -207,3 +203,16 @@ class Review(_Record):
     action: ReviewAction
     note: str
     at: datetime
+
+
+class ScheduledRun(Record):
+    """One schedule as the scheduler holds it: an engagement's quoting or booking runs."""
+
+    engagement: str
+    kind: RunKind
+    next_run: datetime | None
+    """When it runs next (UTC); None while paused."""
+
+    @property
+    def paused(self) -> bool:
+        return self.next_run is None

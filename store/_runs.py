@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import socket
 from collections.abc import Mapping
 from datetime import timedelta
@@ -13,14 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from schemas.engagement import check_engagement_name
 from schemas.work import Engagement, Run, RunKind, RunStatus
 from store import _convert as convert
 from store._base import StoreBase
 from store._errors import RunAlreadyRunning, RunNotRunning, UnknownRecord
 from store._models import EngagementRow, RunRow
 
-# Engagement names go into portal references (`QB-<name>-<opportunity>`) and URLs.
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _ONE_RUNNING = ("uq_runs_one_running", "runs.engagement_id")
 
 
@@ -31,11 +29,7 @@ def default_worker() -> str:
 class RunsMixin(StoreBase):
     def ensure_engagement(self, name: str, flavour: str, portal_url: str) -> Engagement:
         """Register an engagement, or bring its flavour and portal URL up to date."""
-        if not _NAME.fullmatch(name):
-            raise ValueError(
-                f"engagement name {name!r}: use 1-64 letters, digits, '_', '.' or '-' "
-                "(it becomes part of the reference stamped into the portal)"
-            )
+        check_engagement_name(name)
         with self._write() as session:
             insert = self._insert(EngagementRow).values(
                 name=name, flavour=flavour, portal_url=portal_url, created_at=self.now()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from schemas.settings import Settings
 from store._claims import ClaimsMixin
 from store._engine import make_engine, migrate
+from store._frames import FramesMixin
 from store._intents import IntentsMixin
+from store._jobs import JobsMixin
 from store._people import PeopleMixin
 from store._queries import QueriesMixin
 from store._records import RecordsMixin
@@ -18,7 +19,15 @@ from store._types import utcnow
 
 
 class Store(
-    RunsMixin, ReviewsMixin, ClaimsMixin, IntentsMixin, RecordsMixin, QueriesMixin, PeopleMixin
+    RunsMixin,
+    ReviewsMixin,
+    ClaimsMixin,
+    IntentsMixin,
+    RecordsMixin,
+    QueriesMixin,
+    PeopleMixin,
+    JobsMixin,
+    FramesMixin,
 ):
     """Quotebot's persistence: engagements, runs, work items and their history.
 
@@ -27,14 +36,14 @@ class Store(
     """
 
 
-def open_store(url: str | None = None, *, clock: Callable[[], datetime] = utcnow) -> Store:
+def open_store(url: str, *, clock: Callable[[], datetime] = utcnow) -> Store:
     """Open (and migrate to the newest schema) the store at a SQLAlchemy URL.
 
     `sqlite:///path/quotebot.sqlite` (one machine; several processes may share the file)
-    or `postgresql+psycopg://user@host/db` (several machines). Without a URL: the
-    `QUOTEBOT_DATABASE_URL` setting, else `quotebot.sqlite` in `QUOTEBOT_HOME`.
+    or `postgresql+psycopg://user@host/db` (several machines); the settings'
+    `effective_database_url` is the one configured.
     """
-    engine = make_engine(url or Settings().effective_database_url)
+    engine = make_engine(url)
     try:
         migrate(engine)
     except BaseException:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
-from bots._browser import launch_options
+from bots import launch_options
+from schemas.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_URL = os.environ.get("QUOTEBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -20,7 +21,7 @@ PG_URL = os.environ.get("QUOTEBOT_TEST_PG_URL", "postgresql+psycopg://postgres@1
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Launch the system Chromium (or Playwright's own) with quotebot's flags."""
-    options = launch_options()
+    options = launch_options(Settings())
     return {**browser_type_launch_args, **options}
 
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 import scheduler
 from quotebot import cli
 from sandbox.generate import generate
+from schemas.settings import Settings
 from schemas.work import FailureKind, RunStatus
 from store import open_store
 
@@ -94,10 +95,10 @@ def test_schedules_are_added_paused_resumed_run_now_and_removed(tmp_path: Path, 
     assert missing.exit_code == 1 and "no quote schedule for 'acme'" in missing.output
 
     # What operations do on the web pages reaches the job store the same way.
-    store = scheduler.process_store()
+    store = scheduler.process_store(Settings())
     [control] = [c for c in store.schedule_controls() if c.kind == "booking"]
     assert control.changed_by.startswith("cli:") and control.run_requested_at is not None
-    with scheduler.job_editor() as editor:
+    with scheduler.job_editor(Settings()) as editor:
         controls = scheduler.Controls(editor, store, grace_s=900)
         controls.apply()  # the command line's own controls agree with the job store
         assert editor.get_job("booking:acme").next_run_time is not None

@@ -8,9 +8,11 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from store import open_store
+from web.report import hours
 
 
 def test_the_demo_quotes_books_audits_and_reports_through_the_scheduler(tmp_path: Path) -> None:
@@ -41,9 +43,10 @@ def test_the_demo_quotes_books_audits_and_reports_through_the_scheduler(tmp_path
     entered = re.search(r"quotes entered and verified: (\d+) entered, (\d+) verified", out)
     assert entered is not None, out
     assert int(entered.group(1)) > 0 and int(entered.group(2)) > 0
-    assert re.search(r"first-pass accuracy: \d+\.\d%", out), out
+    assert re.search(r"first-pass accuracy: \d+\.\d %", out), out
     assert re.search(r"flagged for the quote audit team: \d+ quotes", out), out
-    assert re.search(r"read -> entered: p50 \d+\.\d s, p90 \d+\.\d s", out), out
+    assert re.search(r"read -> entered: p50 \d+ (s|min), p90 \d+ (s|min)", out), out
+    _the_report_says_what_the_demo_printed(home, env, out)
     assert f"manager report     {home / 'report.html'}" in out
     assert "quotebot report" in (home / "report.html").read_text().lower()
     for flavour in ("acme", "globex"):
@@ -70,3 +73,55 @@ def test_the_demo_quotes_books_audits_and_reports_through_the_scheduler(tmp_path
     assert "QUOTEBOT_DEMO_ACME_PASSWORD" in (home / "engagements.yaml").read_text()
     password = json.loads((home / "portals" / "acme" / "credentials.json").read_text())["password"]
     assert password not in (home / "engagements.yaml").read_text()
+
+
+def _the_report_says_what_the_demo_printed(home: Path, env: dict[str, str], out: str) -> None:
+    """`quotebot report --format csv` on the demo's home, read independently of the demo's
+    text, gives every figure the demo printed."""
+    today = datetime.now(UTC).date()
+    csv_path = home / "figures.csv"
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "quotebot", "report", "--format", "csv"),
+            *("--since", str(today - timedelta(days=29)), "--until", str(today)),
+            *("--out", str(csv_path)),
+        ],
+        env={**env, "QUOTEBOT_HOME": str(home)},
+        check=True,
+        capture_output=True,
+    )
+    figures: dict[tuple[str, str, str, str], str] = {}
+    with csv_path.open() as file:
+        for row in csv.DictReader(file):
+            key = (row["table"], row["engagement"], row["span"], row["metric"])
+            figures[key] = row["value"]
+
+    def count(table: str, engagement: str, metric: str) -> int:
+        return int(float(figures[(table, engagement, "", metric)]))
+
+    for name in ("acme", "globex"):
+        printed = re.search(
+            rf"{name} +renewals due (\d+): quotes entered (\d+), verified (\d+) \((\d+) on first "
+            r"read-back\), flagged (\d+), to review (\d+), failed (\d+); booked (\d+)",
+            out,
+        )
+        assert printed is not None, out
+        assert [int(g) for g in printed.groups()] == [
+            count("states", name, "items"),
+            count("per_engagement", name, "entered"),
+            count("per_engagement", name, "verified"),
+            count("per_engagement", name, "first_pass"),
+            count("states", name, "flagged"),
+            count("states", name, "failed_business"),
+            count("states", name, "failed_system"),
+            count("per_engagement", name, "booked"),
+        ]
+    rate = float(figures[("per_engagement", "all", "", "first_pass_rate")])
+    assert f"first-pass accuracy: {100 * rate:.1f} %" in out
+    for span, words in (
+        ("read_to_entered", "read -> entered"),
+        ("entered_to_verified", "entered -> verified"),
+    ):
+        p50 = hours(float(figures[("cycle_times", "all", span, "p50_hours")]))
+        p90 = hours(float(figures[("cycle_times", "all", span, "p90_hours")]))
+        assert f"{words}: p50 {p50}, p90 {p90}" in out

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from quotebot import cli
 from sandbox.generate import generate
-from schemas.engagement import EngagementError, load_engagements
+from scheduler import load_engagements
+from schemas.engagement import EngagementError
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -15,6 +15,7 @@ from scheduler_helpers import SchedulerProcess, kill_leftovers, until
 import scheduler
 from sandbox.generate import generate
 from schemas.engagement import Engagement, Schedules
+from schemas.settings import Settings
 from schemas.work import RunStatus
 from store import open_store
 
@@ -52,8 +53,10 @@ def test_failed_runs_are_recorded_and_the_scheduler_keeps_going(
         workers=1,
     )
     config = write_engagements(tmp_path / "engagements.yaml", [engagement])
-    with scheduler.job_editor() as editor:
-        scheduler.schedule_engagement(editor, engagement, config)
+    with scheduler.job_editor(Settings()) as editor:
+        scheduler.schedule_engagement(
+            editor, engagement, config, scheduler.process_store(Settings())
+        )
     store = open_store(f"sqlite:///{home / 'quotebot.sqlite'}")
 
     def failed() -> list[str]:

@@ -19,6 +19,7 @@ from scheduler_helpers import SchedulerProcess, kill_leftovers, until
 
 import scheduler
 from schemas.engagement import Schedules
+from schemas.settings import Settings
 from schemas.work import Run, RunStatus
 from store import open_store
 
@@ -46,8 +47,14 @@ def test_jobs_survive_sigkill_missed_runs_coalesce_and_runs_never_overlap(
         config = write_engagements(tmp_path / "engagements.yaml", [engagement])
         env = {**os.environ, **portal_env(engagement), "QUOTEBOT_RECONCILE_GRACE_S": "1"}
         store = open_store(f"sqlite:///{home / 'quotebot.sqlite'}")
-        with scheduler.job_editor() as editor:  # the sandbox works as of its own date
-            scheduler.schedule_engagement(editor, engagement, config, today=TODAY.isoformat())
+        with scheduler.job_editor(Settings()) as editor:  # the sandbox works as of its own date
+            scheduler.schedule_engagement(
+                editor,
+                engagement,
+                config,
+                scheduler.process_store(Settings()),
+                today=TODAY.isoformat(),
+            )
 
         def runs_since(moment: datetime, *, finished: bool = True) -> list[Run]:
             return [
@@ -60,7 +67,7 @@ def test_jobs_survive_sigkill_missed_runs_coalesce_and_runs_never_overlap(
         first = SchedulerProcess(config, env, tmp_path / "scheduler.log")
         until("two runs finished", lambda: len(runs_since(first.started)) >= 2)
         first.kill()
-        with scheduler.job_editor() as editor:
+        with scheduler.job_editor(Settings()) as editor:
             job = editor.get_job("quote:acme")
         assert job is not None and job.next_run_time is not None, "the job is in the database"
         assert "second='*/3'" in str(job.trigger)
@@ -72,7 +79,7 @@ def test_jobs_survive_sigkill_missed_runs_coalesce_and_runs_never_overlap(
 
         # 3. Down while several run times pass (a trigger that ends, so no regular run follows).
         now = datetime.now(UTC)
-        with scheduler.job_editor() as editor:
+        with scheduler.job_editor(Settings()) as editor:
             editor.modify_job(
                 "quote:acme",
                 trigger=CronTrigger(second="*/2", end_date=now),
@@ -80,7 +87,7 @@ def test_jobs_survive_sigkill_missed_runs_coalesce_and_runs_never_overlap(
             )
         third = SchedulerProcess(config, env, tmp_path / "scheduler.log")
         until("the coalesced run", lambda: len(runs_since(third.started)) >= 1)
-        with scheduler.job_editor() as editor:
+        with scheduler.job_editor(Settings()) as editor:
             until("the ended job is gone", lambda: editor.get_job("quote:acme") is None, 30)
         assert third.terminate() == 0
         log = (tmp_path / "scheduler.log").read_text()

@@ -17,6 +17,7 @@ from scheduler_helpers import SchedulerProcess, kill_leftovers, until
 import scheduler
 from sandbox.config import FaultConfig
 from schemas.engagement import Schedules
+from schemas.settings import Settings
 from schemas.work import ItemState, RunStatus
 from store import open_store
 
@@ -45,8 +46,14 @@ def test_sigterm_stops_after_the_items_in_hand_and_leaves_no_draft(
         config = write_engagements(tmp_path / "engagements.yaml", [engagement])
         env = {**os.environ, **portal_env(engagement), "QUOTEBOT_RECONCILE_GRACE_S": "1"}
         store = open_store(f"sqlite:///{home / 'quotebot.sqlite'}")
-        with scheduler.job_editor() as editor:
-            scheduler.schedule_engagement(editor, engagement, config, today=TODAY.isoformat())
+        with scheduler.job_editor(Settings()) as editor:
+            scheduler.schedule_engagement(
+                editor,
+                engagement,
+                config,
+                scheduler.process_store(Settings()),
+                today=TODAY.isoformat(),
+            )
         service = SchedulerProcess(config, env, tmp_path / "scheduler.log")
 
         # Operations ask the running scheduler for the quoting run now.

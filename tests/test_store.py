@@ -17,8 +17,7 @@ from sqlalchemy import create_engine, inspect, text
 import store
 from schemas.findings import FINDINGS_COLUMNS, Finding
 from schemas.work import FailureKind, IntentStatus, ItemState, ReviewAction, RunStatus
-from store._engine import alembic_config, make_engine, migrate, writer
-from store._models import Base
+from store.migrations import alembic_config, make_engine, metadata, migrate, writer
 
 S = ItemState
 
@@ -78,7 +77,7 @@ def test_an_empty_database_is_migrated_to_head_and_matches_the_models(db_url: st
             head = ScriptDirectory.from_config(alembic_config()).get_current_head()
             assert current == head
             # What `alembic check` does: the migrations create exactly what the models say.
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
             assert diff == []
     # Opening again (a second process, a restart) is a no-op.
     with store.open_store(db_url) as second:

@@ -14,8 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from quotebot import cli
 from store import open_store
-from web import UnsafeSecret, WebSettings, create_app, serve_demo
-from web._config import DEFAULT_SECRET
+from web import DEFAULT_SECRET, UnsafeSecret, WebSettings, create_app, serve_demo
 
 
 @pytest.fixture

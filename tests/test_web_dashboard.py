@@ -18,7 +18,9 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 from web_helpers import BotOutput, running_web, sign_in
 
+import scheduler
 from quotebot import cli
+from schemas.settings import Settings
 from schemas.work import ItemState
 
 SCREENS = Path(os.environ.get("QUOTEBOT_SCREENSHOTS", "/tmp/quotebot-screens"))
@@ -234,6 +236,14 @@ def test_operations_pause_resume_and_run_a_schedule_now(
 ) -> None:
     sign_in(page, web_url, "olga", "/schedule")
     quote = page.get_by_test_id("schedule").locator("tr[data-kind=quote]")
+    expect(quote).to_contain_text("not added (quotebot schedule add)")
+    # What `quotebot schedule add --all` does: the scheduler's job store has the schedules.
+    settings = Settings(database_url=f"sqlite:///{output.db_path}")
+    with scheduler.job_editor(settings) as editor:
+        for engagement in scheduler.load_engagements(output.engagements):
+            scheduler.schedule_engagement(editor, engagement, output.engagements, output.store)
+    page.reload()
+    expect(quote).to_contain_text("scheduled")
     expect(quote).to_contain_text("active")
     expect(quote).to_contain_text(re.compile(r"\d{4}-\d\d-\d\d 06:00"))
     quote.get_by_role("button", name="Pause").click()

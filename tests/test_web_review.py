@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 from web_helpers import PASSWORD, BotOutput, running_web, sign_in
 
 from bots import RunOptions, run_engagement
-from sandbox._world import MARKUP_NAME
+from sandbox import MARKUP_NAME
 from schemas.engagement import Engagement
 from schemas.work import ItemState, ReviewAction, WorkItem
 
@@ -225,7 +225,7 @@ def test_an_account_name_with_markup_shows_as_text_on_every_page(
 def test_repeated_failed_logins_are_slowed_down(
     page: Page, web_url: str, output: BotOutput
 ) -> None:
-    from web._security import hash_password
+    from web import hash_password
 
     output.store.add_user("eve", "ops", hash_password(PASSWORD))
     page.goto(f"{web_url}/login")

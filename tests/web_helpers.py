@@ -17,9 +17,7 @@ from bots import RunOptions, run_engagement
 from schemas.engagement import Schedules
 from schemas.settings import Settings
 from store import Store, open_store
-from web import WebSettings, create_app
-from web._security import hash_password
-from web._server import WebServer
+from web import WebServer, WebSettings, create_app, hash_password
 
 PASSWORD = "correct horse battery"
 PEOPLE = {"alice": "auditor", "bob": "auditor", "olga": "ops", "mia": "manager"}

@@ -5,7 +5,16 @@
 """
 
 from web._app import create_app
-from web._config import UnsafeSecret, WebSettings
+from web._config import DEFAULT_SECRET, UnsafeSecret, WebSettings
+from web._security import hash_password
 from web._server import WebServer, serve_demo
 
-__all__ = ["UnsafeSecret", "WebServer", "WebSettings", "create_app", "serve_demo"]
+__all__ = [
+    "DEFAULT_SECRET",
+    "UnsafeSecret",
+    "WebServer",
+    "WebSettings",
+    "create_app",
+    "hash_password",
+    "serve_demo",
+]

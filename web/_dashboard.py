@@ -6,7 +6,7 @@ from datetime import date
 
 from fastapi import APIRouter, Request, Response
 
-from web import _frames
+from web import report
 from web._deps import SignedIn, render, store_of
 from web._figview import layout
 
@@ -35,7 +35,7 @@ def dashboard(
     engagement: str = "",
 ) -> Response:
     store = store_of(request)
-    figures = _frames.figures(
+    figures = report.figures(
         store,
         since=_day(since),
         until=_day(until),

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from audit.metrics import ALL, BACKLOG_BUCKETS, SPANS, THROUGHPUT, Figures
+from audit.metrics import ALL, BACKLOG_BUCKETS, SPANS, STATES, THROUGHPUT, Figures
 from web._charts import grouped_bars, horizontal_bars
 
 SPAN_NAMES = {
@@ -65,6 +65,8 @@ def layout(figures: Figures) -> dict[str, Any]:
             colour=2,
         ),
         "backlog_rows": figures.backlog.to_dict("records"),
+        "states": STATES,
+        "state_rows": figures.states.to_dict("records"),
         "buckets": BACKLOG_BUCKETS,
         "cycle_rows": figures.cycle_times.to_dict("records"),
         "spans": SPAN_NAMES,

@@ -1,38 +1,21 @@
-"""Operations' schedules: next run times from the engagements file, pause, resume, run now."""
+"""Operations' schedules: the engagements file's schedules, their next run times as the
+scheduler holds them, pause, resume, run now."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
-from sqlalchemy import inspect, text
 
-from schemas.engagement import EngagementError, cron_trigger, load_engagements
+from schemas.engagement import EngagementError, load_engagements
 from schemas.people import ScheduleControl
+from schemas.work import RunKind
 from web._deps import Operator, SignedIn, render, store_of
 
 router = APIRouter()
-_KINDS = ("quote", "booking")
-
-
-_JOBS_TABLE = "apscheduler_jobs"
-"""The scheduler's job store (read only here: job ids are `kind:engagement`)."""
-
-
-def _scheduler_jobs(request: Request) -> dict[str, datetime | None]:
-    """Next run time of each job in the scheduler's store (None: paused there)."""
-    engine = store_of(request).engine
-    if not inspect(engine).has_table(_JOBS_TABLE):
-        return {}
-    with engine.connect() as connection:
-        rows = connection.execute(text(f"SELECT id, next_run_time FROM {_JOBS_TABLE}"))
-        return {
-            ident: None if when is None else datetime.fromtimestamp(float(when), UTC)
-            for ident, when in rows
-        }
 
 
 @dataclass(frozen=True)
@@ -60,33 +43,28 @@ def _rows(request: Request) -> tuple[list[ScheduleRow], str | None]:
     except EngagementError as error:
         return [], str(error)
     store = store_of(request)
-    now = store.now()
     controls = {(c.engagement, c.kind): c for c in store.schedule_controls()}
-    jobs = _scheduler_jobs(request)
+    jobs = {(j.engagement, j.kind.value): j for j in store.scheduled_runs()}
     rows = []
     for engagement in engagements:
-        for kind in _KINDS:
-            cron = getattr(engagement.schedules, kind)
+        for kind in RunKind:
+            cron = getattr(engagement.schedules, kind.value)
             if cron is None:
                 continue
-            control = controls.get((engagement.name, kind))
-            trigger = cron_trigger(cron, engagement.timezone)
-            upcoming = None if control and control.paused else trigger.get_next_fire_time(None, now)
-            ident = f"{kind}:{engagement.name}"
-            if ident not in jobs:
+            control = controls.get((engagement.name, kind.value))
+            job = jobs.get((engagement.name, kind.value))
+            if job is None:
                 in_scheduler = "not added (quotebot schedule add)"
-            elif jobs[ident] is None:
-                in_scheduler = "paused"
             else:
-                in_scheduler = "scheduled"
-                upcoming = upcoming and jobs[ident]
+                in_scheduler = "paused" if job.paused else "scheduled"
+            paused_here = control is not None and control.paused
             rows.append(
                 ScheduleRow(
                     engagement.name,
-                    kind,
+                    kind.value,
                     cron,
                     engagement.timezone,
-                    upcoming,
+                    None if job is None or paused_here else job.next_run,
                     control,
                     in_scheduler,
                 )

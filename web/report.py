@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
-from audit.metrics import Figures
+from audit.metrics import Figures, compute
+from store import Store
 from web._deps import TEMPLATES
-from web._figview import layout
+from web._figview import hours, layout, pct
+
+__all__ = ["Format", "figures", "hours", "html", "long_csv", "pct", "tables", "write"]
 
 Format = Literal["html", "csv", "xlsx"]
 _CSS = Path(__file__).parent / "static" / "app.css"
+
+
+def figures(
+    store: Store,
+    *,
+    since: date | None,
+    until: date | None,
+    today: date,
+    engagement: str | None = None,
+) -> Figures:
+    """The managers' figures for a window of days (default: the 30 days up to today, UTC),
+    of every engagement or of one: what the dashboard shows and the report writes."""
+    until = until or store.now().date()
+    since = since or until - timedelta(days=29)
+    items, events, findings = store.metric_frames(engagement)
+    return compute(items, events, findings, since=since, until=until, today=today)
 
 
 def tables(figures: Figures) -> dict[str, pd.DataFrame]:
@@ -23,6 +43,7 @@ def tables(figures: Figures) -> dict[str, pd.DataFrame]:
         "findings_by_rule": figures.findings_by_rule,
         "cycle_times": figures.cycle_times,
         "backlog": figures.backlog,
+        "states": figures.states,
     }
 
 

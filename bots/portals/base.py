@@ -17,7 +17,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import FrameLocator, Locator, Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from bots._errors import BusinessError, PortalError, SelectorDrift
+from bots._errors import PortalError, SelectorDrift
 from bots._session import is_login_url
 from schemas import (
     ExpectedQuote,
@@ -142,7 +142,8 @@ def row_texts(rows: Locator, cells: dict[str, str]) -> list[dict[str, str]]:
 
 
 def parse_money(text: str, what: str) -> Decimal:
-    """An amount as portals show it ('1,234.50'); a business error names what was unreadable."""
+    """An amount as portals show it ('1,234.50'); a `PortalError` (retried: the page may not
+    have finished drawing) names what was unreadable."""
     cleaned = text.replace(",", "").replace("\u00a0", "").strip()
     try:
         return Decimal(cleaned)
@@ -433,8 +434,3 @@ class PortalBot(ABC):
     @abstractmethod
     def book(self, quote_number: str, po: CustomerPO, pdf: Path) -> str:
         """Enter the customer's PO as an order; the portal's order number."""
-
-    @staticmethod
-    def refuse(code: str, message: str) -> BusinessError:
-        """A portal validation message: bad data, to review, no retry."""
-        return BusinessError(code, message)

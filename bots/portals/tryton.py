@@ -13,10 +13,12 @@ How quotebot's intents map onto Tryton (the seed in sandbox/tryton writes data t
   the sale's comment; booking enters the PO number as the sale's reference and confirms:
   the order number is then the sale's number.
 
-Traps of the web client handled here: every page is a fresh load of the app (its tabs
-would otherwise pile up); numeric fields swap to a second input on focus (the visible one
-is typed into); a new record's defaults, and the unit price after a quantity, arrive from
-the server a moment later, so typing waits until no RPC request is in flight.
+Traps of the web client handled here: a page is opened by closing the app's tabs and
+following the URL fragment, as sao's address bar does (a fresh load of the app only when
+something unexpected shows, which is also where drift is reported); numeric fields swap
+to a second input on focus (the visible one is typed into); a new record's defaults, and
+the unit price after a quantity, arrive from the server a moment later, so typing waits
+until no RPC request is in flight.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Alembic environment: runs on the connection `store.open_store` hands it, or on a URL.
 
 From a shell (e.g. to autogenerate a revision against a scratch database):
-`alembic -c store/migrations/alembic.ini revision --autogenerate -m "..."` with
-`QUOTEBOT_DATABASE_URL` set.
+`alembic -c store/migrations/alembic.ini -x url=sqlite:///scratch.sqlite revision
+--autogenerate -m "..."`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any, Literal
 from alembic import context
 from sqlalchemy import Connection
 
-from schemas.settings import Settings
 from store._models import Base
 from store._types import UTCDateTime
 
@@ -45,7 +44,10 @@ def run_migrations_online() -> None:
         return
     from store._engine import make_engine, writer
 
-    engine = make_engine(Settings().effective_database_url)
+    url = context.get_x_argument(as_dictionary=True).get("url")
+    if not url:
+        raise SystemExit("give the database: alembic ... -x url=SQLALCHEMY_URL")
+    engine = make_engine(url)
     try:
         with writer(engine).connect() as conn:
             _run(conn)

@@ -9,12 +9,10 @@ import click
 
 from schemas.settings import Settings
 from schemas.work import ItemState, Run, RunStatus
-from store._errors import InvalidTransition, UnknownEngagement, UnknownRecord
-from store._store import Store, open_store
+from store import InvalidTransition, Store, UnknownEngagement, UnknownRecord, open_store
 
 
-def _store() -> Store:
-    settings = Settings()
+def _store(settings: Settings) -> Store:
     settings.home.mkdir(parents=True, exist_ok=True)
     return open_store(settings.effective_database_url)
 
@@ -53,9 +51,10 @@ def runs_group() -> None:
     show_default=True,
     help="How many of the newest runs to show.",
 )
-def runs_list(engagement: str | None, status: str | None, last: int) -> None:
+@click.pass_obj
+def runs_list(settings: Settings, engagement: str | None, status: str | None, last: int) -> None:
     """List the newest runs (UTC times), newest last."""
-    with _store() as store:
+    with _store(settings) as store:
         try:
             runs = store.runs(engagement, status=status)[-last:]
         except UnknownEngagement as exc:
@@ -72,9 +71,10 @@ def runs_list(engagement: str | None, status: str | None, last: int) -> None:
 
 @runs_group.command("show")
 @click.argument("run_id", type=int)
-def runs_show(run_id: int) -> None:
+@click.pass_obj
+def runs_show(settings: Settings, run_id: int) -> None:
     """Show one run: outcome, counts, and every item it moved, with failures and evidence."""
-    with _store() as store:
+    with _store(settings) as store:
         try:
             run = store.run(run_id)
         except UnknownRecord as exc:
@@ -120,9 +120,10 @@ def items_group() -> None:
     show_default=True,
     help="Why, for the item's history.",
 )
-def items_retry(item_id: int, note: str) -> None:
+@click.pass_obj
+def items_retry(settings: Settings, item_id: int, note: str) -> None:
     """Send a failed item back to the start; the engagement's next run works it again."""
-    with _store() as store:
+    with _store(settings) as store:
         try:
             item = store.transition(item_id, ItemState.NEW, reason=note)
         except UnknownRecord as exc:

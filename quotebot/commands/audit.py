@@ -5,34 +5,18 @@ Exit 0: no error-level finding; 1: some; 2: an input file is bad (nothing writte
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import click
-import pandas as pd
 from loguru import logger
 
 from audit.batch import AuditResult, audit_files
+from audit.findings_csv import write_findings
 from schemas.errors import InputError
 from schemas.findings import RULES
 
 _PROGRESS_BYTES = 5_000_000  # show progress bars by default from this much input
-
-
-def write_findings(findings: pd.DataFrame, out: Path) -> None:
-    """findings.csv, all at once: written beside `out`, then renamed over it."""
-    handle = tempfile.NamedTemporaryFile(
-        "w", dir=out.parent, prefix=f".{out.name}.", suffix=".tmp", delete=False, encoding="utf-8"
-    )
-    try:
-        with handle:
-            findings.to_csv(handle, index=False, lineterminator="\n")  # NA line_no: empty
-        os.replace(handle.name, out)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
 
 
 def summary(result: AuditResult, seconds: float, out: Path) -> str:

@@ -2,13 +2,12 @@
 
 Starts the acme and globex sandbox portals in this process, seeds them, configures two
 engagements, runs quoting and then booking through the scheduler, audits the portals'
-exports, writes the manager report and prints what happened and where to look next.
+exports, writes the manager report and prints its figures and where to look next.
 Everything lands in `var/demo/` (replaced on each run); nothing leaves the machine.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 import time
@@ -29,14 +28,23 @@ from apscheduler.events import (
 from apscheduler.schedulers.background import BackgroundScheduler
 
 import scheduler as sched
-from demo_report import Summary, summarise, write_report
-from schemas.engagement import load_engagements
+from audit.batch import AuditResult, audit_files
+from audit.findings_csv import write_findings
+from audit.metrics import Figures
+from quotebot._demo_text import summary_text
+from sandbox.config import SandboxConfig
+from sandbox.generate import generate, load_credentials
+from sandbox.portal import Portal
+from sandbox.server import SandboxServer
 from schemas.settings import Settings
 from store import Store
+from web import report, serve_demo
 
 FLAVOURS = ("acme", "globex")
 SEED = 7
 SCHEDULES = {"quote": "0 6 * * 1-5", "booking": "0 14 * * 1-5"}
+WINDOW = (90, 150)
+"""Days from today to contract end that the demo's quoting runs pick up."""
 
 
 @dataclass
@@ -44,54 +52,71 @@ class _Portal:
     flavour: str
     data_dir: Path
     url: str
-    server: object
+    server: SandboxServer
+
+    @property
+    def prefix(self) -> str:
+        """Where its credentials are: the names the engagements file gives."""
+        return f"QUOTEBOT_DEMO_{self.flavour.upper()}"
 
 
-def _start_portals(home: Path, n: int, today: date) -> list[_Portal]:
-    """Seed and serve each sandbox portal on a free port; its credentials go to the env."""
-    from sandbox.config import SandboxConfig
-    from sandbox.generate import generate, load_credentials
-    from sandbox.server import SandboxServer
+@dataclass(frozen=True)
+class DemoResult:
+    """What the demo did: the managers' figures (as the report shows them) and the audits."""
 
-    portals = []
+    figures: Figures
+    audits: dict[str, AuditResult]
+    seconds: float
+    home: Path
+
+    def text(self) -> str:
+        return summary_text(self.figures, self.audits, self.seconds, self.home)
+
+
+def _start_portals(home: Path, n: int, today: date) -> tuple[list[_Portal], Path]:
+    """Seed and serve each sandbox portal on a free port; their logins go to a secrets
+    file of the demo's home, readable by this user only, as an operations team keeps them."""
+    portals, secrets = [], []
     for flavour in FLAVOURS:
         data_dir = home / "portals" / flavour
         generate(data_dir, SEED, n, today, client=flavour)
         server = SandboxServer(
             SandboxConfig(flavour=flavour, data_dir=data_dir, seed=SEED, today=today, totp=True)
         )
-        url = server.start()
+        portal = _Portal(flavour, data_dir, server.start(), server)
         credentials = load_credentials(data_dir)
-        prefix = f"QUOTEBOT_DEMO_{flavour.upper()}"
-        os.environ[f"{prefix}_USER"] = credentials.username
-        os.environ[f"{prefix}_PASSWORD"] = credentials.password
-        os.environ[f"{prefix}_TOTP"] = credentials.totp_secret
-        portals.append(_Portal(flavour, data_dir, url, server))
-    return portals
+        secrets += [
+            f"{portal.prefix}_USER={credentials.username}",
+            f"{portal.prefix}_PASSWORD={credentials.password}",
+            f"{portal.prefix}_TOTP={credentials.totp_secret}",
+        ]
+        portals.append(portal)
+    secrets_file = home / "secrets.env"
+    secrets_file.touch(mode=0o600)
+    secrets_file.write_text("\n".join(secrets) + "\n", encoding="utf-8")
+    return portals, secrets_file
 
 
 def _write_engagements(home: Path, portals: list[_Portal], workers: int) -> Path:
-    """The engagements file an operations team would write: env var names, never values."""
-    selectors = Path(__file__).resolve().parent / "selectors"
-    entries = []
-    for portal in portals:
-        prefix = f"QUOTEBOT_DEMO_{portal.flavour.upper()}"
-        entries.append(
-            {
-                "name": portal.flavour,
-                "flavour": portal.flavour,
-                "url": portal.url,
-                "username_env": f"{prefix}_USER",
-                "password_env": f"{prefix}_PASSWORD",
-                "totp_env": f"{prefix}_TOTP",
-                "selectors": str(selectors / f"{portal.flavour}.yaml"),
-                "rules": str(portal.data_dir.resolve() / "rules.yaml"),
-                "window": {"days_from": 90, "days_to": 150},
-                "schedules": dict(SCHEDULES),
-                "workers": workers,
-                "timezone": "Europe/London",
-            }
-        )
+    """The engagements file an operations team would write: secret names, never values."""
+    selectors = Path(__file__).resolve().parent.parent / "selectors"
+    entries = [
+        {
+            "name": portal.flavour,
+            "flavour": portal.flavour,
+            "url": portal.url,
+            "username_env": f"{portal.prefix}_USER",
+            "password_env": f"{portal.prefix}_PASSWORD",
+            "totp_env": f"{portal.prefix}_TOTP",
+            "selectors": str(selectors / f"{portal.flavour}.yaml"),
+            "rules": str(portal.data_dir.resolve() / "rules.yaml"),
+            "window": {"days_from": WINDOW[0], "days_to": WINDOW[1]},
+            "schedules": dict(SCHEDULES),
+            "workers": workers,
+            "timezone": "Europe/London",
+        }
+        for portal in portals
+    ]
     path = home / "engagements.yaml"
     path.write_text(yaml.safe_dump({"engagements": entries}, sort_keys=False), encoding="utf-8")
     return path
@@ -121,18 +146,14 @@ def _run_through_scheduler(scheduler: BackgroundScheduler, names: list[str], kin
         scheduler.remove_listener(finished)
 
 
-def _audit(home: Path, portals: list[_Portal], today: date) -> dict[str, object]:
+def _audit(home: Path, portals: list[_Portal], today: date) -> dict[str, AuditResult]:
     """The batch audit of each portal's exports, as the audit team would run it."""
-    from audit.batch import audit_files
-    from audit.cli import write_findings
-    from sandbox.portal import Portal
-
-    results: dict[str, object] = {}
+    results = {}
+    window = (today + timedelta(days=WINDOW[0]), today + timedelta(days=WINDOW[1]))
     for portal in portals:
         folder = home / "audit" / portal.flavour
         folder.mkdir(parents=True, exist_ok=True)
         with Portal(portal.data_dir / "portal.sqlite3", today=today) as db:
-            window = (today + timedelta(days=90), today + timedelta(days=150))
             (folder / "opportunities.csv").write_text(
                 db.opportunities_csv(end_from=window[0], end_to=window[1]), encoding="utf-8"
             )
@@ -149,32 +170,46 @@ def _audit(home: Path, portals: list[_Portal], today: date) -> dict[str, object]
     return results
 
 
+def demo_settings(home: Path, settings: Settings) -> Settings:
+    """The demo's own database, evidence and secrets, whatever the environment points at."""
+    home = home.resolve()
+    return settings.model_copy(
+        update={
+            "home": home,
+            "database_url": f"sqlite:///{home / 'quotebot.sqlite'}",
+            "engagements": home / "engagements.yaml",
+            "secrets_file": home / "secrets.env",
+        }
+    )
+
+
 def run_demo(
-    home: Path, opportunities: int, workers: int, echo: Callable[[str], object] = click.echo
-) -> Summary:
-    """The demo, start to summary; `home` is emptied first."""
+    settings: Settings,
+    opportunities: int,
+    workers: int,
+    echo: Callable[[str], object] = click.echo,
+) -> DemoResult:
+    """The demo, start to summary; `settings.home` is emptied first."""
     started = time.monotonic()
+    home = settings.home
 
     def step(text: str) -> None:
         echo(f"[{time.monotonic() - started:5.0f} s] {text}")
 
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
-    # The demo's own database, whatever the environment points at.
-    os.environ["QUOTEBOT_HOME"] = str(home)
-    os.environ["QUOTEBOT_DATABASE_URL"] = f"sqlite:///{(home / 'quotebot.sqlite').resolve()}"
     today = date.today()
     step(f"1/5 seeding and starting the sandbox portals ({opportunities} renewals each)")
-    portals = _start_portals(home, opportunities, today)
+    portals, _ = _start_portals(home, opportunities, today)
+    store = sched.process_store(settings)
     try:
         path = _write_engagements(home, portals, workers)
-        engagements = load_engagements(path)
-        store = sched.process_store(Settings())
-        scheduler = sched.make_scheduler(store, threads=len(engagements))
+        engagements = sched.load_engagements(path)
+        scheduler = sched.make_scheduler(settings, threads=len(engagements))
         scheduler.start()
         try:
             for engagement in engagements:
-                sched.schedule_engagement(scheduler, engagement, path, progress=True)
+                sched.schedule_engagement(scheduler, engagement, path, store, progress=True)
             names = [e.name for e in engagements]
             step("2/5 quoting: the scheduler starts both engagements' quoting runs now")
             _run_through_scheduler(scheduler, names, "quote")
@@ -186,31 +221,24 @@ def run_demo(
         audits = _audit(home, portals, today)
     finally:
         for portal in portals:
-            portal.server.stop()  # type: ignore[attr-defined]
+            portal.server.stop()
     step("5/5 writing the manager report")
-    summary = summarise(store, [e.name for e in engagements], audits, time.monotonic() - started)
-    _manager_report(store, summary, home / "report.html", today)
-    return summary
+    figures = _manager_report(store, home / "report.html", today)
+    return DemoResult(figures, audits, time.monotonic() - started, home)
 
 
-def _manager_report(store: Store, summary: Summary, path: Path, today: date) -> Path:
-    """The web part's manager report (`quotebot report`); the demo's own page without it."""
-    try:
-        from web import _frames, report
-    except ImportError:
-        return write_report(summary, path)
-    figures = _frames.figures(store, since=today - timedelta(days=29), until=today, today=today)
-    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
-    return report.write(figures, path, "html", generated)
+def _manager_report(store: Store, path: Path, today: date) -> Figures:
+    """The managers' figures of the last 30 days, written as `quotebot report` writes them."""
+    figures = report.figures(store, since=None, until=None, today=today)
+    report.write(figures, path, "html", datetime.now(UTC).strftime("%Y-%m-%d %H:%M"))
+    return figures
 
 
-def _serve(home: Path, port: int) -> None:
+def _serve(settings: Settings, port: int) -> None:
     """Keep the people's pages up on the demo's data until Ctrl-C."""
-    from web import serve_demo
-
-    store = sched.process_store(Settings())
+    store = sched.process_store(settings)
     server, people = serve_demo(
-        store, engagements=home / "engagements.yaml", today=date.today(), port=port
+        store, engagements=settings.engagements, today=date.today(), port=port
     )
     click.echo(f"\nthe review queue, runs, schedule and dashboard: {server.base_url}")
     for name, password in people.items():
@@ -255,13 +283,17 @@ def _serve(home: Path, port: int) -> None:
     flag_value=8000,
     help="Then keep the web pages up on the results (port, default 8000).",
 )
-def demo_command(opportunities: int, workers: int, home: Path, port: int | None) -> None:
+@click.pass_obj
+def demo_command(
+    settings: Settings, opportunities: int, workers: int, home: Path, port: int | None
+) -> None:
     """See the whole product work: two client portals quoted, booked, audited and reported.
 
     Runs on simulated portals on this machine (nothing leaves it) and takes a few minutes.
     """
-    summary = run_demo(home, opportunities, workers)
+    settings = demo_settings(home, settings)
+    result = run_demo(settings, opportunities, workers)
     click.echo("")
-    click.echo(summary.text(home))
+    click.echo(result.text())
     if port is not None:
-        _serve(home, port)
+        _serve(settings, port)

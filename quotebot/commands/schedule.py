@@ -9,9 +9,15 @@ import click
 from apscheduler.job import Job
 from apscheduler.schedulers.base import BaseScheduler
 
+from quotebot._options import (
+    RUN_KINDS,
+    chosen_kinds,
+    engagements_option,
+    kind_option,
+    load_engagements,
+)
 from scheduler import (
     GRACE_S,
-    KINDS,
     POLL_S,
     job_editor,
     job_id,
@@ -20,35 +26,14 @@ from scheduler import (
     serve,
     when,
 )
-from schemas.engagement import Engagement, EngagementError, load_engagements
 from schemas.settings import Settings
 
-_engagements_option = click.option(
-    "--engagements",
-    "engagements_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="The engagements file (default: $QUOTEBOT_ENGAGEMENTS or ./engagements.yaml).",
-)
-_kind_option = click.option(
-    "--kind",
-    type=click.Choice([*KINDS, "both"]),
-    default="both",
-    show_default=True,
-    help="Quoting runs, booking runs, or both.",
-)
-
-
-def _load(path: Path | None) -> tuple[Path, list[Engagement]]:
-    path = path or Settings().engagements
-    try:
-        return path, load_engagements(path)
-    except EngagementError as exc:
-        raise click.ClickException(f"{exc}\nnothing was scheduled") from None
+_kind_option = kind_option(both=True, default="both", help="Quoting runs, booking runs, or both.")
+NOTHING = "nothing was scheduled"
 
 
 def _pick_jobs(scheduler: BaseScheduler, engagement: str, kind: str) -> list[Job]:
-    kinds = KINDS if kind == "both" else (kind,)
+    kinds = chosen_kinds(kind)
     jobs = [scheduler.get_job(job_id(engagement, k), jobstore="default") for k in kinds]
     found = [job for job in jobs if job is not None]
     if not found:
@@ -65,9 +50,10 @@ def schedule_group() -> None:
 
 
 @schedule_group.command("list")
-def schedule_list() -> None:
+@click.pass_obj
+def schedule_list(settings: Settings) -> None:
     """List every scheduled job: engagement, kind, schedule and next run (UTC)."""
-    with job_editor() as scheduler:
+    with job_editor(settings) as scheduler:
         jobs = scheduler.get_jobs(jobstore="default")
         if not jobs:
             click.echo("nothing scheduled (add with `quotebot schedule add ENGAGEMENT`)")
@@ -79,31 +65,34 @@ def schedule_list() -> None:
 @schedule_group.command("add")
 @click.argument("engagement", required=False)
 @click.option("--all", "add_all", is_flag=True, help="Schedule every engagement of the file.")
-@_engagements_option
-def schedule_add(engagement: str | None, add_all: bool, engagements_path: Path | None) -> None:
+@engagements_option
+@click.pass_obj
+def schedule_add(
+    settings: Settings, engagement: str | None, add_all: bool, engagements_path: Path | None
+) -> None:
     """Schedule an engagement's runs from its `schedules` in the engagements file.
 
     Run it again after editing the file to bring the schedule up to date (a paused
     schedule stays paused). A bad engagements, selectors or rules file schedules nothing.
     """
-    path, engagements = _load(engagements_path)
+    path, engagements = load_engagements(settings, engagements_path, then=NOTHING)
     if add_all == (engagement is not None):
         raise click.UsageError("name one ENGAGEMENT, or give --all")
     chosen = engagements if add_all else [e for e in engagements if e.name == engagement]
     if not chosen:
         known = ", ".join(e.name for e in engagements) or "none"
         raise click.ClickException(f"{path}: no engagement '{engagement}' (known: {known})")
-    with job_editor() as scheduler:
+    with job_editor(settings) as scheduler:
         for one in chosen:
-            jobs = schedule_engagement(scheduler, one, path)
+            jobs = schedule_engagement(scheduler, one, path, process_store(settings))
             for job in jobs:
                 click.echo(f"scheduled {job.name}: next run {when(job)}")
             if not jobs:
                 click.echo(f"{one.name}: no schedules in {path}, nothing scheduled")
 
 
-def _change(action: str, engagement: str, kind: str) -> None:
-    with job_editor() as scheduler:
+def _change(settings: Settings, action: str, engagement: str, kind: str) -> None:
+    with job_editor(settings) as scheduler:
         for job in _pick_jobs(scheduler, engagement, kind):
             if action == "remove":
                 job.remove()
@@ -113,7 +102,7 @@ def _change(action: str, engagement: str, kind: str) -> None:
                 job.pause() if action == "pause" else job.resume()
             # The same control the web pages write: the trail says who, and a running
             # scheduler applying the web's controls agrees with the command line.
-            process_store().control_schedule(
+            process_store(settings).control_schedule(
                 job.args[0],
                 job.args[1],
                 f"cli:{getpass.getuser()}",
@@ -135,42 +124,46 @@ def _change(action: str, engagement: str, kind: str) -> None:
 @schedule_group.command("pause")
 @click.argument("engagement")
 @_kind_option
-def schedule_pause(engagement: str, kind: str) -> None:
+@click.pass_obj
+def schedule_pause(settings: Settings, engagement: str, kind: str) -> None:
     """Stop scheduling an engagement's runs until resumed (a run in progress carries on)."""
-    _change("pause", engagement, kind)
+    _change(settings, "pause", engagement, kind)
 
 
 @schedule_group.command("resume")
 @click.argument("engagement")
 @_kind_option
-def schedule_resume(engagement: str, kind: str) -> None:
+@click.pass_obj
+def schedule_resume(settings: Settings, engagement: str, kind: str) -> None:
     """Schedule a paused engagement again, from its next regular time."""
-    _change("resume", engagement, kind)
+    _change(settings, "resume", engagement, kind)
 
 
 @schedule_group.command("remove")
 @click.argument("engagement")
 @_kind_option
-def schedule_remove(engagement: str, kind: str) -> None:
+@click.pass_obj
+def schedule_remove(settings: Settings, engagement: str, kind: str) -> None:
     """Take an engagement off the schedule (its runs and work items are kept)."""
-    _change("remove", engagement, kind)
+    _change(settings, "remove", engagement, kind)
 
 
 @schedule_group.command("run-now")
 @click.argument("engagement")
 @click.option(
     "--kind",
-    type=click.Choice(KINDS),
+    type=click.Choice(RUN_KINDS),
     default="quote",
     show_default=True,
     help="Which scheduled run to start.",
 )
-def schedule_run_now(engagement: str, kind: str) -> None:
+@click.pass_obj
+def schedule_run_now(settings: Settings, engagement: str, kind: str) -> None:
     """Ask the running scheduler to start an engagement's scheduled run now.
 
     To run in this terminal instead, with a progress bar, use `quotebot run ENGAGEMENT`.
     """
-    _change("run-now", engagement, kind)
+    _change(settings, "run-now", engagement, kind)
 
 
 @click.group("scheduler")
@@ -179,7 +172,7 @@ def scheduler_group() -> None:
 
 
 @scheduler_group.command("start")
-@_engagements_option
+@engagements_option
 @click.option(
     "--grace",
     "grace_s",
@@ -195,12 +188,15 @@ def scheduler_group() -> None:
     show_default=True,
     help="Engagements that may run at the same time.",
 )
-def scheduler_start(engagements_path: Path | None, grace_s: float, threads: int) -> None:
+@click.pass_obj
+def scheduler_start(
+    settings: Settings, engagements_path: Path | None, grace_s: float, threads: int
+) -> None:
     """Start the scheduler in the foreground; it runs engagements on their schedules.
 
     Stop it with Ctrl-C or SIGTERM: runs stop after the items in hand, nothing is left
     half-entered, and the schedules carry on from where they were at the next start.
     """
-    path, _ = _load(engagements_path)
-    Settings().home.mkdir(parents=True, exist_ok=True)
-    serve(path, grace_s=grace_s, threads=threads, announce=click.echo)
+    path, _ = load_engagements(settings, engagements_path, then=NOTHING)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    serve(path, settings, grace_s=grace_s, threads=threads, announce=click.echo)

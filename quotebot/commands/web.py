@@ -10,7 +10,12 @@ import click
 
 from schemas.people import Role
 from schemas.settings import Settings
-from store import StoreError, open_store
+from store import Store, StoreError, open_store
+
+
+def _store(settings: Settings) -> Store:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return open_store(settings.effective_database_url)
 
 
 @click.group("users")
@@ -33,15 +38,16 @@ def users_group() -> None:
     confirmation_prompt=True,
     help="Asked for when left out (never put it on the command line in production).",
 )
-def users_add(name: str, role: str, password: str) -> None:
+@click.pass_obj
+def users_add(settings: Settings, name: str, role: str, password: str) -> None:
     """Create a person with a role; the password is stored as an argon2 hash only."""
-    from web._security import hash_password
+    from web import hash_password
 
     try:
         hashed = hash_password(password)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
-    with open_store() as store:
+    with _store(settings) as store:
         try:
             user = store.add_user(name, role, hashed)
         except StoreError as error:
@@ -50,9 +56,10 @@ def users_add(name: str, role: str, password: str) -> None:
 
 
 @users_group.command("list")
-def users_list() -> None:
+@click.pass_obj
+def users_list(settings: Settings) -> None:
     """Everyone who may sign in, with their role."""
-    with open_store() as store:
+    with _store(settings) as store:
         for user in store.users():
             click.echo(f"{user.name}\t{user.role.value}")
 
@@ -66,19 +73,23 @@ def users_list() -> None:
     default=None,
     help="Business date for the backlog (default: today).",
 )
-def serve_command(host: str, port: int, today: datetime | None) -> None:
+@click.pass_obj
+def serve_command(settings: Settings, host: str, port: int, today: datetime | None) -> None:
     """Serve the people's pages (needs QUOTEBOT_SECRET_KEY unless QUOTEBOT_DEMO=1)."""
     import uvicorn
 
     from web import UnsafeSecret, WebSettings, create_app
 
     try:
-        settings = WebSettings().checked()
+        web_settings = WebSettings().checked()
     except UnsafeSecret as error:
         raise click.ClickException(str(error)) from None
-    store = open_store()
+    store = _store(settings)
     app = create_app(
-        store, settings, engagements=Settings().engagements, today=today.date() if today else None
+        store,
+        web_settings,
+        engagements=settings.engagements,
+        today=today.date() if today else None,
     )
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -105,7 +116,9 @@ def serve_command(host: str, port: int, today: datetime | None) -> None:
     default=None,
     help="Business date for the backlog (default: today).",
 )
+@click.pass_obj
 def report_command(
+    settings: Settings,
     since: datetime,
     until: datetime,
     fmt: str,
@@ -114,13 +127,13 @@ def report_command(
     today: datetime | None,
 ) -> None:
     """The dashboard's figures for SINCE..UNTIL as self-contained HTML, CSV or XLSX."""
-    from web import _frames, report
+    from web import report
 
     if until < since:
         raise click.UsageError("--until is before --since")
     out = out or Path(f"quotebot-report-{since:%Y-%m-%d}-{until:%Y-%m-%d}.{fmt}")
-    with open_store() as store:
-        figures = _frames.figures(
+    with _store(settings) as store:
+        figures = report.figures(
             store,
             since=since.date(),
             until=until.date(),

@@ -1,0 +1,44 @@
+"""`check_selectors`: a read-only visit of an engagement's portal that lists selector drift."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from bots._errors import SelectorDrift
+from bots._evidence import Evidence
+from bots._session import Credentials
+from bots._worker import Worker
+from schemas.engagement import Engagement
+from schemas.selector_map import load_selector_map
+from schemas.settings import Settings
+
+
+@dataclass(frozen=True)
+class SelectorReport:
+    """What a read-only visit found: keys that match nothing, pages it could not open."""
+
+    drifts: list[SelectorDrift]
+    unchecked: list[str]
+    """Pages with no record to open them with (no opportunity, no quote yet)."""
+    selectors: int
+    """How many selectors the map has in all."""
+
+
+def check_selectors(engagement: Engagement, settings: Settings, today: date) -> SelectorReport:
+    """Log in, visit every page of the map that can be reached without typing, and report.
+
+    Raises `SelectorMapError` for a bad map and `BusinessError` for missing credentials.
+    """
+    selector_map = load_selector_map(engagement.selectors)
+    credentials = Credentials.from_env(
+        engagement.username_env,
+        engagement.password_env,
+        engagement.totp_env,
+        secrets_file=settings.secrets_file,
+    )
+    evidence = Evidence(settings.home / "evidence", engagement.name)
+    with Worker("check", engagement, selector_map, credentials, evidence, settings) as worker:
+        drifts, unchecked = worker.bot.check_selectors(today)
+    total = sum(len(p.selectors) for p in selector_map.pages.values())
+    return SelectorReport(drifts, unchecked, total)

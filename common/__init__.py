@@ -1,0 +1,1 @@
+"""Plumbing with no quotebot knowledge that every package may use, the sandbox included."""

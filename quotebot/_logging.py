@@ -1,0 +1,36 @@
+"""Where quotebot's logs go: the one place sinks are added (modules only `logger.bind`)."""
+
+from __future__ import annotations
+
+import sys
+
+from loguru import logger
+
+from schemas.settings import Settings
+
+
+def configure_logging(settings: Settings, verbose: int) -> None:
+    """Logs to stderr for people and, structured (one JSON object a line, with the
+    engagement, run and item each record is bound to), to `<home>/logs/quotebot.jsonl`."""
+    logger.remove()
+    logs = settings.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    logger.add(
+        logs / "quotebot.jsonl",
+        level="DEBUG",
+        serialize=True,
+        rotation="50 MB",
+        retention=10,
+        backtrace=False,
+        diagnose=False,
+    )
+    level = "DEBUG" if verbose > 1 else "INFO" if verbose == 1 else "WARNING"
+    logger.add(
+        sys.stderr,
+        level=level,
+        # Never print variable values in tracebacks: they can hold credentials.
+        backtrace=False,
+        diagnose=False,
+        format="<green>{time:HH:mm:ss}</green> <level>{level: <7}</level> {message} "
+        "<dim>{extra}</dim>",
+    )

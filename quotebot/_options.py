@@ -1,0 +1,68 @@
+"""What several commands share: the engagements file option, the business date, and
+finding an engagement by name (else saying which there are)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from schemas.engagement import Engagement, EngagementError
+from schemas.settings import Settings
+from schemas.work import RunKind
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+engagements_option = click.option(
+    "--engagements",
+    "engagements_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The engagements file (default: $QUOTEBOT_ENGAGEMENTS or ./engagements.yaml).",
+)
+today_option = click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Business date to work as of (default: today).",
+)
+RUN_KINDS = [k.value for k in RunKind]
+
+
+def kind_option(*, both: bool, default: str, help: str) -> Callable[[F], F]:  # noqa: A002
+    """`--kind quote|booking` (and `both` where a command can do both in turn)."""
+    choices = [*RUN_KINDS, "both"] if both else RUN_KINDS
+    return click.option(
+        "--kind", type=click.Choice(choices), default=default, show_default=True, help=help
+    )
+
+
+def chosen_kinds(kind: str) -> list[RunKind]:
+    """The run kinds a `--kind` value stands for, in the order they run."""
+    return list(RunKind) if kind == "both" else [RunKind(kind)]
+
+
+def load_engagements(
+    settings: Settings, path: Path | None, then: str = ""
+) -> tuple[Path, list[Engagement]]:
+    """The engagements file, all of it checked; a mistake stops the command with the file,
+    line and key (and `then`: what did not happen because of it)."""
+    from scheduler import load_engagements as load
+
+    path = path or settings.engagements
+    try:
+        return path, load(path)
+    except EngagementError as exc:
+        raise click.ClickException(f"{exc}\n{then}" if then else str(exc)) from None
+
+
+def find_engagement(settings: Settings, path: Path | None, name: str) -> Engagement:
+    """The named engagement of the engagements file; else an error listing the known ones."""
+    path, engagements = load_engagements(settings, path)
+    for engagement in engagements:
+        if engagement.name == name:
+            return engagement
+    known = ", ".join(sorted(e.name for e in engagements)) or "none"
+    raise click.ClickException(f"{path}: no engagement '{name}' (known: {known})")

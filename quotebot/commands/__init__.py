@@ -1,0 +1,1 @@
+"""The subcommands of `quotebot`, one module per audience's group of commands."""
