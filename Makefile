@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = "0" ] && echo "" || echo "sudo")
 
-.PHONY: setup demo test lint bench chromium clean
+.PHONY: setup demo test lint tryton bench chromium clean
 
 setup: $(STAMP) chromium
 
@@ -40,8 +40,17 @@ demo: setup
 	$(BIN)/quotebot demo
 
 # The linters and the type checker first: a lint or type error fails the tests (and CI).
-test: lint
-	$(BIN)/python -m pytest
+# Then the tests, four at a time (most of their time is spent waiting on portal latency and
+# browsers, not on the CPU); tests that share one expensive fixture share a worker
+# (`xdist_group`). `make test JOBS=0` runs them in one process.
+JOBS ?= 4
+test: lint tryton
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
+
+# A real Tryton for its tests: installed once per machine, today's world seeded once a day,
+# here and not inside a test, where three other test processes would slow the install down.
+tryton: setup
+	$(BIN)/python -m sandbox.tryton
 
 lint: setup
 	$(BIN)/ruff check .

@@ -11,7 +11,9 @@ the item in hand, never in the middle of a submission.
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -209,6 +211,9 @@ def run_job(
     except EngagementError as exc:
         _record_failure(store, engagement_name, kind, str(exc))
         return
+    if settings.fleet:
+        _defer_to_fleet(store, found[engagement_name], kind, today)
+        return
     options = RunOptions(
         workers=workers, progress=progress, today=date.fromisoformat(today) if today else None
     )
@@ -230,6 +235,31 @@ def run_job(
         with _running_lock:
             _running.discard(options.stop)
     log.info("{} run {} {}: {}", kind, result.run.id, result.run.status.value, dict(result.counts))
+
+
+def _defer_to_fleet(store: Store, engagement: Engagement, kind: str, today: str | None) -> None:
+    """The fleet runs it; two schedulers firing the same time make one run."""
+    from bots import defer_scheduled_run
+
+    log = logger.bind(engagement=engagement.name, kind=kind)
+    fire = last_fire_time(engagement, RunKind(kind), datetime.now(UTC))
+    day = date.fromisoformat(today) if today else fire.date()
+    job = defer_scheduled_run(store, engagement, kind, fire, day)
+    if job is None:
+        log.info("{} run of {} already handed to the fleet", kind, fire.isoformat())
+    else:
+        log.info("{} run of {} handed to the fleet as job {}", kind, fire.isoformat(), job)
+
+
+def last_fire_time(engagement: Engagement, kind: RunKind, now: datetime) -> datetime:
+    """The schedule's latest fire time at or before `now` (what a coalesced run is for)."""
+    cron = getattr(engagement.schedules, kind.value)
+    trigger = cron_trigger(cron, engagement.timezone)
+    last = fire = trigger.get_next_fire_time(None, now - timedelta(seconds=GRACE_S))
+    while fire is not None and fire <= now:
+        last = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+    return last or now
 
 
 def stop_runs() -> None:
@@ -321,6 +351,8 @@ class Controls:
     def apply(self) -> None:
         now = datetime.now(UTC)
         try:
+            # The heartbeat the schedule page reads: a scheduler is alive to honour run-now.
+            self.store.scheduler_beat(f"{socket.gethostname()}:{os.getpid()}")
             controls = self.store.schedule_controls()
         except Exception as exc:  # noqa: BLE001 - the next poll tries again
             logger.warning("schedule controls unreadable: {}", first_line(exc))

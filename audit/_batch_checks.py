@@ -6,11 +6,14 @@ adds findings for every row where a rule of AUDIT_SPEC fails, exactly as `audit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
+from audit import _batch_explain as explain
 from audit._emit import Column, Day, Findings, Money
-from audit._prices import line_prices
+from audit._prices import LinePrices, line_prices
 from audit._validate import first_rows
 from audit._vector import Array, add_months, div_half_up, product
 from schemas.rules import PricingRules
@@ -80,13 +83,16 @@ def quote_level(
     shown = np.zeros(len(head), dtype=np.int64)
     np.add.at(shown, qcode, quotes["line_amount"].to_numpy())  # exact: integers, no float
     total, places = head["quote_total"].to_numpy(), head["places"].to_numpy()
+    x_amount, x_total = extra_places(quotes, "line_amount"), extra_places(quotes, "quote_total")
+    common = max(x_amount, x_total)
+    differs = np.abs(total * 10 ** (common - x_total) - shown * 10 ** (common - x_amount))
     out.add(
         "total_mismatch",
-        known & (np.abs(total - shown) > tol[places]),
+        known & (differs > tol[places + common]),
         ids,
         opp_of,
-        expected=Money(shown, places),
-        actual=Money(total, places),
+        expected=Money(shown, places, x_amount),
+        actual=Money(total, places, x_total),
     )
     # The first quote of each opportunity in quote_id order, where it has more than one.
     shared = known & (np.bincount(np.where(known, qopp, 0), minlength=len(opp_head))[qopp] > 1)
@@ -119,17 +125,11 @@ def lines(
     unit, qty = quotes["unit_price"].to_numpy(), quotes["quantity"].to_numpy()
     places = quotes["places"].to_numpy()
 
-    def flag(rule: str, mask: Array, **values: Column) -> None:
-        out.add(rule, mask, ids, opp_of, sku=sku, line_no=line_no, **values)
+    def flag(rule: str, mask: Array, field: str = "", **values: Column) -> None:
+        out.add(rule, mask, ids, opp_of, sku=sku, line_no=line_no, field=field, **values)
 
     months = opps["months"].to_numpy()[first_rows(ocode)][line_opp]
-    shown, amount = div_half_up(product(unit, qty, months), 12), quotes["line_amount"].to_numpy()
-    flag(
-        "line_amount_mismatch",
-        known & (np.abs(amount - shown) > tol[places]),
-        expected=Money(shown, places),
-        actual=Money(amount, places),
-    )
+    _line_amounts(rules, out, quotes, months, known, tol, flag)
     # Quote skus numbered as the opportunities' skus (-1: no opportunity has it).
     opp_sku = opps["sku_code"].to_numpy()
     quote_sku = quotes["sku_code"].to_numpy()
@@ -142,6 +142,10 @@ def lines(
     flag("extra_line", known & ~matched, actual=sku)
     prices = line_prices(rules, opps)
     m = np.where(matched, match, 0)
+    renew = opps["renew"].to_numpy()[m]
+    flag("non_renewable_line", matched & ~renew, actual=sku)
+    covered = np.where(matched, match, -1)
+    matched &= renew
     entry, active = prices.entry[m], prices.active[m]
     currency = opps["currency"].to_numpy()[m]
     flag("unknown_sku", matched & (entry < 0), actual=sku, extra=currency)
@@ -154,23 +158,111 @@ def lines(
         expected=wanted,
         actual=qty,
     )
+    if quotes.attrs.get("line_dates"):
+        _line_terms(quotes, prices, m, priceable, flag)
     priceable &= quotes["currency"].to_numpy() == currency
+    x_unit = extra_places(quotes, "unit_price")
+    fine = 10**x_unit
     expected, floor = prices.unit_price[m], prices.floor[m]
-    actual = Money(unit, places)
+    actual = Money(unit, places, x_unit)
+    wrong = priceable & (np.abs(unit - expected * fine) > tol[places + x_unit])
     flag(
         "unit_price_mismatch",
-        priceable & (np.abs(unit - expected) > tol[places]),
+        wrong,
         expected=Money(expected, places),
         actual=actual,
+        extra=explain.price_notes(rules, opps, prices, m, wrong),
     )
+    held = prices.hold[m] >= 0
     flag(
         "discount_over_cap",
-        priceable & (floor - unit > tol[places]),
+        priceable & ~held & (floor * fine - unit > tol[places + x_unit]),
         expected=Money(floor, places),
         actual=actual,
         extra=opps["segment"].to_numpy()[m],
     )
-    _missing(out, quotes, qcode, qopp, ocode, opps, np.where(matched, match, -1))
+    _missing(out, quotes, qcode, qopp, ocode, opps, covered)
+
+
+def extra_places(frame: pd.DataFrame, column: str) -> int:
+    """How many decimals beyond its currency's the readers kept for a money column."""
+    return int(frame.attrs.get("extra_places", {}).get(column, 0))
+
+
+def _line_amounts(
+    rules: PricingRules,
+    out: Findings,
+    quotes: pd.DataFrame,
+    months: Array,
+    known: Array,
+    tol: Array,
+    flag: Callable[..., None],
+) -> None:
+    """`line_amount_mismatch`: each line's amount for the quote's own unit price, quantity and
+    period (the line's own dates where the file has them, else the whole term)."""
+    unit, qty = quotes["unit_price"].to_numpy(), quotes["quantity"].to_numpy()
+    places = quotes["places"].to_numpy()
+    x_unit, x_amount = extra_places(quotes, "unit_price"), extra_places(quotes, "line_amount")
+    if quotes.attrs.get("line_dates"):
+        start, end = quotes["line_start"].to_numpy(), quotes["line_end"].to_numpy()
+        num, den = factors(start, end, rules.proration)
+    else:
+        num, den = months, np.full(len(months), 12, dtype=np.int64)
+    shown = div_half_up(product(unit, qty, num), den * 10**x_unit)
+    amount = quotes["line_amount"].to_numpy()
+    wrong = known & (np.abs(amount - shown * 10**x_amount) > tol[places + x_amount])
+    notes: Column = ""
+    if quotes.attrs.get("line_dates"):
+        notes = explain.period_notes(rules, start, end, months, num, den, wrong)
+    flag(
+        "line_amount_mismatch",
+        wrong,
+        expected=Money(shown, places),
+        actual=Money(amount, places, x_amount),
+        extra=notes,
+    )
+
+
+def factors(start: Array, end: Array, proration: str) -> tuple[Array, Array]:
+    """The period factor of `[start, end]` as `numerator / denominator` (AUDIT_SPEC step 6)."""
+    m, r = months_and_days(start, end)
+    if proration == "day":
+        return end - start + 1, np.full(len(start), 365, dtype=np.int64)
+    if proration == "month":
+        return m + (r > 0), np.full(len(start), 12, dtype=np.int64)
+    return 365 * m + 12 * r, np.full(len(start), 4380, dtype=np.int64)
+
+
+def months_and_days(start: Array, end: Array) -> tuple[Array, Array]:
+    """`m` whole calendar months from `start` within `[start, end]`, and `r` days left."""
+    after = end + 1
+    month = lambda days: days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)  # noqa: E731
+    m = month(after) - month(start)
+    m = np.where(add_months(start, m) > after, m - 1, m)
+    m = np.maximum(m, 0)
+    return m, after - add_months(start, m)
+
+
+def _line_terms(
+    quotes: pd.DataFrame, prices: LinePrices, m: Array, priceable: Array, flag: Callable[..., None]
+) -> None:
+    """`line_term_mismatch`: the line's own dates against its co-termed period."""
+    start, end = quotes["line_start"].to_numpy(), quotes["line_end"].to_numpy()
+    want_start, want_end = prices.line_start[m], prices.term_end[m]
+    bad_start = priceable & (start != want_start)
+    bad_end = priceable & ~bad_start & (end != want_end)
+    for name, mask, want, got, verb in (
+        ("line_start", bad_start, want_start, start, "starts"),
+        ("line_end", bad_end, want_end, end, "ends"),
+    ):
+        flag(
+            "line_term_mismatch",
+            mask,
+            expected=Day(want),
+            actual=Day(got),
+            extra=verb,
+            field=name,
+        )
 
 
 def _missing(
@@ -196,6 +288,7 @@ def _missing(
     n_lines = max(len(opps), 1)
     covered = pd.Index(qcode[match >= 0] * n_lines + match[match >= 0])
     missing = covered.get_indexer(pair_quote * n_lines + pair_line) < 0
+    missing &= opps["renew"].to_numpy()[pair_line]  # a do-not-renew line is not missed
     head = quotes.iloc[first_rows(qcode)]
     opp_sku = opps["sku"].to_numpy()[pair_line]
     out.add(
@@ -228,7 +321,8 @@ def bookings(
         expected=currency,
         actual=po_currency,
     )
-    places, po_places = q["places"].to_numpy(), bookings["places"].to_numpy()
+    places = q["places"].to_numpy() + extra_places(head, "quote_total")
+    po_places = bookings["places"].to_numpy() + extra_places(bookings, "po_amount")
     common = np.maximum(places, po_places)
     total, amount = q["quote_total"].to_numpy(), bookings["po_amount"].to_numpy()
     differs = (
@@ -242,6 +336,6 @@ def bookings(
         known & differs,
         ids,
         opp_of,
-        expected=Money(total, places),
-        actual=Money(amount, po_places),
+        expected=Money(total, q["places"].to_numpy(), extra_places(head, "quote_total")),
+        actual=Money(amount, bookings["places"].to_numpy(), extra_places(bookings, "po_amount")),
     )

@@ -41,14 +41,22 @@ def header(path: Path, required: Sequence[str]) -> list[str]:
 
 
 def read_text_columns(
-    path: Path, columns: Sequence[str], *, progress: bool, integers: Sequence[str] = ()
+    path: Path,
+    columns: Sequence[str],
+    *,
+    progress: bool,
+    integers: Sequence[str] = (),
+    optional: Sequence[str] = (),
 ) -> dict[str, npt.NDArray[Any]]:
-    """The named columns as arrays of `str` (empty cells as ""), other columns ignored.
+    """The named columns as arrays of `str` (empty cells as ""), other columns ignored;
+    of the `optional` columns, those the header has.
 
     `integers` are parsed to int64 by the CSV parser itself when every cell is a whole
     number (no Python object per cell); if one is not, they are read as text like the rest
     so that the validators can name the bad cell.
     """
+    names = header(path, columns)
+    columns = [*columns, *(name for name in optional if name in names)]
     try:
         return _read(path, columns, progress=progress, integers=integers)
     except ValueError as exc:

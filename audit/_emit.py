@@ -8,18 +8,30 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from audit._vector import Array, date_text, money_text
+from audit._vector import POW10, Array, date_text, money_text
 from schemas.findings import FINDINGS_COLUMNS, RULES
 
 
 class Money(NamedTuple):
-    """Amounts to show as text, formatted only for the rows that become findings."""
+    """Amounts to show as text, formatted only for the rows that become findings.
+
+    `extra`: the units are of `10**-(places + extra)`, for amounts read with more decimals
+    than their currency has; they are shown with as many as they need, like `format_amount`.
+    """
 
     units: Array
     places: Array
+    extra: int = 0
 
     def text(self, rows: Array) -> Array:
-        return money_text(self.units[rows], np.broadcast_to(self.places, self.units.shape)[rows])
+        units = np.asarray(self.units)[rows]
+        places = np.broadcast_to(self.places, np.shape(self.units))[rows]
+        if not self.extra:
+            return money_text(units, places)
+        zeros = np.zeros(len(units), dtype=np.int64)
+        for k in range(1, self.extra + 1):
+            zeros = np.where(units % POW10[k] == 0, k, zeros)
+        return money_text(units // POW10[zeros], places + self.extra - zeros)
 
 
 class Day(NamedTuple):
@@ -52,6 +64,7 @@ class Findings:
         expected: Column = "",
         actual: Column = "",
         extra: Column = "",
+        field: str = "",
     ) -> None:
         """Findings of `rule` where `mask` holds; array arguments align with `mask`."""
         rows = np.flatnonzero(mask)
@@ -81,7 +94,9 @@ class Findings:
         spec = RULES[rule]
         values["message"] = _render(spec.message, values)
         self._blocks.append(
-            pd.DataFrame({**values, "rule": rule, "severity": spec.severity, "field": spec.field})
+            pd.DataFrame(
+                {**values, "rule": rule, "severity": spec.severity, "field": field or spec.field}
+            )
         )
 
     def frame(self) -> pd.DataFrame:

@@ -47,17 +47,45 @@ def parse_decimal(
     decimals than `places` allows, or is too large; `empty` marks empty cells. Each distinct
     text is scanned once when `repeated` (few distinct values), else every cell is scanned.
     """
+    units, bad, empty, _ = _parse(values, places, signed=signed, repeated=repeated, excess=False)
+    return units, bad, empty
+
+
+def parse_exact(
+    values: npt.NDArray[np.object_], places: IntArray | int, *, repeated: bool = True
+) -> tuple[IntArray, BoolArray, BoolArray, int]:
+    """Like `parse_decimal`, but more decimals than `places` are read, not refused.
+
+    Returns `(units, bad, empty, extra)`: units are scaled by `10**(places + extra)`, where
+    `extra` is the most decimals any cell has beyond its `places` (0 for a clean file).
+    """
+    return _parse(values, places, signed=True, repeated=repeated, excess=True)
+
+
+def _parse(
+    values: npt.NDArray[np.object_],
+    places: IntArray | int,
+    *,
+    signed: bool,
+    repeated: bool,
+    excess: bool,
+) -> tuple[IntArray, BoolArray, BoolArray, int]:
     if repeated:
         codes, uniques = pd.factorize(values)
     else:
         codes, uniques = np.arange(len(values)), values
     digits, fraction, malformed, empty = _scan(np.asarray(uniques, dtype=object), signed=signed)
     places = np.broadcast_to(np.asarray(places, dtype=np.int64), (len(values),))
-    fraction, digits = fraction[codes], digits[codes]
-    bad = malformed[codes] | (fraction > places)
+    fraction, digits, malformed = fraction[codes], digits[codes], malformed[codes]
+    extra = 0
+    if excess:
+        over = np.where(malformed, 0, fraction - places)
+        extra = max(int(over.max(initial=0)), 0)
+        places = places + extra
+    bad = malformed | (fraction > places)
     bad |= _magnitude(digits) - fraction + places > _MAX_DIGITS
     units = np.where(bad, 0, digits * _POW10[np.clip(places - fraction, 0, _MAX_DIGITS)])
-    return units, bad & ~empty[codes], empty[codes]
+    return units, bad & ~empty[codes], empty[codes], extra
 
 
 def _magnitude(numbers: IntArray) -> IntArray:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from audit._csvfile import Text
-from audit._parse import BoolArray, IntArray, parse_dates, parse_decimal
+from audit._parse import BoolArray, IntArray, parse_dates, parse_decimal, parse_exact
 from audit._vector import Array
 from schemas.errors import InputError
 
@@ -127,20 +127,20 @@ def money(
     *,
     optional: bool = False,
     repeated: bool = True,
-) -> tuple[IntArray, BoolArray]:
-    """Amounts in minor units of each row's currency, and which cells were empty."""
-    units, bad, empty = parse_decimal(values, places, repeated=repeated)
+) -> tuple[IntArray, BoolArray, int]:
+    """Amounts exactly as written, and which cells were empty.
+
+    Units are of `10**-(places + extra)` of each row's currency: more decimals than the
+    currency has are not bad input but a value the checks will find wrong (AUDIT_SPEC)."""
+    units, bad, empty, extra = parse_exact(values, places, repeated=repeated)
     if not optional:
         bad |= empty
     problems.flag(
         column,
         bad,
-        lambda row: (
-            f"{values[row]!r} is not an amount in {currencies[row]} "
-            f"(digits, optional '-', up to {places[row]} decimal places)"
-        ),
+        lambda row: f"{values[row]!r} is not an amount in {currencies[row]} (digits, optional '-')",
     )
-    return units, empty
+    return units, empty, extra
 
 
 def dates(problems: Problems, column: str, values: Text) -> IntArray:

@@ -10,12 +10,20 @@ from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 
-from audit.pricing import base_price, lead_deadline, line_amount, price_line, renewal_term
+from audit._period import period
+from audit.pricing import (
+    base_price,
+    full_term,
+    lead_deadline,
+    line_amount,
+    price_line,
+    renewal_term,
+)
 from schemas.booking import Booking
 from schemas.findings import Finding, passes
-from schemas.money import format_money, round_half_up
+from schemas.money import format_amount, format_money, round_half_up
 from schemas.opportunity import Opportunity
-from schemas.quote import QuoteLineSnapshot, QuoteSnapshot
+from schemas.quote import PriceStep, QuoteLineSnapshot, QuoteSnapshot
 from schemas.rules import PricingRules
 
 __all__ = ["check_booking", "check_quote", "passes"]
@@ -62,8 +70,8 @@ def check_booking(
             )
         )
     if abs(booking.po_amount - snapshot.quote_total) > rules.tolerance:
-        expected = format_money(snapshot.quote_total, rules.places(snapshot.currency))
-        actual = format_money(booking.po_amount, rules.places(booking.po_currency))
+        expected = format_amount(snapshot.quote_total, rules.places(snapshot.currency))
+        actual = format_amount(booking.po_amount, rules.places(booking.po_currency))
         findings.append(Finding.of("po_amount_mismatch", *ids, expected=expected, actual=actual))
     return findings
 
@@ -115,8 +123,8 @@ def _quote_level(
             Finding.of(
                 "total_mismatch",
                 *ids,
-                expected=format_money(shown, places),
-                actual=format_money(quote.quote_total, places),
+                expected=format_amount(shown, places),
+                actual=format_amount(quote.quote_total, places),
             )
         )
     earlier = [other for other in prior_quote_ids if other < quote.quote_id]
@@ -134,8 +142,13 @@ def _missing_lines(opportunity: Opportunity, quote: QuoteSnapshot) -> list[Findi
             "missing_line", quote.quote_id, quote.opportunity_id, sku=line.sku, expected=line.sku
         )
         for line in opportunity.lines
-        if line.sku not in quoted
+        if line.renew and line.sku not in quoted
     ]
+
+
+def _period_note(months: int, factor: object, detail: str) -> str:
+    """The period step of a line amount, named where it is not simply the whole term."""
+    return "" if factor == full_term(months) else f" ({detail})"
 
 
 def _line(
@@ -149,14 +162,22 @@ def _line(
 
     found = []
     places = rules.places(quote.currency)
-    shown = line_amount(line.unit_price, line.quantity, opportunity.renewal_term_months, places)
+    months = opportunity.renewal_term_months
+    dated = line.line_start is not None or line.line_end is not None
+    start, end = line.line_start or quote.term_start, line.line_end or quote.term_end
+    own = period(start, end, rules.proration)
+    factor = own.factor if dated else full_term(months)
+    shown = line_amount(line.unit_price, line.quantity, factor, places)
     if abs(line.line_amount - shown) > rules.tolerance:
-        expected, actual = format_money(shown, places), format_money(line.line_amount, places)
-        found.append(flag("line_amount_mismatch", expected=expected, actual=actual))
+        expected, actual = format_money(shown, places), format_amount(line.line_amount, places)
+        note = _period_note(months, factor, own.describe())
+        found.append(flag("line_amount_mismatch", expected=expected, actual=actual, extra=note))
     wanted = opportunity.line(line.sku)
     entry = rules.entry(line.sku, opportunity.currency)
     if wanted is None:
         return [*found, flag("extra_line", actual=line.sku)]
+    if not wanted.renew:
+        return [*found, flag("non_renewable_line", actual=line.sku)]
     if entry is None or not entry.active:
         rule = "unknown_sku" if entry is None else "inactive_sku"
         return [
@@ -171,14 +192,41 @@ def _line(
                 actual=str(line.quantity),
             )
         )
+    expected_line = price_line(wanted, opportunity, rules)
+    if dated and expected_line.line_start is not None:
+        for name, want, got in (
+            ("line_start", expected_line.line_start, start),
+            ("line_end", expected_line.line_end, end),
+        ):
+            if want != got:
+                verb = "starts" if name == "line_start" else "ends"
+                found.append(
+                    flag(
+                        "line_term_mismatch",
+                        expected=str(want),
+                        actual=str(got),
+                        extra=verb,
+                        field=name,
+                    )
+                )
+                break
     if quote.currency != opportunity.currency:
         return found  # no price check in another currency: currency_mismatch says it all
-    expected_line = price_line(wanted, opportunity, rules)
-    actual = format_money(line.unit_price, places)
+    actual = format_amount(line.unit_price, places)
     if abs(line.unit_price - expected_line.unit_price) > rules.tolerance:
         expected = format_money(expected_line.unit_price, places)
-        found.append(flag("unit_price_mismatch", expected=expected, actual=actual))
-    base = base_price(entry, wanted.prior_unit_price, rules)
+        found.append(
+            flag(
+                "unit_price_mismatch",
+                expected=expected,
+                actual=actual,
+                extra=_price_note(expected_line.steps),
+            )
+        )
+    if expected_line.contracted:
+        return found  # a price hold: no discount applies, so no floor
+    method = rules.price_method(opportunity.account_id)
+    base = base_price(entry, wanted.prior_unit_price, rules, method)
     floor = round_half_up(base * (1 - rules.max_discount[opportunity.segment]), places)
     if floor - line.unit_price > rules.tolerance:
         found.append(
@@ -190,3 +238,13 @@ def _line(
             )
         )
     return found
+
+
+def _price_note(steps: tuple[PriceStep, ...]) -> str:
+    """The step that sets a unit price where it is not the usual uplift of the prior price."""
+    for step in steps:
+        if step.step == "contracted":
+            return f" (contracted price {step.value}, {step.detail.split(':')[0]})"
+        if step.step == "method" and step.value != "uplift":
+            return f" (price method {step.value}, from {step.rule})"
+    return ""

@@ -18,7 +18,7 @@ import pandas as pd
 from audit import _validate as v
 from audit._csvfile import Text, read_text_columns
 from audit._parse import IntArray
-from audit._vector import Array
+from audit._vector import Array, add_months
 from schemas.rules import PricingRules
 
 OPPORTUNITY_COLUMNS = (
@@ -49,6 +49,8 @@ QUOTE_COLUMNS = (
     "line_amount",
     "quote_total",
 )
+OPPORTUNITY_OPTIONAL = ("line_end", "renew")
+QUOTE_OPTIONAL = ("line_start", "line_end")
 BOOKING_COLUMNS = ("quote_id", "po_number", "po_date", "po_amount", "po_currency")
 _MANY = 10**15
 
@@ -100,7 +102,13 @@ _CURRENCY = {"pattern": v.CURRENCY, "what": "a currency code (3 capital letters)
 def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = False) -> pd.DataFrame:
     """opportunities.csv: one row per opportunity line, checked against the rules' segments."""
     integers = ("renewal_term_months", "line_no", "quantity")
-    cols = read_text_columns(path, OPPORTUNITY_COLUMNS, progress=progress, integers=integers)
+    cols = read_text_columns(
+        path,
+        OPPORTUNITY_COLUMNS,
+        progress=progress,
+        integers=integers,
+        optional=OPPORTUNITY_OPTIONAL,
+    )
     p = v.Problems(path)
     ids = cols["opportunity_id"]
     opp, opp_ids = v.text(p, "opportunity_id", ids, what="an opportunity id")
@@ -127,14 +135,17 @@ def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = Fals
     line_no = v.whole(p, "line_no", cols["line_no"], 1, _MANY)
     sku, skus = v.text(p, "sku", cols["sku"], what="a sku")
     quantity = v.whole(p, "quantity", cols["quantity"], 1, _MANY)
-    prior, no_prior = v.money(
+    prior, no_prior, prior_extra = v.money(
         p, "prior_unit_price", cols["prior_unit_price"], cols["currency"], places, optional=True
     )
+    line_end = _line_ends(p, cols, end, months)
+    renew = _renew(p, cols)
     p.raise_first()
     v.unique(p, "sku", opp, sku, _repeated("opportunity", ids, cols, "sku"))
     v.unique(p, "line_no", opp, line_no, _repeated("opportunity", ids, cols, "line_no"))
     p.raise_first()
-    return pd.DataFrame(
+    account, accounts = pd.factorize(cols["account_id"])
+    frame = pd.DataFrame(
         {
             # Text as categories (codes and distinct values): compact, and cheap to hand over
             # from the process that reads opportunities beside the quotes.
@@ -149,17 +160,65 @@ def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = Fals
             "quantity": quantity,
             "prior": prior,
             "has_prior": ~no_prior,
+            "line_end": line_end,
+            "renew": renew,
+            "account_id": _categories(account.astype(np.int64), np.asarray(accounts, object)),
             "code": opp,
             "sku_code": sku,
             "currency_code": currency,
         }
     )
+    frame.attrs["extra_places"] = {"prior": prior_extra}
+    return frame
+
+
+def _optional_dates(p: v.Problems, name: str, values: Text, default: IntArray) -> IntArray:
+    """An optional date column: empty cells take `default`."""
+    given = np.flatnonzero(values != "")
+    days = default.copy()
+    if len(given):
+        days[given] = v.dates(p.subset(given), name, values[given])
+    return days
+
+
+def _line_ends(p: v.Problems, cols: dict[str, Array], end: IntArray, months: IntArray) -> IntArray:
+    """Each line's own end (default: the contract's), from contract end to before term end."""
+    if "line_end" not in cols:
+        return end
+    values = cols["line_end"]
+    line_end = _optional_dates(p, "line_end", values, end)
+    term_end = add_months(end + 1, months) - 1
+    outside = (values != "") & ((line_end < end) | (line_end >= term_end))
+    p.flag(
+        "line_end",
+        outside,
+        lambda row: (
+            f"{values[row]} is not from the contract end {cols['contract_end'][row]} to before "
+            f"the renewal's term end"
+        ),
+    )
+    return line_end
+
+
+def _renew(p: v.Problems, cols: dict[str, Array]) -> Array:
+    """`renew`: yes (the default) or no, a do-not-renew line."""
+    if "renew" not in cols:
+        return np.ones(len(cols["sku"]), dtype=bool)
+    values = cols["renew"]
+    p.flag(
+        "renew",
+        ~np.isin(values, ["yes", "no", ""]),
+        lambda row: f"{values[row]!r} is not yes or no",
+    )
+    return values != "no"
 
 
 def read_quotes(path: Path, rules: PricingRules, *, progress: bool = False) -> pd.DataFrame:
     """quotes.csv: one row per quote line, amounts in minor units of the quote's currency."""
     integers = ("line_no", "quantity")
-    cols = read_text_columns(path, QUOTE_COLUMNS, progress=progress, integers=integers)
+    cols = read_text_columns(
+        path, QUOTE_COLUMNS, progress=progress, integers=integers, optional=QUOTE_OPTIONAL
+    )
     p = v.Problems(path)
     ids = cols["quote_id"]
     quote, _ = v.text(p, "quote_id", ids, what="a quote id")
@@ -171,26 +230,34 @@ def read_quotes(path: Path, rules: PricingRules, *, progress: bool = False) -> p
     }
     currency, currencies = _coded(per_quote, "currency", cols["currency"], **_CURRENCY)
     places = _places(currency, currencies, rules)
-    total = per_quote.column(
-        "quote_total",
-        cols["quote_total"],
-        lambda sub, rows: v.money(
+    extra: dict[str, int] = {}
+
+    def totals(sub: v.Problems, rows: IntArray) -> IntArray:
+        units, _, extra["quote_total"] = v.money(
             sub, "quote_total", cols["quote_total"][rows], cols["currency"][rows], places[rows]
-        )[0],
-    )
+        )
+        return units
+
+    total = per_quote.column("quote_total", cols["quote_total"], totals)
     line_no = v.whole(p, "line_no", cols["line_no"], 1, _MANY)
     sku, _ = v.text(p, "sku", cols["sku"], what="a sku")
     quantity = v.whole(p, "quantity", cols["quantity"], 0, _MANY)
     # Line amounts are mostly distinct: scanning every cell beats hashing them first.
-    amounts = {
-        name: v.money(p, name, cols[name], cols["currency"], places, repeated=False)[0]
-        for name in ("unit_price", "line_amount")
+    amounts = {}
+    for name in ("unit_price", "line_amount"):
+        amounts[name], _, extra[name] = v.money(
+            p, name, cols[name], cols["currency"], places, repeated=False
+        )
+    dated = "line_start" in cols or "line_end" in cols
+    period = {
+        name: _optional_dates(p, name, cols[name], day[default]) if name in cols else day[default]
+        for name, default in (("line_start", "term_start"), ("line_end", "term_end"))
     }
     p.raise_first()
     v.unique(p, "sku", quote, sku, _repeated("quote", ids, cols, "sku"))
     v.unique(p, "line_no", quote, line_no, _repeated("quote", ids, cols, "line_no"))
     p.raise_first()
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "quote_id": ids,
             "opportunity_id": cols["opportunity_id"],
@@ -202,10 +269,14 @@ def read_quotes(path: Path, rules: PricingRules, *, progress: bool = False) -> p
             "quantity": quantity,
             **amounts,
             "quote_total": total,
+            **period,
             "code": quote,
             "sku_code": sku,
         }
     )
+    frame.attrs["extra_places"] = extra
+    frame.attrs["line_dates"] = dated
+    return frame
 
 
 def read_bookings(path: Path, rules: PricingRules, *, progress: bool = False) -> pd.DataFrame:
@@ -222,12 +293,12 @@ def read_bookings(path: Path, rules: PricingRules, *, progress: bool = False) ->
         what="a currency code (3 capital letters)",
     )
     places = _places(currency, currencies, rules)
-    amount, _ = v.money(p, "po_amount", cols["po_amount"], cols["po_currency"], places)
+    amount, _, extra = v.money(p, "po_amount", cols["po_amount"], cols["po_currency"], places)
     p.raise_first()
     repeats = pd.Series(quote).duplicated().to_numpy()
     p.flag("quote_id", repeats, lambda row: f"quote {cols['quote_id'][row]} is booked twice")
     p.raise_first()
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "quote_id": cols["quote_id"],
             "po_number": cols["po_number"],
@@ -237,3 +308,5 @@ def read_bookings(path: Path, rules: PricingRules, *, progress: bool = False) ->
             "places": places,
         }
     )
+    frame.attrs["extra_places"] = {"po_amount": extra}
+    return frame

@@ -83,6 +83,8 @@ def read_opportunities(path: Path) -> dict[str, Opportunity]:
                 prior_unit_price=Decimal(row["prior_unit_price"])
                 if row["prior_unit_price"]
                 else None,
+                line_end=_day(row.get("line_end")),
+                renew=(row.get("renew") or "yes") == "yes",
             )
             for row in rows
         )
@@ -99,6 +101,10 @@ def read_opportunities(path: Path) -> dict[str, Opportunity]:
     return found
 
 
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
 def read_quotes(path: Path) -> list[QuoteSnapshot]:
     quotes = []
     for quote_id, rows in _grouped(path, "quote_id").items():
@@ -110,6 +116,13 @@ def read_quotes(path: Path) -> list[QuoteSnapshot]:
                 quantity=int(row["quantity"]),
                 unit_price=Decimal(row["unit_price"]),
                 line_amount=Decimal(row["line_amount"]),
+                # A file with line-date columns: an empty cell is the quote's own term.
+                line_start=None
+                if "line_start" not in row
+                else _day(row["line_start"]) or date.fromisoformat(first["term_start"]),
+                line_end=None
+                if "line_end" not in row
+                else _day(row["line_end"]) or date.fromisoformat(first["term_end"]),
             )
             for row in rows
         )

@@ -10,7 +10,9 @@ inactive skus, late quotes), then measures, in lines per second:
 - in memory: `audit.batch.audit_frames` on the validated frames against
   `audit.reference.audit_models` (`check_quote` per quote) on the sample's models;
 
-and checks that both paths find the same findings on the sample.
+and checks that both paths find the same findings on the sample; then the same book with
+the new columns (co-termed add-ons, do-not-renew lines, quote line dates, accounts on other
+price methods, price holds: `_new_shape.py`), files to findings, against the old shape.
 """
 
 from __future__ import annotations
@@ -25,15 +27,15 @@ import click
 import numpy as np
 import pandas as pd
 import yaml
+from _new_shape import new_shape
 
-from audit._prices import line_prices
-from audit._vector import add_months, date_text, div_half_up, money_text
 from audit.batch import as_findings, audit_files, audit_frames
 from audit.readers import read_bookings, read_opportunities, read_quotes
 from audit.reference import audit_files_reference, audit_models
 from audit.reference import read_bookings as reference_bookings
 from audit.reference import read_opportunities as reference_opportunities
 from audit.reference import read_quotes as reference_quotes
+from audit.vectorised import add_months, date_text, div_half_up, line_prices, money_text
 from schemas.rules import PricingRules, load_rules
 
 LINES_PER_QUOTE = 5
@@ -113,6 +115,9 @@ def generate(folder: Path, lines: int, seed: int = 7) -> tuple[Path, Path, Path,
             "has_prior": has_prior,
         }
     )
+    opps["line_end"] = end
+    opps["renew"] = True
+    opps["account_id"] = opps["account_id"].astype("category")
     opps["sku_code"] = pd.factorize(opps["sku"])[0]
     opps["currency_code"] = pd.factorize(opps["currency"])[0]
     unit = line_prices(rules, opps).unit_price
@@ -308,7 +313,23 @@ def main(lines: int, sample_lines: int, keep: Path | None, reuse: bool) -> None:
         click.echo(f"findings: {len(result.findings):,} ({result.by_rule})")
         agree = as_findings(audit_files(*small).findings) == reference
         click.echo(f"batch and per-quote findings on the sample agree: {agree}")
-        if not agree:
+
+        # The same book with the new columns (line_end, renew, line_start/line_end) and
+        # rules keys (accounts, contracted_prices), audited in the same run.
+        new = new_shape(paths, folder / "new")
+        with Clock() as clock:
+            result_new = audit_files(*new)
+        batch_new = clock.rate(result_new.lines)
+        stages = ", ".join(f"{k} {v:.2f} s" for k, v in result_new.timings.items())
+        click.echo(f"files to findings, new columns: {batch_new}  ({stages})")
+        click.echo(f"  ratio: new columns to old shape: {batch_new.ratio(batch)}")
+        click.echo(f"findings, new columns: {len(result_new.findings):,} ({result_new.by_rule})")
+        small_new = sample(new, Path(scratch) / "sample-new", sample_lines)
+        agree_new = as_findings(audit_files(*small_new).findings) == audit_files_reference(
+            *small_new
+        )
+        click.echo(f"batch and per-quote findings on the new-columns sample agree: {agree_new}")
+        if not (agree and agree_new):
             raise SystemExit(1)
 
 

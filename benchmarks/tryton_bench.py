@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/tryton_bench.py [--quotes 4]
 
-Sets up the demo Tryton (cached under var/tryton), then for each of the first N renewals:
+Sets up the demo Tryton (cached in ~/.cache/quotebot/tryton), then for each of the first N renewals:
 the `tryton` bot reads the opportunity, enters the sale and clicks Quote in a real Chromium
 (seconds per quote); and the same sale is created and quoted over JSON-RPC (the floor).
 Prints both and their ratio.

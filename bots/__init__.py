@@ -2,7 +2,9 @@
 
 from bots._browser import launch_options
 from bots._check import SelectorReport, check_selectors
-from bots._errors import BusinessError, PortalError, SelectorDrift
+from bots._errors import BusinessError, EngagementRefused, PortalError, SelectorDrift
+from bots._fleet import FleetProcess, defer_scheduled_run, run_worker, start_fleet_run, tasks
+from bots._outcomes import Failure, Outcome, classify, failure
 from bots._runner import RunOptions, RunResult, run_engagement
 from bots._session import Credentials, login
 from bots.portals.base import PortalBot
@@ -10,6 +12,10 @@ from bots.portals.base import PortalBot
 __all__ = [
     "BusinessError",
     "Credentials",
+    "FleetProcess",
+    "EngagementRefused",
+    "Failure",
+    "Outcome",
     "PortalBot",
     "PortalError",
     "RunOptions",
@@ -17,7 +23,13 @@ __all__ = [
     "SelectorDrift",
     "SelectorReport",
     "check_selectors",
+    "defer_scheduled_run",
+    "classify",
+    "failure",
     "launch_options",
     "login",
     "run_engagement",
+    "run_worker",
+    "start_fleet_run",
+    "tasks",
 ]

@@ -9,8 +9,8 @@ from bots._errors import SelectorDrift
 from bots._evidence import Evidence
 from bots._session import Credentials
 from bots._worker import Worker
+from bots.portals import load_map
 from schemas.engagement import Engagement
-from schemas.selector_map import load_selector_map
 from schemas.settings import Settings
 
 
@@ -22,15 +22,16 @@ class SelectorReport:
     unchecked: list[str]
     """Pages with no record to open them with (no opportunity, no quote yet)."""
     selectors: int
-    """How many selectors the map has in all."""
+    """How many keys the map has in all, row cells included."""
 
 
 def check_selectors(engagement: Engagement, settings: Settings, today: date) -> SelectorReport:
     """Log in, visit every page of the map that can be reached without typing, and report.
 
-    Raises `SelectorMapError` for a bad map and `BusinessError` for missing credentials.
+    Raises `SelectorMapError` for a bad map, `EngagementRefused` for missing credentials or
+    a refused login.
     """
-    selector_map = load_selector_map(engagement.selectors)
+    selector_map = load_map(engagement.flavour, engagement.selectors)
     credentials = Credentials.from_env(
         engagement.username_env,
         engagement.password_env,
@@ -40,5 +41,5 @@ def check_selectors(engagement: Engagement, settings: Settings, today: date) -> 
     evidence = Evidence(settings.home / "evidence", engagement.name)
     with Worker("check", engagement, selector_map, credentials, evidence, settings) as worker:
         drifts, unchecked = worker.bot.check_selectors(today)
-    total = sum(len(p.selectors) for p in selector_map.pages.values())
+    total = sum(len(p.keys()) for p in selector_map.pages.values())
     return SelectorReport(drifts, unchecked, total)

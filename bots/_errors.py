@@ -1,8 +1,10 @@
-"""The two kinds of failure a bot meets, plus selector drift.
+"""What a bot raises; `bots._outcomes.classify` decides what each means for the run.
 
 Business errors are about the data (nothing a retry fixes): the item goes to review.
 Portal errors are about the system (timeouts, 5xx, lost sessions, a crashed browser):
 the item is retried with backoff, then failed; the run goes on.
+A refused engagement (login or second factor refused, credentials missing, account locked,
+no access) is about no item at all: the run stops and no item is touched.
 """
 
 from __future__ import annotations
@@ -23,6 +25,19 @@ class BusinessError(BotError):
 
 class PortalError(BotError):
     """Raised when the portal or the browser fails: retried with backoff."""
+
+
+class PortalBusy(PortalError):
+    """Raised when the portal answers 5xx or cannot be reached: asked again in place."""
+
+
+class InputNotTaken(PortalError):
+    """Raised when a portal input does not show what was typed (a late redraw overwrote
+    it): typed again in place."""
+
+
+class EngagementRefused(BotError):
+    """Raised when the portal refuses the bot user itself: stops the run, touches no item."""
 
 
 class SelectorDrift(Exception):

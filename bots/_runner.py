@@ -2,44 +2,39 @@
 
 One item never fails a run: business errors send it to review, system errors are retried
 with backoff and then fail the item. Selector drift stops the run for the engagement,
-because every further item would meet the same broken page.
+because every further item would meet the same broken page; a portal that refuses the bot
+user stops it too, before any item is touched. What an exception means is decided by
+`bots._outcomes`, never here.
 """
 
 from __future__ import annotations
 
 import os
-import queue
 import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
 
 from loguru import logger
-from playwright.sync_api import Error as PlaywrightError
-from pydantic import ValidationError
 from tqdm import tqdm
 
-from bots._errors import BusinessError, PortalError, SelectorDrift
+from bots._errors import EngagementRefused, SelectorDrift
 from bots._evidence import Evidence
+from bots._outcomes import Failure, Outcome, failure
 from bots._session import Credentials
 from bots._steps import BOOKING_STATES, QUOTE_STATES, StepContext, process_booking, process_quote
 from bots._worker import Worker
+from bots.portals import load_map
 from schemas import PricingRules, load_rules
 from schemas.engagement import Engagement
-from schemas.errors import first_line
-from schemas.selector_map import SelectorMap, load_selector_map
+from schemas.selector_map import SelectorMap
 from schemas.settings import Settings
 from schemas.work import FailureKind, IntentStatus, ItemState, Run, RunKind, RunStatus, WorkItem
 from store import LeaseLost, Store
 
-if TYPE_CHECKING:
-    from loguru import Logger
-
-T = TypeVar("T")
 HEARTBEAT_S = 10.0
 STALE_AFTER = timedelta(seconds=60)
 
@@ -66,6 +61,8 @@ class RunResult:
     run: Run
     counts: Counter[str]
     drift: SelectorDrift | None = None
+    refused: EngagementRefused | None = None
+    """The portal refused the bot user (or its credentials are missing): no item touched."""
 
 
 def run_engagement(
@@ -90,6 +87,7 @@ def run_engagement(
     beat.start()
     counts: Counter[str] = Counter()
     drift: SelectorDrift | None = None
+    refused: EngagementRefused | None = None
     try:
         credentials = Credentials.from_env(
             engagement.username_env,
@@ -97,7 +95,7 @@ def run_engagement(
             engagement.totp_env,
             secrets_file=settings.secrets_file,
         )
-        selector_map = load_selector_map(engagement.selectors)
+        selector_map = load_map(engagement.flavour, engagement.selectors)
         rules = load_rules(engagement.rules)
         evidence = Evidence(settings.home / "evidence", engagement.name)
         pool = _Pool(
@@ -113,24 +111,28 @@ def run_engagement(
             credentials,
             evidence,
         )
-        counts, drift = pool.work()
-    except BusinessError as exc:
-        beat.stop()
-        run = store.finish_run(run.id, RunStatus.FAILED, counts, error=exc.message)
-        log.error("run failed: {}", exc.message)
-        raise
+        counts, drift, refused = pool.work()
+    except EngagementRefused as exc:
+        refused = exc
     except BaseException as exc:
         beat.stop()
-        run = store.finish_run(run.id, RunStatus.FAILED, counts, error=first_line(exc))
+        reason = failure(exc).reason
+        run = store.finish_run(run.id, RunStatus.FAILED, counts, error=reason)
+        log.error("run failed: {}", reason)
         raise
     beat.stop()
-    if drift is not None:
+    if refused is not None:
+        run = store.finish_run(run.id, RunStatus.FAILED, counts, error=refused.message)
+        log.error(
+            "run stopped, the portal refuses the bot user: {} ({})", refused.message, refused.code
+        )
+    elif drift is not None:
         run = store.finish_run(run.id, RunStatus.FAILED, counts, error=str(drift))
         log.error("{}", drift)
     else:
         run = store.finish_run(run.id, RunStatus.SUCCEEDED, counts)
         log.info("run finished: {}", dict(counts))
-    return RunResult(run, counts, drift)
+    return RunResult(run, counts, drift, refused)
 
 
 class _Pool:
@@ -166,42 +168,45 @@ class _Pool:
         self.lock = threading.Lock()
         self.discovered = threading.Event()
         self.drift: SelectorDrift | None = None
+        self.refused: EngagementRefused | None = None
         self.errors: list[BaseException] = []
-        self.outcomes: queue.Queue[str] = queue.Queue()
+        self.counts: Counter[str] = Counter()
+        self.bar: tqdm[None] | None = None
         self.log = logger.bind(engagement=engagement.name, run=run.id)
 
-    def work(self) -> tuple[Counter[str], SelectorDrift | None]:
+    def work(self) -> tuple[Counter[str], SelectorDrift | None, EngagementRefused | None]:
+        """Run the workers on a thread pool and wait for them all; each outcome is counted
+        (and shown) by the thread that had it, as it happens."""
         n = self.options.workers or self.engagement.workers
-        threads = [
-            threading.Thread(target=self._guarded, args=(i,), name=f"worker-{i}", daemon=True)
-            for i in range(n)
-        ]
-        for thread in threads:
-            thread.start()
-        counts: Counter[str] = Counter()
+        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="worker") as pool:
+            workers = [pool.submit(self._guarded, i) for i in range(n)]
+            try:
+                self._show_progress(workers)
+            except BaseException:
+                self.options.stop.set()  # interrupted: each worker finishes its item in hand
+                raise
+        if self.errors:
+            raise self.errors[0]
+        return self.counts, self.drift, self.refused
+
+    def _show_progress(self, workers: list[Future[None]]) -> None:
         self.discovered.wait()
-        total = len(self._todo())
         with tqdm(
-            total=total,
+            total=len(self._todo()),
             desc=f"{self.engagement.name} {self.kind.value}",
             unit="item",
             disable=not self.options.progress,
             dynamic_ncols=True,
         ) as bar:
-            while any(t.is_alive() for t in threads) or not self.outcomes.empty():
-                try:
-                    outcome = self.outcomes.get(timeout=0.2)
-                except queue.Empty:
-                    continue
-                counts[outcome] += 1
-                if outcome != "retry":
-                    bar.update(1)
-                    bar.set_postfix({k: v for k, v in counts.items() if k != "retry"})
-        for thread in threads:
-            thread.join()
-        if self.errors:
-            raise self.errors[0]
-        return counts, self.drift
+            self.bar = bar
+            wait(workers)
+
+    def _count(self, outcome: str) -> None:
+        with self.lock:
+            self.counts[outcome] += 1
+            if self.bar is not None and outcome not in ("retry", "refused"):
+                self.bar.update(1)
+                self.bar.set_postfix({k: v for k, v in self.counts.items() if k != "retry"})
 
     def _todo(self) -> list[WorkItem]:
         items = [i for s in self.states for i in self.store.items(self.engagement.name, state=s)]
@@ -210,8 +215,19 @@ class _Pool:
     def _guarded(self, index: int) -> None:
         try:
             self._worker(index)
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            self.log.exception("worker {} stopped", index)
+        except Exception as exc:  # noqa: BLE001 - reported by the main thread
+            outcome = failure(exc).outcome
+            if outcome is Outcome.ENGAGEMENT:
+                assert isinstance(exc, EngagementRefused)
+                self.refused = exc
+            elif outcome is Outcome.DRIFT:
+                assert isinstance(exc, SelectorDrift)
+                self.drift = exc
+            else:
+                self.log.exception("worker {} stopped", index)
+                self.errors.append(exc)
+                self.options.stop.set()
+        except BaseException as exc:
             self.errors.append(exc)
             self.options.stop.set()
         finally:
@@ -223,13 +239,13 @@ class _Pool:
         with Worker(
             name, self.engagement, self.map, self.credentials, self.evidence, self.settings
         ) as worker:
+            self._log_in(worker)
             if index == 0:
-                self._discover(worker)
+                if self.kind is RunKind.QUOTE:
+                    self._discover(worker)
                 self.discovered.set()
-            else:
-                self._warm_up(worker)
             self.discovered.wait()
-            while not self.options.stop.is_set() and self.drift is None:
+            while not self._stopping():
                 with self.lock:
                     exclude = set(self.left_alone)
                 item = self.store.claim(
@@ -246,7 +262,7 @@ class _Pool:
                     time.sleep(min(wait, 1.0))
                     continue
                 outcome = self._one(worker, item)
-                self.outcomes.put(outcome)
+                self._count(outcome)
                 if outcome == "retry" and self.options.stop.is_set():
                     self._settle(worker, item.id)
 
@@ -270,26 +286,50 @@ class _Pool:
             )
             if claimed is None:
                 return  # finished elsewhere, or no longer in a state this run works
-            self.outcomes.put(self._one(worker, claimed))
+            self._count(self._one(worker, claimed))
 
-    def _warm_up(self, worker: Worker) -> None:
-        """Start the browser and log in while worker 0 lists the renewals: a run's start-up
-        costs one login's time, not two. A failure here is left to the first item, which
-        meets it again and handles it like any other."""
+    def _stopping(self) -> bool:
+        return self.options.stop.is_set() or self.drift is not None or self.refused is not None
+
+    def _log_in(self, worker: Worker) -> None:
+        """Every worker logs in before it claims an item, in parallel with worker 0's listing:
+        a portal refusing the bot user stops the run here, with no item touched. Any other
+        failure is left to the first item, which meets it again and handles it like any
+        other."""
         try:
             worker.bot  # noqa: B018 - opens the browser and logs in
-        except (BusinessError, SelectorDrift, PortalError, PlaywrightError, TimeoutError) as exc:
+        except Exception as exc:
+            if failure(exc).outcome is Outcome.ENGAGEMENT:
+                raise
             self.log.debug("{}: log-in before the first item failed: {}", worker.name, exc)
             worker.close_browser()
 
     def _discover(self, worker: Worker) -> None:
-        """List the renewals due in the window and make sure each has a work item."""
-        if self.kind is not RunKind.QUOTE:
-            return
+        """List the renewals due in the window and make sure each has a work item.
+
+        Each page of the list is retried in place; a listing that fails all the same (a
+        system failure) is attempted again with the items' backoff, up to the engagement's
+        attempts, as the fleet's queue does with its discovery job."""
         window = self.engagement.window
         start = self.today + timedelta(days=window.days_from)
         end = self.today + timedelta(days=window.days_to)
-        due = _with_retries(lambda: worker.bot.due_opportunities(start, end), self.log)
+        attempt = 0
+        while True:
+            try:
+                due = worker.bot.due_opportunities(start, end)
+                break
+            except Exception as exc:
+                found = failure(exc)
+                attempt += 1
+                if found.outcome is not Outcome.SYSTEM or attempt >= self.engagement.max_attempts:
+                    raise
+                delay = min(60.0, self.options.backoff_s * 2 ** (attempt - 1))
+                self.log.info(
+                    "listing the renewals failed, again in {:.0f}s: {}", delay, found.reason
+                )
+                if not worker.healthy():
+                    worker.close_browser()
+                time.sleep(delay)
         for opportunity in due:
             self.store.ensure_item(
                 self.engagement.name,
@@ -340,43 +380,45 @@ class _Pool:
                     self.left_alone.add(item.id)
                 return "no_po_yet"
             return done.state.value
-        except BusinessError as exc:
-            self._keep_evidence(worker, item)
-            self.store.fail(
-                item.id,
-                FailureKind.BUSINESS,
-                exc.message,
-                code=exc.code,
-                run_id=self.run.id,
-                worker=worker.name,
-            )
-            log.warning("to review: {}", exc)
-            return "to_review"
-        except SelectorDrift as drift:
-            self._keep_evidence(worker, item)
-            self.drift = drift
-            return "drift"
-        except ValidationError as exc:
-            self._keep_evidence(worker, item)
-            reason = f"the portal page held unexpected content: {first_line(exc)}"
-            self.store.fail(
-                item.id,
-                FailureKind.BUSINESS,
-                reason,
-                code="unreadable_page",
-                run_id=self.run.id,
-                worker=worker.name,
-            )
-            return "to_review"
         except LeaseLost:
             log.warning("lease lost: another worker has the item")
             return "retry"
-        except (PortalError, PlaywrightError, TimeoutError) as exc:
-            return self._system_error(worker, item, exc)
+        except Exception as exc:
+            return self._failed(worker, item, exc)
 
-    def _system_error(self, worker: Worker, item: WorkItem, exc: Exception) -> str:
-        code = exc.code if isinstance(exc, PortalError) else "browser_error"
-        reason = exc.message if isinstance(exc, PortalError) else first_line(exc)
+    def _failed(self, worker: Worker, item: WorkItem, exc: Exception) -> str:
+        """Act on what `failure` says the exception means; nothing else decides it."""
+        log = self.log.bind(item=item.reference)
+        found = failure(exc)
+        if found.outcome is Outcome.ENGAGEMENT:
+            assert isinstance(exc, EngagementRefused)
+            self.refused = exc  # the item is let go untouched: it was never the item's fault
+            if worker.healthy():
+                self.evidence.discard_item(worker.context)
+            return "refused"
+        if found.outcome is Outcome.DRIFT:
+            assert isinstance(exc, SelectorDrift)
+            self._keep_evidence(worker, item)
+            self.drift = exc
+            return "drift"
+        if found.outcome is Outcome.BUSINESS:
+            self._keep_evidence(worker, item)
+            self.store.fail(
+                item.id,
+                FailureKind.BUSINESS,
+                found.reason,
+                code=found.code,
+                run_id=self.run.id,
+                worker=worker.name,
+            )
+            log.warning("to review: {}: {}", found.code, found.reason)
+            return "to_review"
+        if not found.expected:
+            log.opt(exception=exc).error("unexpected error: {}", found.reason)
+        return self._system_error(worker, item, found)
+
+    def _system_error(self, worker: Worker, item: WorkItem, found: Failure) -> str:
+        code, reason = found.code, found.reason
         log = self.log.bind(item=item.reference)
         fresh = self.store.item(item.id)
         if fresh.attempts + 1 >= self.engagement.max_attempts:
@@ -413,19 +455,10 @@ class _Pool:
         if not worker.healthy():
             return
         for kind, path in self.evidence.keep_item(worker.context, worker.page, item.id):
-            self.store.add_evidence(item.id, kind, str(path), run_id=self.run.id)
-
-
-def _with_retries(read: Callable[[], list[T]], log: Logger, attempts: int = 3) -> list[T]:
-    for attempt in range(attempts):
-        try:
-            return read()
-        except PortalError as exc:
-            if attempt == attempts - 1:
-                raise
-            log.info("retrying the renewal list: {}", exc.message)
-            time.sleep(2**attempt)
-    raise AssertionError("unreachable")
+            # Relative to the home: the web pages resolve it from QUOTEBOT_HOME, wherever
+            # they are started.
+            stored = path.relative_to(self.settings.home)
+            self.store.add_evidence(item.id, kind, stored, run_id=self.run.id)
 
 
 def _release_dead_local(store: Store, engagement: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -16,11 +17,12 @@ from urllib.parse import urljoin, urlparse
 
 import pyotp
 from loguru import logger
-from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from pydantic import SecretStr
 
-from bots._errors import BusinessError, PortalError
+from bots._errors import EngagementRefused, PortalBusy, PortalError
 from schemas.errors import first_line
 from schemas.selector_map import SelectorMap
 
@@ -53,8 +55,9 @@ class Credentials:
             missing.append(totp_var)
         if missing:
             where = "environment variables" + (f" or {secrets_file}" if secrets_file else "")
-            raise BusinessError(
-                "missing_credentials", f"not set in the {where}: {', '.join(missing)}"
+            raise EngagementRefused(
+                "missing_credentials",
+                f"credentials missing: not set in the {where}: {', '.join(missing)}",
             )
         totp = SecretStr(found[totp_var]) if totp_var else None
         return cls(found[user_var], SecretStr(found[password_var]), totp)
@@ -78,7 +81,9 @@ def read_secrets_file(path: Path | None) -> dict[str, str]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise BusinessError("missing_credentials", f"{path}: cannot read: {exc.strerror}") from None
+        raise EngagementRefused(
+            "missing_credentials", f"credentials missing: {path}: cannot read: {exc.strerror}"
+        ) from None
     values = {}
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
@@ -86,7 +91,9 @@ def read_secrets_file(path: Path | None) -> dict[str, str]:
             continue
         name, equals, value = line.partition("=")
         if not equals or not name.strip():
-            raise BusinessError("missing_credentials", f"{path}:{number}: not NAME=value")
+            raise EngagementRefused(
+                "missing_credentials", f"credentials missing: {path}:{number}: not NAME=value"
+            )
         values[name.strip()] = value.strip()
     return values
 
@@ -106,44 +113,116 @@ def login(
     *,
     timeout_ms: float = 15_000,
 ) -> None:
-    """Log in untraced and give `context` the session cookies."""
+    """Log in untraced and give `context` the session cookies.
+
+    A portal answering 5xx on the way (the login page, the form's post, the second factor)
+    is busy, not refusing: `PortalBusy`, which the caller's retry policy tries again.
+    """
     log = logger.bind(portal=selector_map.flavour, user=credentials.username)
     login_page = selector_map.page("login")
     scratch = browser.new_context(base_url=base_url)
+    busy: list[int] = []
     try:
         page = scratch.new_page()
         page.set_default_timeout(timeout_ms)
+        page.on("response", lambda r: _note_busy(r, busy))
         response = page.goto(urljoin(base_url, login_page.url or "/login"))
         if response is not None and response.status >= 500:
-            raise PortalError(f"http_{response.status}", "the login page is unavailable")
+            raise PortalBusy(f"http_{response.status}", "the login page is unavailable")
         sel = login_page.selectors
         page.locator(sel["username"]).fill(credentials.username)
         if "next" in sel:  # a two-step login asks for the password after the user name
             page.locator(sel["next"]).click()
         page.locator(sel["password"]).fill(credentials.password.get_secret_value())
         page.locator(sel["submit"]).click()
+        refused = page.locator(sel["error"])
         if "totp" in selector_map.pages:
-            totp_sel = selector_map.page("totp").selectors
-            done = page.locator(selector_map.page("home").selectors["logged_in"])
-            code_box = page.locator(totp_sel["code"])
-            done.or_(code_box).or_(page.locator(sel["error"])).first.wait_for()
-            if code_box.is_visible():
-                if credentials.totp_secret is None:
-                    raise BusinessError("totp_required", "the portal asks for a TOTP code")
-                code = pyotp.TOTP(credentials.totp_secret.get_secret_value()).now()
-                code_box.fill(code)
-                page.locator(totp_sel["submit"]).click()
+            _second_factor(page, selector_map, credentials, busy, timeout_ms)
+            if "error" in selector_map.page("totp").selectors:
+                refused = refused.or_(page.locator(selector_map.page("totp").selectors["error"]))
         home = page.locator(selector_map.page("home").selectors["logged_in"])
-        home.or_(page.locator(sel["error"])).first.wait_for()
+        _wait_unless_busy(home.or_(refused).first, busy, timeout_ms)
         if not home.is_visible():
-            raise BusinessError("login_refused", "the portal refused the login")
+            raise EngagementRefused(
+                "login_refused",
+                f"login refused by the portal for user {credentials.username} "
+                "(password or second factor no longer accepted)",
+            )
         context.add_cookies(cast("list[SetCookieParam]", scratch.cookies()))
         _hand_over_local_storage(scratch, context)
         log.info("logged in")
     except PlaywrightError as exc:
+        if busy:
+            raise PortalBusy(f"http_{busy[-1]}", "the portal was busy during the log-in") from None
         raise PortalError("login_failed", _masked_first_line(exc, credentials)) from None
     finally:
         scratch.close()
+
+
+_PAGE_PARTS = ("document", "script", "xhr", "fetch")
+
+
+def _note_busy(response: Response, busy: list[int]) -> None:
+    """A 5xx on the page, its script or a call it makes (not on a stylesheet or an image)."""
+    if response.status >= 500 and response.request.resource_type in _PAGE_PARTS:
+        busy.append(response.status)
+
+
+def _wait_unless_busy(target: Locator, busy: list[int], timeout_ms: float) -> None:
+    """Wait for `target`, giving up as soon as the portal answered 5xx: a busy portal's
+    error page never shows it, and waiting out the whole timeout would only cost time."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        try:
+            target.wait_for(timeout=500)
+            return
+        except PlaywrightTimeout:
+            if busy:
+                raise PortalBusy(
+                    f"http_{busy[-1]}", "the portal was busy during the log-in"
+                ) from None
+            if time.monotonic() > deadline:
+                raise
+
+
+def _second_factor(
+    page: Page,
+    selector_map: SelectorMap,
+    credentials: Credentials,
+    busy: list[int],
+    timeout_ms: float,
+) -> None:
+    """Type the TOTP code when the portal asks for one after the password."""
+    sel = selector_map.page("login").selectors
+    totp_sel = selector_map.page("totp").selectors
+    done = page.locator(selector_map.page("home").selectors["logged_in"])
+    code_box = page.locator(totp_sel["code"])
+    _wait_unless_busy(done.or_(code_box).or_(page.locator(sel["error"])).first, busy, timeout_ms)
+    if code_box.is_visible():
+        if credentials.totp_secret is None:
+            raise EngagementRefused(
+                "totp_required", "login refused: the portal asks for a TOTP code, none is set"
+            )
+        code = pyotp.TOTP(credentials.totp_secret.get_secret_value()).now()
+        code_box.fill(code)
+        page.locator(totp_sel["submit"]).click()
+
+
+def logout(page: Page, base_url: str, selector_map: SelectorMap) -> None:
+    """Sign out, so that the portal frees the account's seat now, not at its idle expiry.
+
+    A map without a `logout` page leaves it to the expiry; a failed sign-out (a crashed
+    browser) too: it is logged, never raised, as the context is going away anyway.
+    """
+    if "logout" not in selector_map.pages:
+        return
+    spec = selector_map.page("logout")
+    try:
+        page.goto(urljoin(base_url, spec.url or "/"))
+        page.locator(spec.selectors[spec.anchor]).click(timeout=5_000)
+        page.wait_for_url(lambda url: is_login_url(url, selector_map), timeout=5_000)
+    except PlaywrightError as exc:
+        logger.bind(portal=selector_map.flavour).info("sign-out failed: {}", first_line(exc))
 
 
 def _hand_over_local_storage(scratch: BrowserContext, context: BrowserContext) -> None:

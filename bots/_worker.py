@@ -1,16 +1,25 @@
-"""One worker: its own Playwright, browser and logged-in context, recycled every N items."""
+"""One worker: its own Playwright, browser and logged-in context, recycled every N items.
+
+Some portals end a session a fixed time after its log-in, however busy it is. An item
+that the portal logs out half-way is retried from the start, and on a slow day it could be
+logged out half-way every time. So the worker learns how long the portal's sessions last
+(the age of a session when the page was sent to the login page) and, before an item,
+logs in afresh when less than half of that is left.
+"""
 
 from __future__ import annotations
 
+import time
 from types import TracebackType
 
 from loguru import logger
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from bots._browser import launch_options
 from bots._evidence import Evidence
-from bots._session import Credentials, login
+from bots._retry import InPlace
+from bots._session import Credentials, is_login_url, login, logout
 from bots.portals import bot_class
 from bots.portals.base import PortalBot
 from schemas.engagement import Engagement
@@ -42,6 +51,11 @@ class Worker:
         self._context: BrowserContext | None = None
         self._page: Page | None = None
         self._bot: PortalBot | None = None
+        self.in_place = InPlace(settings.retry.overridden(engagement.retry))
+        """The one retry budget of this worker's steps, shared with its bot: never nested."""
+        self._logged_in_at: float | None = None
+        self.session_lasts: float | None = None
+        """The shortest session this worker has seen the portal grant, in seconds."""
         self.log = logger.bind(engagement=engagement.name, worker=name)
 
     def __enter__(self) -> Worker:
@@ -85,24 +99,66 @@ class Worker:
         )
         self.evidence.start(self._context)
         self._page = self._context.new_page()
+        self._page.on("framenavigated", self._note_navigation)
         self._relogin()
         self._bot = bot_class(self.engagement.flavour)(
-            self._page, self.engagement.url, self.map, self._relogin
+            self._page, self.engagement.url, self.map, self._relogin, in_place=self.in_place
         )
         self.items_in_context = 0
 
     def _relogin(self) -> None:
-        assert self._browser is not None and self._context is not None
-        login(self._browser, self._context, self.engagement.url, self.map, self.credentials)
+        """Log in (again); a busy login page is tried again under the one retry policy."""
+        browser, context = self._browser, self._context
+        assert browser is not None and context is not None
+        self.in_place(
+            "log-in",
+            lambda: login(browser, context, self.engagement.url, self.map, self.credentials),
+        )
+        self._logged_in_at = time.monotonic()
+
+    def _note_navigation(self, frame: Frame) -> None:
+        """The page was sent to the login page: the session ended at this age."""
+        if frame.parent_frame is not None or self._logged_in_at is None:
+            return
+        if not is_login_url(frame.url, self.map):
+            return
+        age = time.monotonic() - self._logged_in_at
+        self._logged_in_at = None
+        if self.session_lasts is None or age < self.session_lasts:
+            self.session_lasts = age
+            self.log.info("the portal ended a session {:.0f} s after its log-in", age)
+
+    def _session_too_old(self) -> bool:
+        """True when the session has ended, or has less than half its life left.
+
+        (Not "less than the longest item took": a fleet worker's items are hours apart at
+        times, and the time between them says nothing about how long one takes.)"""
+        if self.session_lasts is None:
+            return False
+        if self._logged_in_at is None:
+            return True  # the portal ended it during the last item
+        return time.monotonic() - self._logged_in_at > self.session_lasts / 2
 
     def begin_item(self, reference: str) -> None:
-        """Recycle the context when it has served its share, then start the item's trace."""
+        """Recycle the context when it has served its share, log in afresh when the session
+        may not last the item, then start the item's trace."""
         if self._bot is not None and self.items_in_context >= self.engagement.recycle_after:
             self.log.debug("recycling the browser context")
             self.close_context()
+        if self._bot is not None and self._session_too_old():
+            self.log.debug("the session may end before the item does: logging in again")
+            if self._logged_in_at is not None:
+                self.sign_out()  # its seat first: a portal may cap the sessions open at once
+            self._relogin()
         self.bot  # noqa: B018 - opens the browser and logs in when needed
         self.items_in_context += 1
         self.evidence.begin_item(self.context, reference)
+
+    def sign_out(self) -> None:
+        """End the portal session (where the map says how), so that its seat is free now."""
+        if self._page is not None and self.healthy():
+            self._logged_in_at = None  # what follows is our sign-out, not the portal's doing
+            logout(self._page, self.engagement.url, self.map)
 
     def close_context(self) -> None:
         if self._context is not None:

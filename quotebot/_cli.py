@@ -18,14 +18,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("quotebot.commands.audit", "audit_command"),
     "run": ("quotebot.commands.run", "run_command"),
     "check-selectors": ("quotebot.commands.run", "check_selectors_command"),
-    "users": ("quotebot.commands.web", "users_group"),
+    "users": ("quotebot.commands.users", "users_group"),
     "serve": ("quotebot.commands.web", "serve_command"),
     "report": ("quotebot.commands.web", "report_command"),
     "schedule": ("quotebot.commands.schedule", "schedule_group"),
     "scheduler": ("quotebot.commands.schedule", "scheduler_group"),
     "runs": ("quotebot.commands.runs", "runs_group"),
     "items": ("quotebot.commands.runs", "items_group"),
+    "rules": ("quotebot.commands.rules", "rules_group"),
     "demo": ("quotebot.demo", "demo_command"),
+    "worker": ("quotebot.commands.worker", "worker_command"),
 }
 
 

@@ -238,7 +238,11 @@ def _serve(settings: Settings, port: int) -> None:
     """Keep the people's pages up on the demo's data until Ctrl-C."""
     store = sched.process_store(settings)
     server, people = serve_demo(
-        store, engagements=settings.engagements, today=date.today(), port=port
+        store,
+        engagements=settings.engagements,
+        today=date.today(),
+        port=port,
+        home=settings.home,
     )
     click.echo(f"\nthe review queue, runs, schedule and dashboard: {server.base_url}")
     for name, password in people.items():

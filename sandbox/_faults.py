@@ -24,11 +24,13 @@ from sandbox.portal import Portal, Quote
 
 
 class FaultStats:
-    """What the fault injector did so far: requests seen, 503s answered."""
+    """What the fault injector did so far: requests seen, 503s answered, and the portal's
+    request log (epoch seconds, method, path, whether it was answered 503)."""
 
     def __init__(self) -> None:
         self.requests = 0
         self.errors = 0
+        self.log: list[tuple[float, str, str, bool]] = []
 
 
 class FaultInjector:
@@ -49,7 +51,7 @@ class FaultInjector:
     def errors(self) -> int:
         return self.stats.errors
 
-    def _draw(self) -> tuple[float, bool]:
+    def _draw(self, method: str, path: str) -> tuple[float, bool]:
         with self._lock:
             delay = 0.0
             if self.faults.latency_ms:
@@ -57,13 +59,14 @@ class FaultInjector:
             fail = self._rng.random() < self.faults.error_rate
             self.stats.requests += 1
             self.stats.errors += fail
+            self.stats.log.append((time.time(), method, path, fail))
             return delay, fail
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        delay, fail = self._draw()
+        delay, fail = self._draw(scope["method"], scope["path"])
         if delay:
             await asyncio.sleep(delay)
         if fail:

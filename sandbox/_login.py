@@ -105,9 +105,7 @@ async def login(request: Request) -> Response:
         response = RedirectResponse(f"/login/totp?next={quote(target)}", status_code=303)
         _set_cookie(response, pending)
         return response
-    response = RedirectResponse(target, status_code=303)
-    _set_cookie(response, sessions.create(AUTHENTICATED, username))
-    return response
+    return _signed_in(request, username, target, sessions.create(ANONYMOUS))
 
 
 @router.get("/login/totp")
@@ -144,8 +142,25 @@ async def totp(request: Request) -> Response:
             error="That code is not valid. Enter the 6-digit code from your authenticator.",
         )
     sessions.drop(session.sid)
+    return _signed_in(request, session.username, target, sessions.create(ANONYMOUS))
+
+
+def _signed_in(request: Request, username: str, target: str, anonymous: Session) -> Response:
+    """Into the portal, unless the account already has as many sessions as it may."""
+    signed_in = request.app.state.sessions.sign_in(username)
+    if signed_in is None:
+        cap = request.app.state.sessions.max_sessions
+        return _render(
+            request,
+            "login.html",
+            anonymous,
+            status=429,
+            next=target,
+            expired=False,
+            error=f"This account already has {cap} sessions open. Sign out elsewhere first.",
+        )
     response = RedirectResponse(target, status_code=303)
-    _set_cookie(response, sessions.create(AUTHENTICATED, session.username))
+    _set_cookie(response, signed_in)
     return response
 
 

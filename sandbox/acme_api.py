@@ -113,7 +113,13 @@ def skus(request: Request, q: str = "", currency: str = "USD") -> list[dict[str,
 def price(request: Request, sku: str, currency: str) -> dict[str, Any]:
     """What the editor pre-fills for a chosen SKU (the portal's default: may be stale)."""
     value = _portal(request).default_unit_price(sku, currency)
-    return {"sku": sku, "currency": currency, "unit_price": None if value is None else str(value)}
+    settle_ms = request.app.state.config.faults.slow_default_price_ms
+    return {
+        "sku": sku,
+        "currency": currency,
+        "unit_price": None if value is None else str(value),
+        "settle_ms": settle_ms,
+    }
 
 
 def _lines(payload: dict[str, Any]) -> list[tuple[str, int, Decimal]]:

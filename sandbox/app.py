@@ -84,7 +84,11 @@ def create_app(config: SandboxConfig) -> FastAPI:
     app = FastAPI(title=f"{config.flavour} portal (sandbox)", docs_url=None, redoc_url=None)
     app.state.config = config
     app.state.portal = make_portal(config.db_path, config.today, config.faults)
-    app.state.sessions = SessionStore(config.session_ttl, lifetime=config.faults.session_lifetime)
+    app.state.sessions = SessionStore(
+        config.session_ttl,
+        lifetime=config.faults.session_lifetime,
+        max_sessions=config.max_sessions,
+    )
     app.state.login_env = _login.login_env(config.flavour)
     app.add_exception_handler(PortalValidationError, _validation_error)
     app.middleware("http")(_authenticate)

@@ -87,10 +87,22 @@ def generate_command(
 @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, help="Share of 503s.")
 @click.option("--slow-save-ms", type=int, default=0, help="Delay on save, submit and book.")
 @click.option(
+    "--slow-default-price-ms",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Delay before the acme editor pre-fills a chosen SKU's default price.",
+)
+@click.option(
     "--session-lifetime",
     type=click.FloatRange(min=1),
     default=None,
     help="Seconds after login when a session ends, however busy.",
+)
+@click.option(
+    "--max-sessions",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Sessions one account may have signed in at once (a licence limit).",
 )
 @click.option("--keep-data", is_flag=True, help="Serve existing data instead of regenerating.")
 def serve_command(
@@ -106,7 +118,9 @@ def serve_command(
     latency: tuple[int, int] | None,
     error_rate: float,
     slow_save_ms: int,
+    slow_default_price_ms: int,
     session_lifetime: float | None,
+    max_sessions: int | None,
     keep_data: bool,
 ) -> None:
     """Generate (unless --keep-data) and serve a portal until interrupted."""
@@ -122,10 +136,12 @@ def serve_command(
         today=day,
         totp=totp,
         session_ttl=session_ttl,
+        max_sessions=max_sessions,
         faults=FaultConfig(
             latency_ms=latency,
             error_rate=error_rate,
             slow_save_ms=slow_save_ms,
+            slow_default_price_ms=slow_default_price_ms,
             seed=seed,
             session_lifetime=session_lifetime,
         ),

@@ -27,6 +27,9 @@ class FaultConfig(BaseModel):
     """Share of requests answered 503 before the handler runs (never after a write)."""
     slow_save_ms: int = Field(default=0, ge=0)
     """Extra delay on save, submit and book."""
+    slow_default_price_ms: int = Field(default=0, ge=0)
+    """The acme editor pre-fills a chosen SKU's default price this long after the price
+    arrives (an editor script that does more work first)."""
     session_lifetime: float | None = Field(default=None, gt=0)
     """Sessions end this many seconds after login, however busy (a portal's hard limit)."""
     seed: int = 0
@@ -43,7 +46,11 @@ class FaultConfig(BaseModel):
     @property
     def active(self) -> bool:
         return bool(
-            self.latency_ms or self.error_rate or self.slow_save_ms or self.session_lifetime
+            self.latency_ms
+            or self.error_rate
+            or self.slow_save_ms
+            or self.slow_default_price_ms
+            or self.session_lifetime
         )
 
 
@@ -62,6 +69,8 @@ class SandboxConfig(BaseModel):
     """Ask for a 6-digit TOTP code after the password."""
     session_ttl: float = Field(default=1800.0, gt=0)
     """Idle seconds after which a session expires."""
+    max_sessions: int | None = Field(default=None, ge=1)
+    """Sessions one account may have signed in at once; a login past it is refused."""
     faults: FaultConfig = FaultConfig()
     acme_assets: Path | None = None
     """Serve the acme UI (index.html, app.js, editor.js, app.css) from this folder instead:

@@ -14,6 +14,7 @@ from schemas._yaml import key_line
 from schemas.errors import InputError
 from schemas.rules import load_rules
 from schemas.selector_map import SelectorMapError, load_selector_map
+from schemas.settings import RetryOverride
 
 ENGAGEMENT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 """What an engagement may be called (`check_engagement_name`)."""
@@ -105,6 +106,11 @@ class Engagement(Record):
     workers: int = Field(default=1, ge=1, le=16)
     recycle_after: int = Field(default=25, ge=1, description="items per browser context")
     max_attempts: int = Field(default=3, ge=1, le=10)
+    max_sessions: int | None = Field(
+        default=None, ge=1, description="portal sessions open at once, across the whole fleet"
+    )
+    retry: RetryOverride | None = None
+    """This portal's own limits for retries in place (default: the settings')."""
     timezone: str = "UTC"
 
     @field_validator("name")

@@ -69,6 +69,19 @@ RULES: dict[str, Rule] = {
     ),
     "missing_line": Rule("error", "line", "sku", "opportunity line {sku} has no quote line"),
     "extra_line": Rule("error", "line", "sku", "quote line {sku} is not in the opportunity"),
+    "non_renewable_line": Rule(
+        "error",
+        "line",
+        "sku",
+        "quote line {sku} renews a line marked do-not-renew (renew = no) in the opportunity",
+    ),
+    "line_term_mismatch": Rule(
+        "error",
+        "line",
+        "line_start",
+        "line {extra} {actual}, expected {expected} (co-termed: from the day after the line's "
+        "own end to the quote's term end)",
+    ),
     "unknown_sku": Rule("error", "line", "sku", "no price book entry for {sku} in {extra}"),
     "inactive_sku": Rule(
         "error", "line", "sku", "the price book entry for {sku} in {extra} is inactive"
@@ -77,7 +90,7 @@ RULES: dict[str, Rule] = {
         "error", "line", "quantity", "quantity {actual}, the opportunity has {expected}"
     ),
     "unit_price_mismatch": Rule(
-        "error", "line", "unit_price", "unit price {actual}, expected {expected}"
+        "error", "line", "unit_price", "unit price {actual}, expected {expected}{extra}"
     ),
     "discount_over_cap": Rule(
         "error",
@@ -89,7 +102,7 @@ RULES: dict[str, Rule] = {
         "error",
         "line",
         "line_amount",
-        "line amount {actual}, expected {expected} for its unit price, quantity and term",
+        "line amount {actual}, expected {expected} for its unit price, quantity and term{extra}",
     ),
     "po_amount_mismatch": Rule(
         "error",
@@ -143,8 +156,10 @@ class Finding(Record):
         expected: str = "",
         actual: str = "",
         extra: str = "",
+        field: str = "",
     ) -> Finding:
-        """A finding of `rule`, with severity, field and message from the rule catalogue."""
+        """A finding of `rule`, with severity, field and message from the rule catalogue
+        (`field` names the field where a rule covers two, e.g. line_start or line_end)."""
         spec = RULES[rule]
         message = spec.message.format(expected=expected, actual=actual, sku=sku, extra=extra)
         return cls(
@@ -154,7 +169,7 @@ class Finding(Record):
             line_no=line_no,
             rule=rule,
             severity=spec.severity,
-            field=spec.field,
+            field=field or spec.field,
             expected=expected,
             actual=actual,
             message=message,

@@ -27,3 +27,11 @@ def decimal_places(value: Decimal) -> int:
     exponent = value.as_tuple().exponent
     assert isinstance(exponent, int), "finite decimals only"
     return max(0, -exponent)
+
+
+def format_amount(value: Decimal, places: int) -> str:
+    """The text of an amount as read (portal, CSV): `places` decimals, or more when the
+    value has more (`930340.34` in JPY is shown as it is, not rounded away)."""
+    if decimal_places(value.normalize()) <= places:
+        return format_money(value, places)
+    return f"{value.normalize():f}"

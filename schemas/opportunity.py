@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Self
 
+from dateutil.relativedelta import relativedelta
 from pydantic import Field, model_validator
 
 from schemas._base import Record
@@ -20,6 +21,11 @@ class OpportunityLine(Record):
     sku: NonEmpty
     quantity: Annotated[int, Field(ge=1)]
     prior_unit_price: Annotated[Decimal, Field(allow_inf_nan=False)] | None = None
+    line_end: date | None = None
+    """The last day of this line's current term when it ends after the contract (a line
+    added mid-term); None: it ends with the contract."""
+    renew: bool = True
+    """False for a do-not-renew line: the customer gave notice on it."""
 
 
 class Opportunity(Record):
@@ -43,7 +49,23 @@ class Opportunity(Record):
                 raise ValueError(
                     f"{attr} repeated in opportunity {self.opportunity_id}: {repeated}"
                 )
+        ends = [line for line in self.lines if line.line_end is not None]
+        if ends and self.contract_end is not None:
+            start = self.contract_end + timedelta(days=1)
+            term_end = start + relativedelta(months=self.renewal_term_months) - timedelta(days=1)
+            for line in ends:
+                assert line.line_end is not None
+                if not self.contract_end <= line.line_end < term_end:
+                    raise ValueError(
+                        f"line_end of {line.sku} in opportunity {self.opportunity_id}: "
+                        f"{line.line_end} is not from the contract end {self.contract_end} "
+                        f"to before the renewal's term end {term_end}"
+                    )
         return self
+
+    def line_ends(self, line: OpportunityLine) -> date | None:
+        """The last day of the line's current term: its own end, else the contract's."""
+        return line.line_end or self.contract_end
 
     def line(self, sku: str) -> OpportunityLine | None:
         return next((line for line in self.lines if line.sku == sku), None)

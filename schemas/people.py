@@ -29,6 +29,18 @@ class User(Record):
     created_at: datetime
     failed_logins: int
     last_failed_at: datetime | None
+    disabled: bool = False
+    all_engagements: bool = False
+    engagements: tuple[str, ...] = ()
+    """The engagements (clients) this person works on; all of them with `all_engagements`."""
+
+    def sees(self, engagement: str) -> bool:
+        return self.all_engagements or engagement in self.engagements
+
+    @property
+    def scope(self) -> tuple[str, ...] | None:
+        """The engagements whose work this person may see; None for every one."""
+        return None if self.all_engagements else self.engagements
 
 
 class TrailEntry(Record):
@@ -43,6 +55,19 @@ class TrailEntry(Record):
     note: str | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+
+
+class WebSession(Record):
+    """A signed-in session as the store keeps it; ended by sign-out, expiry, a password
+    change or disabling the person."""
+
+    id: int
+    user: str
+    created_at: datetime
+    expires_at: datetime
+    address: str | None
+    ended_at: datetime | None
+    ended_why: str | None
 
 
 class ScheduleControl(Record):

@@ -13,6 +13,18 @@ from schemas._base import Record
 Money = Annotated[Decimal, Field(allow_inf_nan=False)]
 
 
+class PriceStep(Record):
+    """One step of how an expected price was reached, with the rule that gave it."""
+
+    step: str
+    """`base`, `method`, `contracted`, `uplift`, `cap_at_list`, `volume_tier`,
+    `term_discount`, `segment_cap`, `rounding`, `period` or `line_amount`."""
+    rule: str
+    """Where the step comes from: a rules key, or the opportunity's field."""
+    value: str
+    detail: str = ""
+
+
 class ExpectedLine(Record):
     """How one opportunity line must be priced, with the steps that led to the price."""
 
@@ -26,6 +38,13 @@ class ExpectedLine(Record):
     discount: Decimal
     unit_price: Money
     line_amount: Money
+    line_start: date | None = None
+    """The line's renewal period: from the day after its own end (co-termed) ..."""
+    line_end: date | None = None
+    """... to the quote's term_end."""
+    contracted: bool = False
+    """Priced by a contracted price (a price hold): no uplift, cap or discount applies."""
+    steps: tuple[PriceStep, ...] = ()
 
 
 class ExpectedQuote(Record):
@@ -49,6 +68,10 @@ class QuoteLineSnapshot(Record):
     quantity: int
     unit_price: Money
     line_amount: Money
+    line_start: date | None = None
+    """The line's own renewal period as the portal shows it; None where the portal (or
+    quotes.csv) has no line dates: then the line runs the whole term."""
+    line_end: date | None = None
 
 
 class QuoteSnapshot(Record):

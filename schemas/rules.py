@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, PrivateAttr, ValidationError, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
 from schemas._base import Record
@@ -39,6 +40,32 @@ class TermDiscount(Record):
     discount: Discount
 
 
+PriceMethod = Literal["uplift", "same", "list"]
+Proration = Literal["month_day", "month", "day"]
+
+
+class AccountRules(Record):
+    """What one account prices differently from the client's default."""
+
+    price_method: PriceMethod
+
+
+class ContractedPrice(Record):
+    """A price hold agreed with one customer: its unit price of a sku over a period."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    account_id: Annotated[str, Field(min_length=1)]
+    sku: Annotated[str, Field(min_length=1)]
+    currency: Currency
+    unit_price: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+    from_: Annotated[date, Field(alias="from")]
+    until: date
+
+    def covers(self, day: date) -> bool:
+        return self.from_ <= day <= self.until
+
+
 def _tier_discount(thresholds: list[tuple[int, Decimal]], value: int) -> Decimal:
     """The discount of the highest tier `value` reaches (0 below the first tier)."""
     reached = [discount for minimum, discount in thresholds if value >= minimum]
@@ -59,10 +86,17 @@ class PricingRules(Record):
     lead_days: Annotated[int, Field(ge=0)]
     validity_days: Annotated[int, Field(ge=0)]
     tolerance: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal(0)
+    renewal_price_method: PriceMethod = "uplift"
+    accounts: dict[str, AccountRules] = {}
+    contracted_prices: tuple[ContractedPrice, ...] = ()
+    proration: Proration = "month_day"
     _book: dict[tuple[str, str], PriceBookEntry] = PrivateAttr(default_factory=dict)
+    _holds: dict[tuple[str, str, str], list[ContractedPrice]] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: Any, /) -> None:
         self._book = {(e.sku, e.currency): e for e in self.price_book}
+        for hold in self.contracted_prices:
+            self._holds.setdefault((hold.account_id, hold.sku, hold.currency), []).append(hold)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -79,6 +113,7 @@ class PricingRules(Record):
                     f"price_book.{i}.list_price: {entry.list_price} has more than {places} "
                     f"decimal places for {entry.currency}"
                 )
+        _check_holds(self.contracted_prices)
         for name, minima in (
             ("volume_tiers", [t.min_qty for t in self.volume_tiers]),
             ("term_discounts", [t.min_months for t in self.term_discounts]),
@@ -100,6 +135,18 @@ class PricingRules(Record):
         """The price book entry for `(sku, currency)`, active or not; None if there is none."""
         return self._book.get((sku, currency))
 
+    def price_method(self, account_id: str) -> PriceMethod:
+        """The account's renewal price method: its override, else the client's."""
+        override = self.accounts.get(account_id)
+        return override.price_method if override else self.renewal_price_method
+
+    def contracted(
+        self, account_id: str, sku: str, currency: str, line_start: date
+    ) -> ContractedPrice | None:
+        """The price hold covering `line_start` for the account's sku, if any."""
+        holds = self._holds.get((account_id, sku, currency), ())
+        return next((hold for hold in holds if hold.covers(line_start)), None)
+
     def uplift_for(self, family: str) -> Decimal:
         return self.uplift.get(family, self.uplift["default"])
 
@@ -108,6 +155,24 @@ class PricingRules(Record):
 
     def term_discount(self, months: int) -> Decimal:
         return _tier_discount([(t.min_months, t.discount) for t in self.term_discounts], months)
+
+
+def _check_holds(holds: tuple[ContractedPrice, ...]) -> None:
+    """Each hold's period runs forwards; one customer's holds of a sku never overlap."""
+    seen: dict[tuple[str, str, str], list[tuple[int, ContractedPrice]]] = {}
+    for i, hold in enumerate(holds):
+        if hold.until < hold.from_:
+            raise ValueError(
+                f"contracted_prices.{i}.until: {hold.until} is before its from {hold.from_}"
+            )
+        key = (hold.account_id, hold.sku, hold.currency)
+        for j, other in seen.get(key, []):
+            if hold.from_ <= other.until and other.from_ <= hold.until:
+                raise ValueError(
+                    f"contracted_prices.{i}.from: {hold.account_id} {hold.sku} {hold.currency} "
+                    f"overlaps contracted_prices.{j} ({other.from_} to {other.until})"
+                )
+        seen.setdefault(key, []).append((i, hold))
 
 
 def _error_key(error: ErrorDetails) -> tuple[str, str]:

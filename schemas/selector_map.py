@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import yaml
@@ -36,6 +38,10 @@ class PageSelectors(Record):
     optional: tuple[str, ...] = Field(
         default=(), description="keys present only in some states (errors, confirmations)"
     )
+    cells: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="for a key that matches rows, each cell's selector inside one row",
+    )
 
     @model_validator(mode="after")
     def _keys_are_known(self) -> PageSelectors:
@@ -49,13 +55,32 @@ class PageSelectors(Record):
             raise ValueError(f"optional keys not among the selectors: {', '.join(unknown)}")
         if self.anchor in self.optional:
             raise ValueError(f"the anchor '{self.anchor}' cannot be optional")
+        for rows, cells in self.cells.items():
+            if rows not in self.selectors:
+                raise ValueError(f"cells of '{rows}', which is not one of the page's selectors")
+            for cell in cells:
+                if not re.match(_KEY, cell):
+                    raise ValueError(f"cell key '{rows}.{cell}' must be lower_snake_case")
         return self
+
+    def keys(self) -> set[str]:
+        """Every key of the page: its selectors, and each row cell as `rows.cell`."""
+        return set(self.selectors) | {
+            f"{rows}.{cell}" for rows, cells in self.cells.items() for cell in cells
+        }
 
 
 class SelectorMap(Record):
     """Every page a bot touches in one portal flavour."""
 
     flavour: str
+    date_format: str = Field(
+        default="%Y-%m-%d", description="how the portal shows dates (strptime), per client"
+    )
+    currencies: dict[str, str] = Field(
+        default_factory=dict,
+        description="the portal's currency names -> ISO codes, where it shows names",
+    )
     pages: dict[str, PageSelectors]
 
     def page(self, name: str) -> PageSelectors:
@@ -65,8 +90,11 @@ class SelectorMap(Record):
             raise KeyError(f"the {self.flavour} selector map has no page '{name}'") from None
 
 
-def load_selector_map(path: Path, *, required: dict[str, set[str]] | None = None) -> SelectorMap:
-    """Load and validate a selector map; `required` names the keys a page object needs."""
+def load_selector_map(
+    path: Path, *, required: Mapping[str, AbstractSet[str]] | None = None
+) -> SelectorMap:
+    """Load and validate a selector map; `required` names the keys a page object needs
+    (page -> keys, a row cell written `rows.cell`), and a map that lacks one is refused."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -79,13 +107,21 @@ def load_selector_map(path: Path, *, required: dict[str, set[str]] | None = None
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
         raise SelectorMapError(path, key, first["msg"]) from None
-    for page_name, keys in (required or {}).items():
+    require_keys(path, selector_map, required or {})
+    return selector_map
+
+
+def require_keys(
+    path: Path, selector_map: SelectorMap, required: Mapping[str, AbstractSet[str]]
+) -> None:
+    """`SelectorMapError` naming the file, the page and the keys a page object needs that
+    the map lacks (page -> keys, a row cell written `rows.cell`)."""
+    for page_name, keys in required.items():
         page = selector_map.pages.get(page_name)
         if page is None:
             raise SelectorMapError(path, f"pages.{page_name}", "page missing")
-        missing = sorted(keys - set(page.selectors))
+        missing = sorted(set(keys) - page.keys())
         if missing:
             raise SelectorMapError(
-                path, f"pages.{page_name}.selectors", f"missing keys: {', '.join(missing)}"
+                path, f"pages.{page_name}", f"missing keys: {', '.join(missing)}"
             )
-    return selector_map

@@ -4,13 +4,69 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas._base import Record
+
+
+class RetryPolicy(Record):
+    """How often one step is tried again in place (a page load, the renewal list, a
+    typeahead, a portal input) before its item's attempt fails; the waits double."""
+
+    attempts: int = Field(default=4, ge=1, le=10)
+    """Tries of one step in all (1: never retried in place)."""
+    first_wait_s: float = Field(default=0.5, ge=0, le=60)
+    """Wait before the second try; each further wait is twice the one before."""
+    max_wait_s: float = Field(default=8.0, ge=0, le=300)
+    """No single wait is longer."""
+
+    def overridden(self, override: RetryOverride | None) -> RetryPolicy:
+        """This policy with the limits an engagement sets itself."""
+        if override is None:
+            return self
+        return self.model_copy(update=override.model_dump(exclude_none=True))
+
+
+class RetryOverride(Record):
+    """An engagement's own retry limits (engagements file, `retry:`); unset ones inherit."""
+
+    attempts: int | None = Field(default=None, ge=1, le=10)
+    first_wait_s: float | None = Field(default=None, ge=0, le=60)
+    max_wait_s: float | None = Field(default=None, ge=0, le=300)
+
+
+class FleetTimings(Record):
+    """How the fleet's worker processes keep track of each other
+    (`QUOTEBOT_FLEET_TIMINGS__HEARTBEAT_S=5`, …)."""
+
+    heartbeat_s: float = Field(default=2.0, gt=0, le=60)
+    """A worker says it is alive this often, and looks as often for dead workers' jobs."""
+    stalled_after_s: float = Field(default=10.0, gt=0, le=3600)
+    """A worker silent this long is dead: its jobs go back to the queue for the others."""
+    idle_sign_out_s: float = Field(default=2.0, gt=0, le=3600)
+    """A slot without work this long signs its portal sessions out (frees the seats)."""
+    item_lease_s: float = Field(default=600.0, gt=0, le=86_400)
+    """An item a slot works is its for this long, unless the slot lets it go before."""
+    run_abandoned_after_s: float = Field(default=60.0, gt=0, le=86_400)
+    """A run whose process has been silent this long is abandoned when a new one starts."""
+
+    @model_validator(mode="after")
+    def _dead_after_alive(self) -> FleetTimings:
+        if self.stalled_after_s <= 2 * self.heartbeat_s:
+            raise ValueError(
+                "fleet_timings.stalled_after_s must be more than twice heartbeat_s, or live "
+                "workers are taken for dead"
+            )
+        return self
 
 
 class Settings(BaseSettings):
     """Where quotebot keeps its data and which browser it drives."""
 
-    model_config = SettingsConfigDict(env_prefix="QUOTEBOT_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="QUOTEBOT_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
 
     home: Path = Path("var")
     """Folder for quotebot's database, evidence (screenshots, traces) and reports."""
@@ -30,8 +86,18 @@ class Settings(BaseSettings):
 
     headless: bool = True
 
+    fleet: bool = False
+    """Runs become jobs of the fleet (`quotebot worker` processes on any machine); needs a
+    PostgreSQL `database_url`. Off: the embedded default, items worked in-process."""
+
     reconcile_grace_s: float = 10.0
     """After a crash, how long a recorded submit may still be on its way to the portal."""
+
+    retry: RetryPolicy = RetryPolicy()
+    """Retries in place (`QUOTEBOT_RETRY__ATTEMPTS`, `__FIRST_WAIT_S`, `__MAX_WAIT_S`);
+    an engagement may override each limit in the engagements file."""
+    fleet_timings: FleetTimings = FleetTimings()
+    """The fleet's heartbeats, leases and time-outs; the defaults suit one site's LAN."""
 
     @property
     def effective_database_url(self) -> str:

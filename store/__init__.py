@@ -17,6 +17,7 @@ from store._errors import (
     UnknownRecord,
 )
 from store._machine import ALLOWED_TRANSITIONS, reference
+from store._queue import NeedsPostgres
 from store._reviews import version
 from store._store import Store, open_store
 
@@ -26,6 +27,7 @@ __all__ = [
     "InvalidTransition",
     "ItemChanged",
     "LeaseLost",
+    "NeedsPostgres",
     "OpenIntentExists",
     "RunAlreadyRunning",
     "RunNotRunning",

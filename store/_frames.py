@@ -6,6 +6,8 @@ columns, not records (`audit.metrics` documents the columns).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 from sqlalchemy import TextClause, text
 
@@ -36,16 +38,19 @@ def _utc(column: pd.Series) -> pd.Series:
 
 class FramesMixin(StoreBase):
     def metric_frames(
-        self, engagement: str | None = None
+        self, engagement: str | None = None, *, within: Sequence[str] | None = None
     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """(items, events, findings) of every engagement, or of one, as `audit.metrics`
-        takes them."""
+        """(items, events, findings) of every engagement, or of one, or of those `within`,
+        as `audit.metrics` takes them."""
         with self.engine.connect() as connection:
             items = pd.read_sql(_items_query(self.dialect), connection)
             events = pd.read_sql(_EVENTS, connection)
             findings = pd.read_sql(_FINDINGS, connection)
+        if within is not None:
+            items = items[items["engagement"].isin(list(within))]
         if engagement:
             items = items[items["engagement"] == engagement]
+        if engagement or within is not None:
             events = events[events["item_id"].isin(items["id"])]
             findings = findings[findings["item_id"].isin(items["id"])]
         items["contract_end"] = pd.to_datetime(items["contract_end"])

@@ -11,12 +11,12 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from schemas.work import FailureKind, ItemState, WorkItem
+from schemas.work import FailureKind, IntentAction, IntentStatus, ItemState, WorkItem
 from store import _convert as convert
 from store._base import StoreBase
 from store._errors import InvalidTransition, LeaseLost
 from store._machine import allowed, reference
-from store._models import EventRow, ItemRow
+from store._models import EventRow, IntentRow, ItemRow
 from store._types import to_json
 
 _TERMINAL = {ItemState.BOOKED, ItemState.FAILED}
@@ -140,6 +140,7 @@ class ItemsMixin(StoreBase):
             came_from = ItemState(row.state)
             if not allowed(came_from, ItemState.FAILED):
                 raise InvalidTransition(item_id, came_from, ItemState.FAILED)
+            reason += _unknown_submits(session, item_id)
             row.failure_kind, row.failure_code, row.failure_reason = kind.value, code, reason
             self._move(session, row, ItemState.FAILED, run_id=run_id, reason=reason, data=payload)
             return convert.item(row, self._engagement_name(session, row.engagement_id))
@@ -227,6 +228,11 @@ class ItemsMixin(StoreBase):
         if came_from is ItemState.FAILED:
             row.failure_kind = row.failure_code = row.failure_reason = None
             row.attempts, row.next_attempt_at = 0, None
+        if to is ItemState.VERIFIED or came_from is ItemState.FLAGGED:
+            # A step ends (quoting; an audit decision): the next step (booking; a corrected
+            # quote) gets a budget of attempts of its own. Failed tries of the quote, long
+            # since recovered, must not count against the booking.
+            row.attempts, row.next_attempt_at = 0, None
         self._move(session, row, to, run_id=run_id, reason=reason, data=data)
 
     def _move(
@@ -249,3 +255,22 @@ class ItemsMixin(StoreBase):
         row.updated_at = now
         if to in _TERMINAL:
             row.claimed_by = row.lease_until = None
+
+
+_SUBMITS = {IntentAction.ENTER_QUOTE.value: "quote", IntentAction.ENTER_BOOKING.value: "booking"}
+
+
+def _unknown_submits(session: Session, item_id: int) -> str:
+    """What a failed item's reason must add when a submit of it is still open: nobody knows
+    whether the portal holds that quote or booking, and whoever picks the item up has to
+    look in the portal first (a failed item never keeps an open intent silently)."""
+    rows = session.scalars(
+        select(IntentRow)
+        .where(IntentRow.item_id == item_id, IntentRow.status == IntentStatus.OPEN.value)
+        .order_by(IntentRow.id)
+    ).all()
+    return "".join(
+        f"; the outcome of its {_SUBMITS.get(r.action, r.action)} submit {r.reference} is "
+        "unknown: look in the portal before entering it again"
+        for r in rows
+    )

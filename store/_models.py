@@ -188,6 +188,34 @@ class UserRow(Base):
     created_at: Mapped[datetime]
     failed_logins: Mapped[int] = mapped_column(Integer)
     last_failed_at: Mapped[datetime | None]
+    disabled: Mapped[bool]
+    all_engagements: Mapped[bool]
+    """Sees every engagement (managers may be given this); otherwise only those assigned."""
+
+
+class UserEngagementRow(Base):
+    """Which engagements (clients) a person works on: they see nothing of the others."""
+
+    __tablename__ = "user_engagements"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id"), primary_key=True)
+
+
+class WebSessionRow(Base):
+    """A signed-in session: the cookie is only a key to this row, so ending it here ends it."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    """SHA-256 of the session id the cookie carries: a copy of this table signs no one in."""
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    address: Mapped[str | None] = mapped_column(String(100))
+    ended_at: Mapped[datetime | None]
+    ended_why: Mapped[str | None] = mapped_column(String(30))
 
 
 class TrailRow(Base):
@@ -219,3 +247,12 @@ class ScheduleControlRow(Base):
     run_requested_at: Mapped[datetime | None]
     changed_by: Mapped[str] = mapped_column(String(100))
     changed_at: Mapped[datetime]
+
+
+class SchedulerBeatRow(Base):
+    """A running scheduler's heartbeat: the schedule page says whether one is alive."""
+
+    __tablename__ = "scheduler_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    beat_at: Mapped[datetime]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,8 +13,28 @@ from schemas.people import Role, ScheduleControl, TrailEntry, User
 from store import _convert as convert
 from store._base import StoreBase
 from store._errors import StoreError, UnknownRecord
-from store._models import ScheduleControlRow, TrailRow, UserRow
+from store._models import (
+    EngagementRow,
+    ItemRow,
+    ScheduleControlRow,
+    SchedulerBeatRow,
+    TrailRow,
+    UserEngagementRow,
+    UserRow,
+)
 from store._types import to_json
+
+
+def user_record(session: Session, row: UserRow) -> User:
+    """The person with the engagements they are assigned (names, sorted)."""
+    names = session.scalars(
+        select(EngagementRow.name)
+        .join(UserEngagementRow, UserEngagementRow.engagement_id == EngagementRow.id)
+        .where(UserEngagementRow.user_id == row.id)
+        .order_by(EngagementRow.name)
+    )
+    values = {c: getattr(row, c) for c in User.model_fields if c != "engagements"}
+    return User.model_validate({**values, "engagements": tuple(names)})
 
 
 def add_trail(
@@ -45,8 +65,18 @@ def add_trail(
 
 
 class PeopleMixin(StoreBase):
-    def add_user(self, name: str, role: Role | str, password_hash: str) -> User:
-        """Create a person (the caller hashes the password); `StoreError` if the name is taken."""
+    def add_user(
+        self,
+        name: str,
+        role: Role | str,
+        password_hash: str,
+        *,
+        engagements: Sequence[str] = (),
+        all_engagements: bool = False,
+        actor: str = "cli",
+    ) -> User:
+        """Create a person (the caller hashes the password) who sees `engagements` only, or
+        every one with `all_engagements`; `StoreError` if the name is taken."""
         role = Role(role)
         with self._write() as session:
             if session.scalar(select(UserRow.id).where(UserRow.name == name)) is not None:
@@ -57,21 +87,27 @@ class PeopleMixin(StoreBase):
                 password_hash=password_hash,
                 created_at=self.now(),
                 failed_logins=0,
+                disabled=False,
+                all_engagements=all_engagements,
             )
             session.add(row)
             session.flush()
-            add_trail(session, row.created_at, "cli", "user_added", name, after={"role": role})
-            return convert.record(User, row)
+            for engagement in engagements:
+                ids = self._engagement_id(session, engagement)
+                session.add(UserEngagementRow(user_id=row.id, engagement_id=ids))
+            after = {"role": role, "engagements": "all" if all_engagements else list(engagements)}
+            add_trail(session, row.created_at, actor, "user_added", name, after=after)
+            return user_record(session, row)
 
     def user(self, name: str) -> User | None:
         with self._read() as session:
             row = session.scalar(select(UserRow).where(UserRow.name == name))
-            return convert.record(User, row) if row else None
+            return user_record(session, row) if row else None
 
     def users(self) -> list[User]:
         with self._read() as session:
             rows = session.scalars(select(UserRow).order_by(UserRow.name))
-            return [convert.record(User, row) for row in rows]
+            return [user_record(session, row) for row in rows]
 
     def password_hash(self, name: str) -> str | None:
         with self._read() as session:
@@ -89,7 +125,7 @@ class PeopleMixin(StoreBase):
             row = self._user_row(session, name)
             row.failed_logins += 1
             row.last_failed_at = self.now()
-            return convert.record(User, row)
+            return user_record(session, row)
 
     def login_succeeded(self, name: str) -> None:
         with self._write() as session:
@@ -124,12 +160,36 @@ class PeopleMixin(StoreBase):
             session.flush()
             return convert.record(TrailEntry, row)
 
-    def trail(self, item_id: int | None = None, *, limit: int = 200) -> list[TrailEntry]:
-        """The audit trail, newest first (optionally one item's)."""
+    def trail(
+        self,
+        item_id: int | None = None,
+        *,
+        limit: int = 200,
+        offset: int = 0,
+        engagements: Sequence[str] | None = None,
+        search: str = "",
+        action: str = "",
+    ) -> list[TrailEntry]:
+        """The audit trail, newest first (optionally one item's). With `engagements`, only
+        lines about those engagements' items; `search` matches actor, subject or note."""
         with self._read() as session:
-            query = select(TrailRow).order_by(TrailRow.id.desc()).limit(limit)
+            query = select(TrailRow).order_by(TrailRow.id.desc()).limit(limit).offset(offset)
             if item_id is not None:
                 query = query.where(TrailRow.item_id == item_id)
+            if engagements is not None:
+                ids = [self._engagement_id(session, e) for e in engagements]
+                query = query.join(ItemRow, ItemRow.id == TrailRow.item_id).where(
+                    ItemRow.engagement_id.in_(ids)
+                )
+            if action:
+                query = query.where(TrailRow.action == action)
+            if search:
+                pattern = f"%{search}%"
+                query = query.where(
+                    TrailRow.actor.ilike(pattern)
+                    | TrailRow.subject.ilike(pattern)
+                    | TrailRow.note.ilike(pattern)
+                )
             return [convert.record(TrailEntry, row) for row in session.scalars(query)]
 
     def schedule_controls(self) -> list[ScheduleControl]:
@@ -177,6 +237,23 @@ class PeopleMixin(StoreBase):
             )
             session.flush()
             return convert.record(ScheduleControl, row)
+
+    def scheduler_beat(self, name: str) -> None:
+        """A running scheduler says it is alive (called on every poll)."""
+        with self._write() as session:
+            row = session.get(SchedulerBeatRow, name)
+            if row is None:
+                session.add(SchedulerBeatRow(name=name, beat_at=self.now()))
+            else:
+                row.beat_at = self.now()
+
+    def last_scheduler_beat(self) -> tuple[str, datetime] | None:
+        """The most recent heartbeat of any scheduler: (its name, when)."""
+        with self._read() as session:
+            row = session.scalars(
+                select(SchedulerBeatRow).order_by(SchedulerBeatRow.beat_at.desc()).limit(1)
+            ).first()
+            return (row.name, row.beat_at) if row else None
 
     def _user_row(self, session: Session, name: str) -> UserRow:
         row = session.scalar(select(UserRow).where(UserRow.name == name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -42,9 +43,11 @@ class QueriesMixin(StoreBase):
             query = query.where(ItemRow.state == ItemState(state).value)
         return self._items(query, engagement)
 
-    def review_queue(self, engagement: str | None = None) -> list[WorkItem]:
+    def review_queue(
+        self, engagement: str | None = None, *, within: Sequence[str] | None = None
+    ) -> list[WorkItem]:
         """What the quote audit team has to decide: flagged quotes and business failures,
-        the longest waiting first."""
+        the longest waiting first; `within` keeps only those engagements' items."""
         waiting = or_(
             ItemRow.state == ItemState.FLAGGED.value,
             and_(
@@ -53,10 +56,18 @@ class QueriesMixin(StoreBase):
             ),
         )
         query = select(ItemRow).where(waiting).order_by(ItemRow.updated_at, ItemRow.id)
-        return self._items(query, engagement)
+        return self._items(query, engagement, within)
 
-    def _items(self, query: Select[ItemRow], engagement: str | None) -> list[WorkItem]:
+    def _items(
+        self,
+        query: Select[ItemRow],
+        engagement: str | None,
+        within: Sequence[str] | None = None,
+    ) -> list[WorkItem]:
         with self._read() as session:
+            if within is not None:
+                ids = [self._engagement_id(session, e) for e in within]
+                query = query.where(ItemRow.engagement_id.in_(ids))
             if engagement is not None:
                 query = query.where(
                     ItemRow.engagement_id == self._engagement_id(session, engagement)

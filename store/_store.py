@@ -12,9 +12,11 @@ from store._intents import IntentsMixin
 from store._jobs import JobsMixin
 from store._people import PeopleMixin
 from store._queries import QueriesMixin
+from store._queue import QueueMixin
 from store._records import RecordsMixin
 from store._reviews import ReviewsMixin
 from store._runs import RunsMixin
+from store._sessions import SessionsMixin
 from store._types import utcnow
 
 
@@ -26,8 +28,10 @@ class Store(
     RecordsMixin,
     QueriesMixin,
     PeopleMixin,
+    SessionsMixin,
     JobsMixin,
     FramesMixin,
+    QueueMixin,
 ):
     """Quotebot's persistence: engagements, runs, work items and their history.
 

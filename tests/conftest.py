@@ -1,4 +1,5 @@
-"""Shared fixtures: the Chromium that pytest-playwright launches, service reachability."""
+"""Shared fixtures: the Chromium that pytest-playwright launches, service reachability, and
+each test's own quotebot home (tests run in parallel, `make test` uses pytest-xdist)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,15 @@ from schemas.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_URL = os.environ.get("QUOTEBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(autouse=True)
+def _own_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quotebot home of the test's own: nothing falls back to ./var, shared by every
+    parallel worker (a test that wants another home sets QUOTEBOT_HOME itself)."""
+    monkeypatch.setenv("QUOTEBOT_HOME", str(tmp_path_factory.mktemp("home")))
+    for name in ("QUOTEBOT_DATABASE_URL", "QUOTEBOT_ENGAGEMENTS", "QUOTEBOT_SECRETS_FILE"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")

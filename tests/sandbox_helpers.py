@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -67,6 +68,18 @@ class RunningPortal:
         with Portal(self.config.db_path, today=self.config.today) as portal:
             yield portal
 
+    def restart(self, down_s: float = 0.0) -> None:
+        """Stop the portal and, `down_s` later, serve the same data on the same port again:
+        every session ends and requests in flight fail, as when a client redeploys."""
+        import time
+
+        port = int(self.base_url.rsplit(":", 1)[1])
+        self.server.stop()
+        time.sleep(down_s)
+        server = SandboxServer(self.config.model_copy(update={"port": port}))
+        server.start()
+        self.server = server
+
     def planted(self, kind: str) -> list[dict[str, Any]]:
         return [a for a in self.ground_truth["anomalies"] if a["kind"] == kind]
 
@@ -91,6 +104,7 @@ def running_portal(
     opportunities: int = 60,
     totp: bool = False,
     session_ttl: float = 1800.0,
+    max_sessions: int | None = None,
     faults: FaultConfig | None = None,
     fake_clock: bool = False,
     acme_assets: Path | None = None,
@@ -104,6 +118,7 @@ def running_portal(
         today=TODAY,
         totp=totp,
         session_ttl=session_ttl,
+        max_sessions=max_sessions,
         faults=faults or FaultConfig(),
         acme_assets=acme_assets,
     )
@@ -112,17 +127,18 @@ def running_portal(
     if clock is not None:
         server.app.state.sessions.clock = clock
     base_url = server.start()
+    running = RunningPortal(
+        base_url=base_url,
+        config=config,
+        credentials=load_credentials(data_dir),
+        server=server,
+        clock=clock,
+        ground_truth=json.loads(paths.ground_truth.read_text(encoding="utf-8")),
+    )
     try:
-        yield RunningPortal(
-            base_url=base_url,
-            config=config,
-            credentials=load_credentials(data_dir),
-            server=server,
-            clock=clock,
-            ground_truth=json.loads(paths.ground_truth.read_text(encoding="utf-8")),
-        )
+        yield running
     finally:
-        server.stop()
+        running.server.stop()
 
 
 def login(page: Page, portal: RunningPortal, path: str = "/opportunities") -> None:
@@ -142,3 +158,9 @@ def sign_in(page: Page, portal: RunningPortal) -> None:
         expect(page).to_have_url(re.compile(r"/login/totp"))
         page.locator("input[name=code]").fill(pyotp.TOTP(portal.credentials.totp_secret).now())
         page.locator("[type=submit]").click()
+
+
+def change_password(portal: RunningPortal) -> None:
+    """The portal's administrator resets the bot user's password: the old one stops working."""
+    with sqlite3.connect(portal.config.db_path) as db:
+        db.execute("UPDATE users SET salt = salt || 'reset'")

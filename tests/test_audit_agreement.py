@@ -11,7 +11,10 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_audit_helpers import (
+    CURRENCIES,
+    PLACES,
     RULES,
+    SKUS,
     write_bookings,
     write_opportunities,
     write_quotes,
@@ -24,9 +27,6 @@ from audit.reference import audit_files_reference
 from schemas.opportunity import Opportunity, OpportunityLine
 from schemas.rules import PricingRules
 
-SKUS = ["NET-SUP-100", "NET-LIC-200", "NET-OLD-300", "NET-NEW-400"]
-CURRENCIES = ["USD", "EUR", "JPY"]
-PLACES = {"USD": 2, "EUR": 2, "JPY": 0}
 # Month ends and leap days, where calendar-month arithmetic goes wrong first.
 DATES = [date(2024, 1, 31), date(2024, 2, 29), date(2025, 8, 31), date(2026, 3, 15)]
 

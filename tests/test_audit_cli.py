@@ -4,6 +4,8 @@ refused with file, line and column, and nothing written."""
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +104,7 @@ def test_progress_is_shown_on_stderr_when_asked(tmp_path: Path) -> None:
     assert "reading q.csv" in result.stderr
 
 
+HOLD = {"account_id": "A-1", "sku": "NET-SUP-100", "currency": "USD", "unit_price": "9"}
 BAD_INPUTS = [
     pytest.param(
         "q.csv",
@@ -122,11 +125,29 @@ BAD_INPUTS = [
         id="bad-decimal",
     ),
     pytest.param(
+        "o.csv",
+        lambda rows: [{**rows[0], "line_end": ""}, {**rows[1], "line_end": "2026-06-29"}],
+        "o.csv:3: column line_end: 2026-06-29 is not from the contract end 2026-06-30 to "
+        "before the renewal's term end",
+        id="line-end-before-contract-end",
+    ),
+    pytest.param(
+        "o.csv",
+        lambda rows: [{**rows[0], "line_end": ""}, {**rows[1], "line_end": "2027-06-30"}],
+        "o.csv:3: column line_end: 2027-06-30 is not from the contract end",
+        id="line-end-on-term-end",
+    ),
+    pytest.param(
+        "o.csv",
+        lambda rows: [{**rows[0], "renew": "nope"}, rows[1]],
+        "o.csv:2: column renew: 'nope' is not yes or no",
+        id="renew-not-yes-or-no",
+    ),
+    pytest.param(
         "q.csv",
-        lambda rows: [rows[0], {**rows[1], "line_amount": "9.999"}],
-        "q.csv:3: column line_amount: '9.999' is not an amount in USD (digits, optional "
-        "'-', up to 2 decimal places)",
-        id="too-many-places",
+        lambda rows: [{**rows[0], "line_start": ""}, {**rows[1], "line_start": "2026-07-32"}],
+        "q.csv:3: column line_start: '2026-07-32' is not a date (YYYY-MM-DD)",
+        id="bad-line-start",
     ),
     pytest.param(
         "q.csv",
@@ -209,6 +230,22 @@ def test_bad_csv_exits_2_naming_file_line_and_column(
     ("changes", "message"),
     [
         ({"lead_dayz": 120}, "key lead_dayz: unknown key"),
+        ({"renewal_price_method": "flat"}, "key renewal_price_method: Input should be"),
+        ({"proration": "week"}, "key proration: Input should be"),
+        ({"accounts": {"A-1": {"price_method": "x"}}}, "key accounts.A-1.price_method"),
+        (
+            {"contracted_prices": [{**HOLD, "from": "2026-02-01", "until": "2026-01-31"}]},
+            "key contracted_prices.0.until: 2026-01-31 is before its from 2026-02-01",
+        ),
+        (
+            {
+                "contracted_prices": [
+                    {**HOLD, "from": "2026-01-01", "until": "2026-12-31"},
+                    {**HOLD, "from": "2026-12-31", "until": "2027-12-31"},
+                ]
+            },
+            "key contracted_prices.1.from: A-1 NET-SUP-100 USD overlaps contracted_prices.0",
+        ),
         ({"uplift": {"support": "0.05"}}, "key uplift.default: missing"),
         (
             {
@@ -291,27 +328,50 @@ def test_a_byte_order_mark_and_quoted_commas_are_fine(tmp_path: Path) -> None:
     assert run(tmp_path).exit_code == 0
 
 
-def test_large_inputs_are_read_in_two_processes_with_the_same_results(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import audit.batch
+# The command in a fresh interpreter with the size above which it reads its two files in two
+# processes: a forked reader needs a process with one thread, which a test worker that has
+# already driven a browser is not.
+_SPLIT_RUN = """
+import sys
+import audit.batch
+from quotebot import cli
+audit.batch.PARALLEL_BYTES = int(sys.argv[1])
+tmp = sys.argv[2]
+split = audit.batch._parallel(audit.batch.Path(tmp, "o.csv"), audit.batch.Path(tmp, "q.csv"))
+print("split" if split else "one process", file=sys.stderr)
+cli.main(["audit", "--rules", tmp + "/rules.yaml", "--opportunities", tmp + "/o.csv",
+          "--quotes", tmp + "/q.csv", "--out", tmp + "/findings.csv"])
+"""
 
+
+def run_split(tmp: Path, parallel_bytes: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _SPLIT_RUN, str(parallel_bytes), str(tmp)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_large_inputs_are_read_in_two_processes_with_the_same_results(tmp_path: Path) -> None:
     files(tmp_path, [quote_line(), quote_line(quote_id="Q-2", unit_price="1.00")])
     serial = run(tmp_path)
     expected = (tmp_path / "findings.csv").read_text()
-    monkeypatch.setattr(audit.batch, "PARALLEL_BYTES", 0)
-    assert audit.batch._parallel(tmp_path / "o.csv", tmp_path / "q.csv")
-    parallel = run(tmp_path)
-    assert parallel.exit_code == serial.exit_code == 1
+    parallel = run_split(tmp_path, 0)
+    assert parallel.stderr.startswith("split\n"), parallel.stderr
+    assert parallel.returncode == serial.exit_code == 1
     assert (tmp_path / "findings.csv").read_text() == expected
     write_opportunities(tmp_path / "o.csv", [opportunity_line(contract_end="2026-13-01")])
     write_quotes(tmp_path / "q.csv", [quote_line(quote_date="yesterday")])
-    refused = run(tmp_path)  # the error crosses the process boundary intact
-    assert refused.exit_code == 2
+    refused = run_split(tmp_path, 0)  # the error crosses the process boundary intact
+    assert refused.stderr.startswith("split\n"), refused.stderr
+    assert refused.returncode == 2
     # With two bad files, the opportunities are blamed, as when read one after the other.
     assert "o.csv:2: column contract_end: '2026-13-01' is not a date" in refused.stderr
-    monkeypatch.setattr(audit.batch, "PARALLEL_BYTES", 10**12)
-    assert run(tmp_path).stderr == refused.stderr
+    alone = run_split(tmp_path, 10**12)
+    assert alone.stderr.startswith("one process\n"), alone.stderr
+    assert alone.stderr.partition("\n")[2] == refused.stderr.partition("\n")[2]
 
 
 def test_extra_columns_are_ignored_and_never_converted(tmp_path: Path) -> None:
@@ -321,3 +381,35 @@ def test_extra_columns_are_ignored_and_never_converted(tmp_path: Path) -> None:
     result = run(tmp_path)
     assert result.exit_code == 1  # Q-1 duplicates Q-0, and nothing else
     assert "duplicate_quote" in result.stdout and "line_amount" not in result.stdout
+
+
+def test_a_wrong_currency_po_with_cents_is_audited_not_refused(tmp_path: Path) -> None:
+    """A JPY PO of 930340.34: AUDIT_SPEC's finding, never a reason to refuse the book."""
+    files(tmp_path)
+    po = {
+        "quote_id": "Q-1",
+        "po_number": "PO-1",
+        "po_date": "2026-03-01",
+        "po_amount": "930340.34",
+        "po_currency": "JPY",
+    }
+    write_bookings(tmp_path / "b.csv", [po])
+    result = run(tmp_path, "--bookings", str(tmp_path / "b.csv"))
+    assert result.exit_code == 1, result.output
+    with (tmp_path / "findings.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["rule"], r["expected"], r["actual"]) for r in rows] == [
+        ("po_amount_mismatch", "9975.00", "930340.34"),
+        ("po_currency_mismatch", "USD", "JPY"),
+    ]
+
+
+def test_a_line_amount_with_a_decimal_too_many_is_a_finding(tmp_path: Path) -> None:
+    files(tmp_path, [quote_line(line_amount="9975.001", quote_total="9975.001")])
+    result = run(tmp_path)
+    assert result.exit_code == 1, result.output
+    with (tmp_path / "findings.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["rule"], r["expected"], r["actual"]) for r in rows] == [
+        ("line_amount_mismatch", "9975.00", "9975.001"),
+    ]

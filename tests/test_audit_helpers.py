@@ -11,6 +11,9 @@ import yaml
 
 from audit.readers import BOOKING_COLUMNS, OPPORTUNITY_COLUMNS, QUOTE_COLUMNS
 
+SKUS = ["NET-SUP-100", "NET-LIC-200", "NET-OLD-300", "NET-NEW-400"]
+CURRENCIES = ["USD", "EUR", "JPY"]
+PLACES = {"USD": 2, "EUR": 2, "JPY": 0}
 RULES: dict[str, Any] = {
     "client": "acme",
     "currency_places": {"USD": 2, "EUR": 2, "JPY": 0},

@@ -6,26 +6,101 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
-from bot_helpers import engagement_for, portal_env, write_engagements
+import pytest
+from bot_helpers import (
+    SELECTORS,
+    assert_drift_stopped_the_run,
+    engagement_for,
+    map_with,
+    portal_env,
+    write_engagements,
+)
 from sandbox_helpers import running_portal
 
-from bots import RunOptions, run_engagement
+from bots import RunOptions, check_selectors, run_engagement
+from bots.portals import load_map
 from sandbox.acme import STATIC_DIR
+from schemas.engagement import Engagement
+from schemas.selector_map import SelectorMapError
 from schemas.settings import Settings
 from schemas.work import ItemState, RunStatus
 from store import Store
 
 
-def _upgraded_acme(folder: Path) -> Path:
-    """A copy of the acme UI whose editor renamed the external-reference field."""
+def _upgraded_acme(
+    folder: Path, script: str = "editor.js", old: str = "external-ref", new: str = "ext-reference"
+) -> Path:
+    """A copy of the acme UI where one script renamed one test id (by default, the editor's
+    external-reference field)."""
     shutil.copytree(STATIC_DIR, folder)
-    editor = folder / "editor.js"
-    text = editor.read_text(encoding="utf-8")
-    assert 'testid: "external-ref"' in text
-    editor.write_text(text.replace('testid: "external-ref"', 'testid: "ext-reference"'), "utf-8")
+    path = folder / script
+    text = path.read_text(encoding="utf-8")
+    assert text.count(f'testid: "{old}"') == 1, old
+    path.write_text(text.replace(f'testid: "{old}"', f'testid: "{new}"'), "utf-8")
     return folder
+
+
+def _checked(engagement: Engagement, home: Path, today: date) -> list[str]:
+    """The keys `check-selectors` reports as drifted (read-only)."""
+    report = check_selectors(engagement, Settings(home=home), today)
+    return [d.key for d in report.drifts]
+
+
+def test_a_renamed_acme_list_cell_is_drift_not_a_missing_price(
+    tmp_path: Path, quotebot_store: Store
+) -> None:
+    """The opportunity page renamed its prior-price cell: read as "", it would price every
+    renewal from the list price instead. It stops the run, named, before anything is typed."""
+    assets = _upgraded_acme(tmp_path / "acme-ui", "app.js", "line-prior-price", "line-last-price")
+    with running_portal(tmp_path / "portal", "acme", opportunities=8, acme_assets=assets) as portal:
+        engagement = engagement_for(portal, workers=1)
+        options = RunOptions(today=portal.config.today, progress=False)
+        settings = Settings(home=tmp_path / "home")
+        result = run_engagement(
+            engagement, "quote", quotebot_store, settings=settings, options=options
+        )
+        key = "opportunity.lines.prior_unit_price"
+        assert_drift_stopped_the_run(result, quotebot_store, engagement, key)
+        assert "/opportunities/OPP-" in result.drift.url
+        with portal.open_db() as db:
+            assert db.find_quotes() == [], "nothing was entered in the portal"
+        assert key in _checked(engagement, tmp_path / "home", portal.config.today)
+
+
+def test_a_renamed_globex_list_cell_is_drift(tmp_path: Path, quotebot_store: Store) -> None:
+    """The map of a Globex client whose install-base grid lost its quantity column."""
+    key = "opportunity.lines.quantity"
+    selectors = map_with(tmp_path / "map", "globex", key, "td.qty")
+    with running_portal(tmp_path / "portal", "globex", opportunities=8) as portal:
+        engagement = engagement_for(portal, workers=1, selectors=selectors)
+        options = RunOptions(today=portal.config.today, progress=False)
+        settings = Settings(home=tmp_path / "home")
+        result = run_engagement(
+            engagement, "quote", quotebot_store, settings=settings, options=options
+        )
+        assert_drift_stopped_the_run(result, quotebot_store, engagement, key)
+        assert "/opportunities/OPP-" in result.drift.url
+        with portal.open_db() as db:
+            assert db.find_quotes() == [], "nothing was entered in the portal"
+        assert key in _checked(engagement, tmp_path / "home", portal.config.today)
+
+
+def test_a_map_lacking_a_cell_its_flavour_reads_is_refused(tmp_path: Path) -> None:
+    import yaml
+
+    data = yaml.safe_load((SELECTORS / "acme.yaml").read_text(encoding="utf-8"))
+    del data["pages"]["quote"]["cells"]["lines"]["unit_price"]
+    path = tmp_path / "acme.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(SelectorMapError) as refused:
+        load_map("acme", path)
+    assert str(path) in str(refused.value)
+    assert "pages.quote" in str(refused.value) and "lines.unit_price" in str(refused.value)
+    with pytest.raises(SelectorMapError, match="'acme', not 'globex'"):
+        load_map("globex", SELECTORS / "acme.yaml")
 
 
 def test_changed_portal_is_reported_as_drift_before_anything_is_typed(

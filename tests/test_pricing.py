@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 from test_audit_helpers import RULES, write_opportunities, write_quotes, write_rules
 
-from audit._parse import parse_decimal
-from audit._vector import div_half_up
 from audit.batch import audit_files
 from audit.pricing import UnpriceableError, price, renewal_term
 from audit.reference import audit_files_reference
+from audit.vectorised import div_half_up, parse_decimal
 from schemas.money import format_money, round_half_up
 from schemas.opportunity import Opportunity, OpportunityLine
 from schemas.quote import ExpectedQuote

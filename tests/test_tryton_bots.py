@@ -1,7 +1,8 @@
 """The bots against a real Tryton, through its web client; JSON-RPC confirms what Tryton holds.
 
-Both tests set Tryton up from nothing on first use (installed under var/tryton, seeded once
-per world) and work a fresh copy of the seeded database: five renewals of two or three lines.
+Both tests set Tryton up from nothing on first use (installed once per machine, in the user's
+cache, and seeded once per world) and work a fresh copy of the seeded database: five
+renewals of two or three lines. Each starts its own Tryton, so they may run side by side.
 """
 
 from __future__ import annotations
@@ -16,11 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bot_helpers import bot_process, portal_env, write_engagements
+from bot_helpers import (
+    assert_drift_stopped_the_run,
+    bot_process,
+    map_with,
+    portal_env,
+    write_engagements,
+)
 from tryton_helpers import accept_quotations, ground_truth, sales, tryton_engagement
 
 from audit.pricing import price
-from bots import RunOptions, run_engagement
+from bots import RunOptions, check_selectors, run_engagement
 from sandbox.tryton import RunningTryton, running_tryton
 from schemas import ExpectedQuote, Opportunity, PricingRules, load_rules
 from schemas.engagement import QuoteWindow
@@ -43,6 +50,21 @@ def test_quotes_and_bookings_land_in_tryton_once_with_our_prices(
     options = RunOptions(today=date.today(), progress=False)
     rules = load_rules(tryton.data.world.rules)
     truth = {o.opportunity_id: o for o in ground_truth(tryton)}
+
+    # First with the map of a Tryton whose sale lines renamed the Product column: drift,
+    # named, before anything is typed (read as "", it would send good renewals to review).
+    key = "opportunity.lines.product"
+    drifted = tryton_engagement(
+        tryton,
+        selectors=map_with(tmp_path / "map", "tryton", key, "td[data-title='Item: '] .widget"),
+    )
+    with open_store(f"sqlite:///{tmp_path / 'drift.sqlite'}") as store:
+        result = run_engagement(drifted, "quote", store, settings=settings, options=options)
+        assert_drift_stopped_the_run(result, store, drifted, key)
+    assert sales(tryton) == [], "nothing was entered in Tryton"
+    report = check_selectors(drifted, settings, date.today())
+    assert key in [d.key for d in report.drifts], report
+
     with open_store(f"sqlite:///{tmp_path / 'quotebot.sqlite'}") as store:
         quoting = run_engagement(engagement, "quote", store, settings=settings, options=options)
         assert quoting.drift is None

@@ -14,6 +14,9 @@ from audit.pricing import price
 from sandbox.tryton import DATABASE, RunningTryton, running_tryton
 from schemas import load_rules
 
+# In parallel runs these share a worker, and so the one Tryton of the module's fixture.
+pytestmark = pytest.mark.xdist_group("tryton-setup")
+
 
 @pytest.fixture(scope="module")
 def tryton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTryton]:

@@ -3,7 +3,12 @@ secret key, and an audit trail that the database itself keeps append-only."""
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -11,10 +16,32 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from web_site import SECRET, signed_in, two_clients_site
 
 from quotebot import cli
 from store import open_store
 from web import DEFAULT_SECRET, UnsafeSecret, WebSettings, create_app, serve_demo
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_for(url: str, server: subprocess.Popen[bytes] | None = None, seconds: float = 120) -> None:
+    """Until the page answers: a server process on a loaded machine may take a while to
+    import and migrate; one that exited will never answer."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline or (server is not None and server.poll() is not None):
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture
@@ -93,3 +120,42 @@ def test_the_demo_serves_the_pages_with_one_person_per_role(env: dict[str, str])
         finally:
             server.stop()
         assert {u.role.value for u in store.users()} == {"auditor", "ops", "manager"}
+
+
+def test_serve_started_from_another_folder_finds_every_screenshot_and_trace(
+    tmp_path: Path,
+) -> None:
+    with two_clients_site(tmp_path / "data") as site:
+        files = [
+            (item_id, e)
+            for ids in site.items.values()
+            for item_id in ids.values()
+            for e in site.store.evidence(item_id)
+        ]
+        assert len(files) == 4 and not any(Path(e.path).is_absolute() for _, e in files)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    port = free_port()
+    env = {
+        **os.environ,
+        "QUOTEBOT_HOME": str(site.home),
+        "QUOTEBOT_SECRET_KEY": SECRET,
+    }
+    env.pop("QUOTEBOT_DATABASE_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "quotebot", "serve", "--port", str(port)],
+        cwd=elsewhere,
+        env=env,
+    )
+    try:
+        site.base_url = f"http://127.0.0.1:{port}"
+        wait_for(site.base_url + "/login", server)
+        mia = signed_in(site, "mia")
+        for item_id, evidence in files:
+            answer = mia.get(f"/items/{item_id}/evidence/{evidence.id}")
+            assert answer.status_code == 200, answer.text[:200]
+            assert answer.content == (site.home / evidence.path).read_bytes()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert not (elsewhere / "var").exists()

@@ -16,6 +16,9 @@ from sandbox import MARKUP_NAME
 from schemas.engagement import Engagement
 from schemas.work import ItemState, ReviewAction, WorkItem
 
+# In parallel runs these share a worker: one bot run (`web_output`) serves every web test.
+pytestmark = pytest.mark.xdist_group("web")
+
 
 @pytest.fixture(scope="module")
 def output(web_output: BotOutput) -> BotOutput:
@@ -116,7 +119,7 @@ def test_an_auditor_works_flagged_items_to_each_outcome_and_the_trail_records_it
     page.goto(f"{web_url}/trail")
     trail = page.get_by_test_id("trail")
     expect(trail.get_by_text("Re-enter at the list price")).to_be_visible()
-    expect(trail.locator("tr", has_text="review_accept")).to_contain_text("alice")
+    expect(trail.locator("tr", has_text="review accept")).to_contain_text("alice")
 
     _the_bot_re_enters_the_corrected_quote_exactly_once(output, correct)
 

@@ -47,7 +47,7 @@ def bot_output(folder: Path, opportunities: int = 16) -> Iterator[BotOutput]:
         run_engagement(engagement, "quote", store, settings=settings, options=options)
         run_engagement(engagement, "booking", store, settings=settings, options=options)
         for name, role in PEOPLE.items():
-            store.add_user(name, role, hash_password(PASSWORD))
+            store.add_user(name, role, hash_password(PASSWORD), all_engagements=True)
         scheduled = engagement.model_copy(
             update={"schedules": Schedules(quote="0 6 * * 1-5", booking="30 14 * * 1-5")}
         )
@@ -65,6 +65,7 @@ def running_web(output: BotOutput) -> Iterator[str]:
         WebSettings(secret_key=SECRET),
         engagements=output.engagements,
         today=output.portal.config.today,
+        home=output.settings.home,
     )
     with WebServer(app) as base_url:
         yield base_url

@@ -5,22 +5,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request, Response
-from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from store import Store
 from web import _auth, _dashboard, _review, _runs, _schedule
 from web._config import WebSettings
-from web._deps import CsrfRefused, LoginRequired, NotAllowed, csrf_protect, render
-from web._security import COOKIE, Session, Sessions, UnknownNameThrottle
-
-_CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
+from web._deps import csrf_protect
+from web._errors import add_handlers, secured
+from web._security import COOKIE, Session, Sessions
+from web._throttle import SignInThrottle
 
 
 def create_app(
@@ -29,11 +24,14 @@ def create_app(
     *,
     engagements: Path | None = None,
     today: date | None = None,
+    home: Path | None = None,
+    host: str = "127.0.0.1",
 ) -> FastAPI:
     """The people's pages on `store`; `UnsafeSecret` outside the demo with the default key.
 
     `engagements` is the engagements file (schedules); `today` fixes the business date
-    (demo and tests), else the real date.
+    (demo and tests), else the real date; `home` is `QUOTEBOT_HOME`, where evidence paths
+    are resolved from; `host` is where it is served (cookies are `Secure` off loopback).
     """
     settings = (settings or WebSettings()).checked()
     app = FastAPI(
@@ -46,15 +44,16 @@ def create_app(
     app.state.store = store
     app.state.settings = settings
     app.state.sessions = Sessions(
-        settings.secret_key, settings.session_hours * 3600, settings.secure_cookies
+        settings.secret_key, settings.session_hours * 3600, settings.cookies_secure(host)
     )
-    app.state.throttle = UnknownNameThrottle()
+    app.state.throttle = SignInThrottle()
+    app.state.home = home or Path("var")
     app.state.engagements = engagements
     app.state.today = today
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     for module in (_auth, _review, _runs, _schedule, _dashboard):
         app.include_router(module.router)
-    _handlers(app)
+    add_handlers(app)
     app.middleware("http")(_session_cookie)
     return app
 
@@ -72,34 +71,10 @@ async def _session_cookie(
         response.set_cookie(
             COOKIE,
             sessions.dump(request.state.session),
-            max_age=int(sessions.max_age_s),
+            max_age=int(sessions.cookie_age_s),
             httponly=True,
             samesite="lax",
             secure=sessions.secure,
             path="/",
         )
-    response.headers["Content-Security-Policy"] = _CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
-def _handlers(app: FastAPI) -> None:
-    @app.exception_handler(LoginRequired)
-    async def to_login(request: Request, _exc: LoginRequired) -> Response:
-        target = request.url.path
-        if request.url.query:
-            target += "?" + request.url.query
-        if request.method != "GET":
-            target = "/"
-        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-
-    @app.exception_handler(NotAllowed)
-    async def not_allowed(request: Request, exc: NotAllowed) -> Response:
-        return render(request, "error.html", 403, title="Not allowed", message=str(exc))
-
-    @app.exception_handler(CsrfRefused)
-    async def csrf_refused(request: Request, _exc: CsrfRefused) -> Response:
-        message = "The form was refused: it did not carry this session's security token."
-        return render(request, "error.html", 403, title="Form refused", message=message)
+    return secured(response)

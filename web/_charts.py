@@ -21,7 +21,8 @@ def grouped_bars(
     height: int = 220,
 ) -> Markup:
     """Vertical bars per label (e.g. per day), one colour per series, with a legend."""
-    width = max(420, 26 * len(labels) * max(1, len(series)) // 2 + 80)
+    # Capped: a 90-day range gets thinner bars, not a chart scaled down past reading.
+    width = min(1100, max(420, 26 * len(labels) * max(1, len(series)) // 2 + 80))
     top = max([max(v, default=0) for v in series.values()] + [1])
     plot_h, left, bottom = height - 60, 40, height - 30
     group_w = (width - left - 10) / max(1, len(labels))

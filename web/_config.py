@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "change-me-quotebot-demo-only"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class UnsafeSecret(RuntimeError):
@@ -21,8 +32,15 @@ class WebSettings(BaseSettings):
     secret_key: str = Field(default=DEFAULT_SECRET, repr=False)
     demo: bool = False
     session_hours: float = 8.0
-    secure_cookies: bool = False
-    """Set behind HTTPS so the session cookie is never sent in clear."""
+    secure_cookies: bool | None = None
+    """Send the session cookie over HTTPS only; unset: on unless serving on loopback."""
+
+    def cookies_secure(self, host: str) -> bool:
+        """Whether cookies are `Secure` when serving on `host`: anything but loopback is
+        reached over a network, where a cookie sent in clear can be read."""
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return not is_loopback(host)
 
     def checked(self) -> WebSettings:
         """These settings, or `UnsafeSecret` if they would sign sessions with a public key."""

@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from schemas.people import Role, User
-from store import Store
+from schemas.work import WorkItem
+from store import Store, UnknownRecord
 from web._security import Session, Sessions
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -54,12 +56,55 @@ def session_of(request: Request) -> Session:
 
 
 def current_user(request: Request) -> User:
-    """The signed-in person, read afresh (a removed account or changed role counts at once)."""
-    name = session_of(request).user
-    user = store_of(request).user(name) if name else None
+    """The signed-in person, read afresh with their session: a session ended by sign-out,
+    expiry, a password change or disabling, a removed account or changed role count at once."""
+    session = session_of(request)
+    user = store_of(request).session_user(session.sid) if session.user else None
     if user is None:
         raise LoginRequired()
     return user
+
+
+class NotFound(Exception):
+    """Raised for something that does not exist or belongs to an engagement the person does
+    not work on (HTTP 404 both: a 403 would confirm it exists)."""
+
+    def __init__(self, title: str, message: str = "") -> None:
+        super().__init__(message)
+        self.title = title
+        self.message = message
+
+
+class BadInput(Exception):
+    """Raised for a query or form value a person typed that cannot be used (HTTP 400)."""
+
+    def __init__(self, title: str, message: str) -> None:
+        super().__init__(message)
+        self.title = title
+        self.message = message
+
+
+def require_sees(user: User, engagement: str, title: str, message: str = "") -> None:
+    """`NotFound` unless the person works on `engagement`."""
+    if not user.sees(engagement):
+        raise NotFound(title, message)
+
+
+def visible_item(request: Request, user: User, item_id: int) -> WorkItem:
+    """The work item, if it exists and belongs to an engagement the person works on; else
+    `NotFound` with the same words either way."""
+    message = f"There is no work item {item_id}."
+    try:
+        item = store_of(request).item(item_id)
+    except UnknownRecord:
+        raise NotFound("No such item", message) from None
+    require_sees(user, item.engagement, "No such item", message)
+    return item
+
+
+def engagement_names(request: Request, user: User) -> list[str]:
+    """The engagements the person works on, as the filters list them."""
+    return [e.name for e in store_of(request).engagements() if user.sees(e.name)]
 
 
 def may(user: User, act: str) -> bool:
@@ -78,6 +123,8 @@ def allowed_to(act: str) -> Callable[[User], User]:
 
 
 SignedIn = Annotated[User, Depends(current_user)]
+Id = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+"""A record id in a URL: past what the database holds is 'not found', not an overflow."""
 Auditor = Annotated[User, Depends(allowed_to("review"))]
 Operator = Annotated[User, Depends(allowed_to("operate"))]
 

@@ -35,7 +35,9 @@ def layout(figures: Figures) -> dict[str, Any]:
     """Everything the figures partial shows, computed once for HTML (page and report)."""
     per = figures.per_engagement
     total = per[per["engagement"] == ALL].iloc[0]
-    daily = figures.daily.groupby("day")[list(THROUGHPUT)].sum()
+    # Every day of the range, the empty ones too: a gap in the bars is a day with nothing.
+    days = [d.date() for d in pd.date_range(figures.since, figures.until, freq="D")]
+    daily = figures.daily.groupby("day")[list(THROUGHPUT)].sum().reindex(days, fill_value=0)
     backlog_all = figures.backlog[figures.backlog["engagement"] == ALL]
     backlog_total = backlog_all.iloc[0] if len(backlog_all) else None
     return {
@@ -43,6 +45,7 @@ def layout(figures: Figures) -> dict[str, Any]:
         "total": total,
         "per_engagement": per.to_dict("records"),
         "daily_rows": figures.daily.to_dict("records"),
+        "empty_period": int(daily.to_numpy().sum()) == 0,
         "daily_chart": grouped_bars(
             [d.strftime("%m-%d") for d in daily.index],
             {state: daily[state].tolist() for state in THROUGHPUT},

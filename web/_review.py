@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from schemas.people import User
-from schemas.work import EvidenceKind, ItemState, ReviewAction, StoredFinding, WorkItem
-from store import InvalidTransition, ItemChanged, UnknownRecord, version
+from schemas.work import EvidenceKind, ItemState, ReviewAction, WorkItem
+from store import InvalidTransition, ItemChanged, Store, version
 from web import _compare
-from web._deps import Auditor, SignedIn, render, store_of
+from web._deps import (
+    Auditor,
+    BadInput,
+    Id,
+    SignedIn,
+    engagement_names,
+    render,
+    store_of,
+    visible_item,
+)
 
 router = APIRouter()
+_AGE = re.compile(r"[0-9]{1,5}")
+STATUSES = {"": "all", "open": "not escalated", "escalated": "escalated"}
 
 ACCEPT_REASONS = {
     "approved_exception": "Approved exception",
@@ -33,16 +46,44 @@ class QueueRow:
     rules: tuple[str, ...]
     severity: str
     age_days: int
+    escalated: bool
+    waiting_since: datetime
+
+    @property
+    def at_stake(self) -> Decimal | None:
+        """The quote's expected total: what is at stake if it is wrong."""
+        return _total(self.item.expected)
+
+    @property
+    def difference(self) -> Decimal | None:
+        """What the portal's quote says minus what it should say."""
+        expected, actual = _total(self.item.expected), _total(self.item.snapshot)
+        return None if expected is None or actual is None else actual - expected
 
 
-def _row(item: WorkItem, findings: list[StoredFinding], now: datetime) -> QueueRow:
-    if item.state is ItemState.FAILED:
-        rules: tuple[str, ...] = (item.failure_code or "business",)
-        severity = "business"
-    else:
-        rules = tuple(sorted({f.rule for f in findings}))
-        severity = "error" if any(f.severity == "error" for f in findings) else "warning"
-    return QueueRow(item, rules, severity, (now - item.updated_at).days)
+def _total(quote: dict[str, Any] | None) -> Decimal | None:
+    try:
+        return Decimal(str(quote["quote_total"])) if quote else None
+    except (KeyError, InvalidOperation):
+        return None
+
+
+def _rows(store: Store, items: list[WorkItem], now: datetime) -> list[QueueRow]:
+    """The queue's rows, longest waiting first: an escalated item keeps its age and place."""
+    marks = store.review_marks([i.id for i in items])
+    rows = []
+    for item in items:
+        since, escalated = marks.get(item.id, (None, False))
+        since = since or item.updated_at
+        if item.state is ItemState.FAILED:
+            rules: tuple[str, ...] = (item.failure_code or "business",)
+            severity = "business"
+        else:
+            findings = store.findings(item.id)
+            rules = tuple(sorted({f.rule for f in findings}))
+            severity = "error" if any(f.severity == "error" for f in findings) else "warning"
+        rows.append(QueueRow(item, rules, severity, (now - since).days, escalated, since))
+    return sorted(rows, key=lambda r: (r.waiting_since, r.item.id))
 
 
 @router.get("/review")
@@ -53,12 +94,20 @@ def queue(
     rule: str = "",
     severity: str = "",
     age: str = "",
+    status: str = "",
 ) -> Response:
-    """Flagged items, longest waiting first; filters by engagement, rule, severity, age."""
+    """Flagged items, longest waiting first; filters by engagement, rule, severity, age and
+    whether escalated."""
     store = store_of(request)
     now = store.now()
-    min_age = int(age) if age.strip().isdigit() else None
-    rows = [_row(i, store.findings(i.id), now) for i in store.review_queue()]
+    if age.strip() and not _AGE.fullmatch(age.strip()):
+        raise BadInput("Not understood", "Days waiting must be a whole number of days, like 3.")
+    min_age = int(age) if age.strip() else None
+    if engagement and not user.sees(engagement):
+        engagement = "__none__"  # someone else's engagement: an empty queue, as for a typo
+    if status not in STATUSES:
+        raise BadInput("Not understood", f"There is no queue status {status[:40]!r}.")
+    rows = _rows(store, store.review_queue(within=user.scope), now)
     all_rules = sorted({r for row in rows for r in row.rules})
     shown = [
         row
@@ -67,6 +116,7 @@ def queue(
         and (not rule or rule in row.rules)
         and (not severity or row.severity == severity)
         and (min_age is None or row.age_days >= min_age)
+        and (not status or (status == "escalated") == row.escalated)
     ]
     return render(
         request,
@@ -74,10 +124,17 @@ def queue(
         user=user,
         rows=shown,
         total=len(rows),
-        engagements=[e.name for e in store.engagements()],
+        engagements=engagement_names(request, user),
         rules=all_rules,
         severities=("error", "warning", "business"),
-        chosen={"engagement": engagement, "rule": rule, "severity": severity, "age": min_age},
+        statuses=STATUSES,
+        chosen={
+            "engagement": engagement,
+            "rule": rule,
+            "severity": severity,
+            "age": min_age,
+            "status": status,
+        },
     )
 
 
@@ -85,18 +142,10 @@ def _item_page(
     request: Request, user: User, item_id: int, status_code: int = 200, **extra: object
 ) -> Response:
     store = store_of(request)
-    try:
-        item = store.item(item_id)
-    except UnknownRecord:
-        return render(
-            request,
-            "error.html",
-            404,
-            user=user,
-            title="No such item",
-            message=f"There is no work item {item_id}.",
-        )
+    item = visible_item(request, user, item_id)
     evidence = store.evidence(item_id)
+    queue = _rows(store, store.review_queue(within=user.scope), store.now())
+    later = [r.item.id for r in queue if r.item.id != item_id and not r.escalated]
     return render(
         request,
         "item.html",
@@ -114,37 +163,76 @@ def _item_page(
         traces=[e for e in evidence if e.kind is EvidenceKind.TRACE],
         actions=ACTIONS_BY_STATE.get(item.state, ()),
         reasons=ACCEPT_REASONS,
+        escalated=any(r.escalated for r in queue if r.item.id == item_id),
+        next_item=later[0] if later else None,
+        note_max=NOTE_MAX,
         **extra,
     )
 
 
 @router.get("/review/{item_id}")
-def item_page(request: Request, user: SignedIn, item_id: int) -> Response:
+def item_page(request: Request, user: SignedIn, item_id: Id) -> Response:
     return _item_page(request, user, item_id)
+
+
+NOTE_MAX = 4000
+
+
+def kept_decision(request: Request, user: User, pending: dict[str, str]) -> Response:
+    """The item page with a decision that was posted after its session ended, to save."""
+    message = (
+        "You were signed out before this decision was saved. It is below as you wrote it: "
+        "check it and save it."
+    )
+    return _item_page(
+        request,
+        user,
+        int(pending["item"]),
+        200,
+        problem=message,
+        note=pending["note"],
+        chosen=pending["action"],
+        reason=pending["reason"],
+    )
+
+
+def _problem(choice: str, note: str, reason: str) -> str | None:
+    """What is wrong with a decision form, in words (None: nothing)."""
+    if choice not in {a.value for a in ReviewAction}:
+        return "Choose a decision: accept, send back for correction, or escalate."
+    if not note.strip():
+        return "Write a note saying why."
+    if len(note) > NOTE_MAX:
+        return f"The note is {len(note):,} characters long; shorten it to {NOTE_MAX:,} at most."
+    if choice == ReviewAction.ACCEPT.value and reason not in ACCEPT_REASONS:
+        return "Accepting needs a reason: approved exception or false positive."
+    return None
 
 
 @router.post("/review/{item_id}")
 def decide(
     user: Auditor,
     request: Request,
-    item_id: int,
-    action: Annotated[ReviewAction, Form()],
-    note: Annotated[str, Form(max_length=4000)],
-    version: Annotated[str, Form(max_length=200)],
-    reason: Annotated[str, Form()] = "",
+    item_id: Id,
+    action: Annotated[str, Form(max_length=50)] = "",
+    # Read whole, so that a note too long is said and kept, not refused unseen.
+    note: Annotated[str, Form(max_length=1_000_000)] = "",
+    version: Annotated[str, Form(max_length=200)] = "",
+    reason: Annotated[str, Form(max_length=50)] = "",
 ) -> Response:
-    """Accept (with a reason), send back for correction, or escalate; the note is required."""
-    problem = None
-    if not note.strip():
-        problem = "Write a note saying why."
-    elif action is ReviewAction.ACCEPT and reason not in ACCEPT_REASONS:
-        problem = "Accepting needs a reason: approved exception or false positive."
+    """Accept (with a reason), send back for correction, or escalate; the note is required.
+    A form that cannot be saved comes back with what was typed and what is wrong."""
+    visible_item(request, user, item_id)
+    problem = _problem(action, note, reason)
     if problem:
-        return _item_page(request, user, item_id, 422, problem=problem, note=note)
-    label = ACCEPT_REASONS.get(reason) if action is ReviewAction.ACCEPT else None
+        return _item_page(
+            request, user, item_id, 422, problem=problem, note=note, chosen=action, reason=reason
+        )
+    choice = ReviewAction(action)
+    label = ACCEPT_REASONS.get(reason) if choice is ReviewAction.ACCEPT else None
     try:
         store_of(request).review(
-            item_id, user.name, action, note.strip(), seen=version, reason=label
+            item_id, user.name, choice, note.strip(), seen=version, reason=label
         )
     except ItemChanged:
         return _item_page(
@@ -165,12 +253,56 @@ def decide(
             item_id,
             409,
             note=note,
-            problem=f"'{action.value}' is not possible in this item's state.",
+            problem=f"'{choice.value}' is not possible in this item's state.",
         )
-    return RedirectResponse(f"/review/{item_id}?done={action.value}", status_code=303)
+    return RedirectResponse(f"/review/{item_id}?done={choice.value}", status_code=303)
+
+
+TRAIL_PAGE = 200
 
 
 @router.get("/trail")
-def trail(request: Request, user: SignedIn) -> Response:
-    """The append-only audit trail, newest first."""
-    return render(request, "trail.html", user=user, trail=store_of(request).trail(limit=500))
+def trail(
+    request: Request,
+    user: SignedIn,
+    q: Annotated[str, Query(max_length=200)] = "",
+    action: Annotated[str, Query(max_length=50)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """The append-only audit trail, newest first: searchable, by action, a page at a time;
+    a person who works on some engagements sees only lines about their items."""
+    lines = store_of(request).trail(
+        limit=TRAIL_PAGE + 1,
+        offset=(page - 1) * TRAIL_PAGE,
+        engagements=user.scope,
+        search=q.strip(),
+        action=action,
+    )
+    return render(
+        request,
+        "trail.html",
+        user=user,
+        trail=lines[:TRAIL_PAGE],
+        more=len(lines) > TRAIL_PAGE,
+        page=page,
+        chosen={"q": q, "action": action},
+        actions=TRAIL_ACTIONS,
+    )
+
+
+TRAIL_ACTIONS = (
+    "review_accept",
+    "review_correct",
+    "review_escalate",
+    "retry",
+    "signed_in",
+    "sign_in_failed",
+    "schedule_paused",
+    "schedule_resumed",
+    "schedule_run_now",
+    "user_added",
+    "user_disabled",
+    "user_enabled",
+    "password_changed",
+    "engagements_assigned",
+)

@@ -5,13 +5,26 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
 from schemas.work import FailureKind, ItemEvent, ItemState, Run, WorkItem
 from store import InvalidTransition, UnknownRecord
-from web._deps import Operator, SignedIn, render, store_of
+from web._auth import safe_next
+from web._deps import (
+    BadInput,
+    Id,
+    NotFound,
+    Operator,
+    SignedIn,
+    engagement_names,
+    render,
+    require_sees,
+    store_of,
+    visible_item,
+)
 
 router = APIRouter()
 
@@ -42,27 +55,30 @@ def _outcomes(request: Request, run: Run) -> list[Outcome]:
 @router.get("/runs")
 def runs(request: Request, user: SignedIn) -> Response:
     store = store_of(request)
-    listed = list(reversed(store.runs()))[:100]
-    waiting = {e.name: sum(store.counts(e.name)[s] for s in _OPEN) for e in store.engagements()}
+    listed = [r for r in reversed(store.runs()) if user.sees(r.engagement)][:100]
+    waiting = {
+        name: sum(store.counts(name)[s] for s in _OPEN) for name in engagement_names(request, user)
+    }
     return render(request, "runs.html", user=user, runs=listed, waiting=waiting)
 
 
 @router.get("/runs/{run_id}")
-def run_page(request: Request, user: SignedIn, run_id: int) -> Response:
+def run_page(request: Request, user: SignedIn, run_id: Id, outcome: str = "") -> Response:
+    """What a run did to each item, failures first; `outcome` shows one outcome only."""
+    if outcome and outcome not in {s.value for s in ItemState}:
+        raise BadInput("Not understood", f"There is no outcome {outcome[:40]!r}.")
     store = store_of(request)
+    message = f"There is no run {run_id}."
     try:
         run = store.run(run_id)
     except UnknownRecord:
-        return render(
-            request,
-            "error.html",
-            404,
-            user=user,
-            title="No such run",
-            message=f"There is no run {run_id}.",
-        )
-    outcomes = _outcomes(request, run)
-    tally = Counter(o.last.to_state.value for o in outcomes)
+        raise NotFound("No such run", message) from None
+    require_sees(user, run.engagement, "No such run", message)
+    worked = _outcomes(request, run)
+    tally = Counter(o.last.to_state.value for o in worked)
+    # Failures first: they are what operations open a run page for.
+    worked.sort(key=lambda o: (o.last.to_state is not ItemState.FAILED, o.item.id))
+    outcomes = [o for o in worked if not outcome or o.last.to_state.value == outcome]
     return render(
         request,
         "run.html",
@@ -70,19 +86,24 @@ def run_page(request: Request, user: SignedIn, run_id: int) -> Response:
         run=run,
         outcomes=outcomes,
         tally=tally,
+        chosen=outcome,
         failed=ItemState.FAILED,
         system=FailureKind.SYSTEM,
     )
 
 
 @router.get("/items/{item_id}/evidence/{evidence_id}")
-def evidence_file(user: SignedIn, request: Request, item_id: int, evidence_id: int) -> Response:
+def evidence_file(user: SignedIn, request: Request, item_id: Id, evidence_id: Id) -> Response:
     """A failed item's screenshot (shown) or trace (downloaded), by its stored id only."""
+    try:
+        visible_item(request, user, item_id)
+    except NotFound:
+        raise NotFound("No such file") from None
     found = [e for e in store_of(request).evidence(item_id) if e.id == evidence_id]
     if not found:
-        return render(request, "error.html", 404, user=user, title="No such file", message="")
-    path = found[0].path
-    if not Path(path).is_file():
+        raise NotFound("No such file")
+    path = evidence_path(request, found[0].path)
+    if not path.is_file():
         return render(
             request,
             "error.html",
@@ -91,18 +112,40 @@ def evidence_file(user: SignedIn, request: Request, item_id: int, evidence_id: i
             title="File gone",
             message="The evidence file is no longer on disk.",
         )
-    if path.endswith(".png"):
+    if path.suffix == ".png":
         return FileResponse(path, media_type="image/png")
-    return FileResponse(path, filename=Path(path).name, media_type="application/zip")
+    return FileResponse(path, filename=path.name, media_type="application/zip")
+
+
+def evidence_path(request: Request, stored: str) -> Path:
+    """An evidence file's place: stored relative to `QUOTEBOT_HOME`, resolved from it
+    (never from the server's working folder); older absolute paths still resolve."""
+    home: Path = request.app.state.home
+    return home / stored
 
 
 @router.post("/items/{item_id}/retry")
-def retry(request: Request, user: Operator, item_id: int) -> Response:
-    """A failed item starts over on the next run (failed → new), in the audit trail."""
+def retry(
+    request: Request,
+    user: Operator,
+    item_id: Id,
+    back: Annotated[str, Form(max_length=500)] = "",
+    note: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """A failed item starts over on the next run (failed → new), in the audit trail; the
+    person goes back to the page they came from (a path on this site only). Bad data
+    (a business failure) goes back only with a note saying what was fixed, as the
+    auditors' "send back" does."""
     store = store_of(request)
-    item = store.item(item_id)
+    item = visible_item(request, user, item_id)
+    if item.failure_kind is FailureKind.BUSINESS and not note.strip():
+        raise BadInput(
+            "Not retried",
+            "This item failed on its data: say in the note what was fixed before retrying.",
+        )
+    reason = f"retry asked by {user.name}" + (f": {note.strip()}" if note.strip() else "")
     try:
-        store.transition(item_id, ItemState.NEW, reason=f"retry asked by {user.name}")
+        store.transition(item_id, ItemState.NEW, reason=reason)
     except InvalidTransition:
         return render(
             request,
@@ -117,7 +160,10 @@ def retry(request: Request, user: Operator, item_id: int) -> Response:
         "retry",
         item.reference,
         item_id=item_id,
+        note=note.strip() or None,
         before={"state": item.state},
         after={"state": ItemState.NEW},
     )
-    return RedirectResponse(request.headers.get("referer") or "/runs", status_code=303)
+    target = safe_next(back) if back else f"/review/{item_id}"
+    joiner = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{joiner}done=retry&item={item_id}", status_code=303)

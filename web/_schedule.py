@@ -4,7 +4,7 @@ scheduler holds them, pause, resume, run now."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
@@ -72,16 +72,33 @@ def _rows(request: Request) -> tuple[list[ScheduleRow], str | None]:
     return rows, None
 
 
+ALIVE_WITHIN = timedelta(minutes=1)
+"""A scheduler polls every few seconds: silent this long, it is not running."""
+
+
 @router.get("/schedule")
 def schedule(request: Request, user: SignedIn) -> Response:
     rows, problem = _rows(request)
-    return render(request, "schedule.html", user=user, rows=rows, problem=problem)
+    rows = [r for r in rows if user.sees(r.engagement)]
+    store = store_of(request)
+    beat = store.last_scheduler_beat()
+    alive = beat is not None and store.now() - beat[1] <= ALIVE_WITHIN
+    return render(
+        request,
+        "schedule.html",
+        user=user,
+        rows=rows,
+        problem=problem,
+        beat=beat,
+        alive=alive,
+        words=cron_words,
+    )
 
 
 @router.post("/schedule/{engagement}/{kind}/{what}")
 def control(user: Operator, request: Request, engagement: str, kind: str, what: str) -> Response:
     """Pause, resume, or run now: recorded for the scheduler, and in the audit trail."""
-    known = {(r.engagement, r.kind) for r in _rows(request)[0]}
+    known = {(r.engagement, r.kind) for r in _rows(request)[0] if user.sees(r.engagement)}
     if (engagement, kind) not in known or what not in {"pause", "resume", "run-now"}:
         return render(request, "error.html", 404, user=user, title="No such schedule", message="")
     store = store_of(request)
@@ -89,4 +106,18 @@ def control(user: Operator, request: Request, engagement: str, kind: str, what: 
         store.control_schedule(engagement, kind, user.name, run_now=True)
     else:
         store.control_schedule(engagement, kind, user.name, paused=what == "pause")
-    return RedirectResponse("/schedule", status_code=303)
+    return RedirectResponse(f"/schedule?done={what}&which={engagement}+{kind}", status_code=303)
+
+
+_DAYS = {"1-5": "Monday to Friday", "*": "every day", "0-6": "every day", "6,0": "weekends"}
+
+
+def cron_words(expression: str) -> str:
+    """The common cron forms in words ("06:00, Monday to Friday"); others: empty."""
+    parts = expression.split()
+    if len(parts) != 5 or parts[2:4] != ["*", "*"]:
+        return ""
+    minute, hour, _, _, days = parts
+    if not (minute.isdecimal() and hour.isdecimal()) or days not in _DAYS:
+        return ""
+    return f"{int(hour):02d}:{int(minute):02d}, {_DAYS[days]}"

@@ -1,13 +1,11 @@
-"""Passwords (argon2), signed session cookies, CSRF tokens, and slowing down guessing."""
+"""Passwords (argon2), signed session cookies, CSRF tokens, known-device marks."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -15,10 +13,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 COOKIE = "qb_session"
-FREE_FAILURES = 3
-"""Failed sign-ins before each next attempt has to wait (15 s, 30 s, then a minute)."""
-FIRST_WAIT_S = 15.0
-MAX_WAIT_S = 60.0
+DEVICE_COOKIE = "qb_device"
+DEVICE_DAYS = 180
 
 _hasher = PasswordHasher()
 # Verified against when the name is unknown, so that a wrong name costs as much as a wrong
@@ -43,32 +39,21 @@ def needs_rehash(stored: str) -> bool:
     return _hasher.check_needs_rehash(stored)
 
 
-def wait_needed(failures: int, last_failed_at: datetime | None, now: datetime) -> float:
-    """Seconds the next sign-in attempt must still wait after `failures` in a row."""
-    if failures < FREE_FAILURES or last_failed_at is None:
-        return 0.0
-    delay = min(MAX_WAIT_S, FIRST_WAIT_S * 2.0 ** (failures - FREE_FAILURES))
-    return max(0.0, (last_failed_at + timedelta(seconds=delay) - now).total_seconds())
+@dataclass(frozen=True)
+class Device:
+    """A browser someone signed in from before: its own id and the names signed in with it."""
 
+    id: str
+    names: tuple[str, ...]
 
-class UnknownNameThrottle:
-    """Failed sign-ins with names that have no account, counted in memory per name."""
+    @classmethod
+    def new(cls) -> Device:
+        return cls(secrets.token_urlsafe(16), ())
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._failures: dict[str, tuple[int, datetime]] = {}
-
-    def wait(self, name: str, now: datetime) -> float:
-        with self._lock:
-            failures, last = self._failures.get(name, (0, now))
-        return wait_needed(failures, last, now)
-
-    def failed(self, name: str, now: datetime) -> None:
-        with self._lock:
-            if len(self._failures) > 10_000:
-                self._failures.clear()
-            failures, _ = self._failures.get(name, (0, now))
-            self._failures[name] = (failures + 1, now)
+    def with_name(self, name: str) -> Device:
+        # The last few names only: a shared workstation, not a list of everyone.
+        names = (name, *(n for n in self.names if n != name))[:5]
+        return Device(self.id, names)
 
 
 @dataclass
@@ -89,14 +74,19 @@ class Sessions:
     def __init__(self, secret: str, max_age_s: float, secure: bool) -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt="quotebot-session")
         self._csrf_key = hashlib.sha256(f"csrf:{secret}".encode()).digest()
+        self._devices = URLSafeTimedSerializer(secret, salt="quotebot-device")
         self.max_age_s = max_age_s
+        # The cookie outlives the session it names by a day: the store decides when a
+        # session ends, and a form posted just after still proves it came from our page
+        # (its CSRF token matches), so the decision can be kept through a new sign-in.
+        self.cookie_age_s = max_age_s + 86400
         self.secure = secure
 
     def load(self, cookie: str | None) -> Session | None:
         if not cookie:
             return None
         try:
-            data: dict[str, Any] = self._serializer.loads(cookie, max_age=int(self.max_age_s))
+            data: dict[str, Any] = self._serializer.loads(cookie, max_age=int(self.cookie_age_s))
         except BadSignature:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("sid"), str):
@@ -112,3 +102,21 @@ class Sessions:
 
     def csrf_ok(self, session: Session, token: object) -> bool:
         return isinstance(token, str) and hmac.compare_digest(self.csrf_token(session), token)
+
+    def device(self, cookie: str | None) -> Device | None:
+        """The browser's 'signed in here before' mark, if it is one of ours."""
+        if not cookie:
+            return None
+        try:
+            data = self._devices.loads(cookie, max_age=DEVICE_DAYS * 86400)
+        except BadSignature:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            return None
+        names = data.get("names")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            return None
+        return Device(data["id"], tuple(names))
+
+    def dump_device(self, device: Device) -> str:
+        return self._devices.dumps({"id": device.id, "names": list(device.names)})

@@ -29,15 +29,20 @@ DEMO_PEOPLE = {"auditor": "auditor", "ops": "ops", "manager": "manager"}
 
 
 def serve_demo(
-    store: Store, *, engagements: Path | None, today: date | None, port: int = 8000
+    store: Store,
+    *,
+    engagements: Path | None,
+    today: date | None,
+    port: int = 8000,
+    home: Path | None = None,
 ) -> tuple[WebServer, dict[str, str]]:
     """The demo's web pages: the well-known demo key, one person per role (name = role,
     password `demo-<role>`), started in a thread. Returns the server and the passwords."""
     people = {name: f"demo-{role}" for name, role in DEMO_PEOPLE.items()}
     for name, role in DEMO_PEOPLE.items():
         if store.user(name) is None:
-            store.add_user(name, Role(role), hash_password(people[name]))
-    app = create_app(store, WebSettings(demo=True), engagements=engagements, today=today)
+            store.add_user(name, Role(role), hash_password(people[name]), all_engagements=True)
+    app = create_app(store, WebSettings(demo=True), engagements=engagements, today=today, home=home)
     server = WebServer(app, port=port)
     server.start()
     return server, people

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
+from markupsafe import Markup
 
 from audit.metrics import Figures, compute
 from store import Store
@@ -26,12 +28,14 @@ def figures(
     until: date | None,
     today: date,
     engagement: str | None = None,
+    within: Sequence[str] | None = None,
 ) -> Figures:
     """The managers' figures for a window of days (default: the 30 days up to today, UTC),
-    of every engagement or of one: what the dashboard shows and the report writes."""
+    of every engagement, of one, or of those `within` (a person's own): what the dashboard
+    shows and the report writes."""
     until = until or store.now().date()
     since = since or until - timedelta(days=29)
-    items, events, findings = store.metric_frames(engagement)
+    items, events, findings = store.metric_frames(engagement, within=within)
     return compute(items, events, findings, since=since, until=until, today=today)
 
 
@@ -51,7 +55,10 @@ def html(figures: Figures, generated: str) -> str:
     """One file that opens offline: styles inlined, charts as inline SVG, no script."""
     template = TEMPLATES.env.get_template("report.html")
     return template.render(
-        css=_CSS.read_text(encoding="utf-8"), generated=generated, **layout(figures)
+        # Our own style sheet, not text: escaped, its quotes became &#34; inside <style>.
+        css=Markup(_CSS.read_text(encoding="utf-8")),
+        generated=generated,
+        **layout(figures),
     )
 
 
@@ -60,7 +67,8 @@ def long_csv(figures: Figures) -> pd.DataFrame:
     frames = []
     for name, table in tables(figures).items():
         ids = [c for c in ("day", "engagement", "span", "rule", "severity") if c in table]
-        long = table.melt(id_vars=ids, var_name="metric", value_name="value")
+        # As objects, so counts stay integers beside the rates (3, not 3.0).
+        long = table.astype(object).melt(id_vars=ids, var_name="metric", value_name="value")
         long.insert(0, "table", name)
         frames.append(long)
     columns = ["table", "day", "engagement", "span", "rule", "severity", "metric", "value"]
@@ -75,5 +83,26 @@ def write(figures: Figures, path: Path, fmt: Format, generated: str) -> Path:
     else:
         with pd.ExcelWriter(path, engine="openpyxl") as book:
             for name, table in tables(figures).items():
-                table.to_excel(book, sheet_name=name, index=False)
+                hours_columns = [c for c in table if c.endswith("_hours")]
+                shown = table.copy()
+                # Durations as spreadsheet durations (days), shown as hours and minutes.
+                shown[hours_columns] = shown[hours_columns] / 24
+                shown = shown.rename(
+                    columns={c: c.replace("_hours", "_duration") for c in hours_columns}
+                )
+                shown.to_excel(book, sheet_name=name, index=False)
+                _number_formats(book.sheets[name], list(table.columns))
     return path
+
+
+def _number_formats(sheet: Any, columns: list[str]) -> None:
+    """Rates as percentages and durations as [h]:mm, so a manager reads them as shown."""
+    for position, column in enumerate(columns, start=1):
+        if column.endswith(("_rate", "_share")):
+            number_format = "0.0%"
+        elif column.endswith("_hours"):
+            number_format = "[h]:mm"
+        else:
+            continue
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
+            cell.number_format = number_format

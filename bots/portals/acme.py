@@ -8,16 +8,15 @@ login page, whichever comes first.
 from __future__ import annotations
 
 import re
-import time
 from datetime import date
 from pathlib import Path
 
 from playwright.sync_api import Locator
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from bots._errors import BusinessError, PortalError
+from bots._errors import BusinessError, PortalBusy, PortalError
 from bots.portals.base import (
-    READ_ATTEMPTS,
+    PAGE_PER_URL,
     CustomerPO,
     DueOpportunity,
     PortalBot,
@@ -25,26 +24,35 @@ from bots.portals.base import (
     PortalQuote,
     QuoteReadBack,
     SessionLost,
+    install_base,
     parse_date,
-    parse_money,
+    quote_lines,
+    quote_search,
     read_back,
     read_opportunity_page,
-    row_texts,
+    requires,
 )
-from schemas import ExpectedQuote, Opportunity, OpportunityLine, QuoteLineSnapshot
+from schemas import ExpectedQuote, Opportunity
 
 _NOT_EMPTY = re.compile(r"\S")
-
-
-def _texts(rows: Locator, testids: list[str]) -> list[dict[str, str]]:
-    """Each row's cells by test id, read in one round trip."""
-    return row_texts(rows, {i: f'[data-testid="{i}"]' for i in testids})
 
 
 class AcmeBot(PortalBot):
     """Reads, quotes and books in an Acme portal."""
 
     flavour = "acme"
+    required = requires(
+        PAGE_PER_URL,
+        opportunities="rows next rows.opportunity_id rows.account rows.contract_end",
+        opportunity="title lines lines.line_no lines.sku lines.quantity lines.prior_unit_price",
+        editor="form term_start term_end external_ref line_rows line_sku sku_option_of "
+        "sku_no_match line_quantity line_unit_price add_line total save saved_number submit "
+        "confirm_ok toast_error field_error",
+        quote_search="rows rows.quote_number rows.opportunity_id rows.external_ref rows.status",
+        quote="status edit lines lines.line_no lines.sku lines.quantity lines.unit_price "
+        "lines.line_amount",
+        booking="order_number confirm_ok book toast_error field_error",
+    )
 
     def _outcome(self, view: PortalPage, done: Locator, what: str) -> None:
         """Wait for `done`, an error toast or field error, or the login page."""
@@ -70,13 +78,12 @@ class AcmeBot(PortalBot):
         page_no = 1
         while True:
             view = self.open("opportunities", end_from=start, end_to=end, page=page_no)
-            rows = view("rows")
-            for row in _texts(rows, ["opp-id", "opp-account", "opp-contract-end"]):
-                ends = row["opp-contract-end"]
+            for row in view.rows("rows"):
+                ends = row["contract_end"]
                 due.append(
                     DueOpportunity(
-                        row["opp-id"],
-                        row["opp-account"],
+                        row["opportunity_id"],
+                        row["account"],
                         parse_date(ends, "contract end") if ends else None,
                     )
                 )
@@ -86,22 +93,7 @@ class AcmeBot(PortalBot):
 
     def read_opportunity(self, opportunity_id: str) -> Opportunity:
         view = self.open("opportunity", opportunity_id=opportunity_id)
-        lines = [
-            OpportunityLine(
-                line_no=int(row["line-no"]),
-                sku=row["line-sku"],
-                quantity=int(row["line-quantity"]),
-                prior_unit_price=(
-                    parse_money(row["line-prior-price"], f"{row['line-sku']} prior price")
-                    if row["line-prior-price"]
-                    else None
-                ),
-            )
-            for row in _texts(
-                view("lines"), ["line-no", "line-sku", "line-quantity", "line-prior-price"]
-            )
-        ]
-        return read_opportunity_page(view, opportunity_id, lines)
+        return read_opportunity_page(view, opportunity_id, install_base(view))
 
     def find_quotes(
         self, *, external_ref: str | None = None, opportunity_id: str | None = None
@@ -109,27 +101,11 @@ class AcmeBot(PortalBot):
         view = self.open(
             "quote_search", external_ref=external_ref or "", opportunity_id=opportunity_id or ""
         )
-        ids = ["result-quote-number", "result-opportunity", "result-external-ref", "result-status"]
-        found = [
-            PortalQuote(r[ids[0]], r[ids[1]], r[ids[2]], r[ids[3]].lower())
-            for r in _texts(view("rows"), ids)
-        ]
-        return [q for q in found if external_ref is None or q.external_ref == external_ref]
+        return quote_search(view, external_ref)
 
     def read_quote(self, quote_number: str) -> QuoteReadBack:
         view = self.open("quote", quote_number=quote_number)
-        ids = ["ql-line-no", "ql-sku", "ql-quantity", "ql-unit-price", "ql-line-amount"]
-        lines = tuple(
-            QuoteLineSnapshot(
-                line_no=int(r["ql-line-no"]),
-                sku=r["ql-sku"],
-                quantity=int(r["ql-quantity"]),
-                unit_price=parse_money(r["ql-unit-price"], f"{r['ql-sku']} unit price"),
-                line_amount=parse_money(r["ql-line-amount"], f"{r['ql-sku']} line amount"),
-            )
-            for r in _texts(view("lines"), ids)
-        )
-        return read_back(view, tuple(lines))
+        return read_back(view, quote_lines(view))
 
     def save_quote(self, expected: ExpectedQuote, reference: str) -> str:
         view = self.open("editor", opportunity_id=expected.opportunity_id)
@@ -167,14 +143,18 @@ class AcmeBot(PortalBot):
         return saved.inner_text().strip()
 
     def _choose_sku(self, view: PortalPage, row: Locator, sku: str) -> None:
-        """Type into the typeahead, pick the SKU, and let the portal's default price arrive
-        (it is overwritten right after: it may be stale). A busy portal is asked again."""
+        """Type into the typeahead, pick the SKU, and wait until the editor has pre-filled
+        the portal's default price (it is overwritten right after: it may be stale). The
+        answer arriving is not enough: the editor's script fills the field later, and a
+        price typed before then is replaced. A busy portal is asked again."""
         box = row.locator(view.spec.selectors["line_sku"])
-        option = row.locator(view.spec.selectors["sku_option"]).and_(
-            self.page.locator(f'[data-sku="{sku}"]')
+        price = row.locator(view.spec.selectors["line_unit_price"])
+        option = row.locator(
+            view.spec.selectors["sku_option_of"].format(sku=sku.replace("'", "\\'"))
         )
         no_match = row.locator(view.spec.selectors["sku_no_match"])
-        for attempt in range(READ_ATTEMPTS):
+
+        def once() -> None:
             box.fill("")
             toasts = view("toast_error").count()
             box.fill(sku)
@@ -184,11 +164,19 @@ class AcmeBot(PortalBot):
                 with self.page.expect_response(lambda r: "/api/prices" in r.url) as answer:
                     option.click()
                 if answer.value.status < 500:
+                    default = answer.value.json().get("unit_price")
+                    if default is not None:
+                        self.page.wait_for_function(
+                            "([box, value]) => box.value === value",
+                            arg=[price.element_handle(), default],
+                        )
                     return
-            elif no_match.is_visible():
+                raise PortalBusy("http_503", f"the price of SKU {sku} did not arrive")
+            if no_match.is_visible():
                 raise BusinessError("unknown_sku", f"the portal offers no SKU {sku}")
-            time.sleep(0.5 * 2**attempt)
-        raise PortalError("http_503", f"the SKU search for {sku} keeps failing")
+            raise PortalBusy("http_503", f"the SKU search for {sku} failed")
+
+        self.in_place(f"acme SKU search {sku}", once)
 
     def submit_quote(self, quote_number: str) -> None:
         view = PortalPage(self, "editor", self.map.page("editor"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -17,7 +17,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import FrameLocator, Locator, Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from bots._errors import PortalError, SelectorDrift
+from bots._errors import BusinessError, PortalBusy, PortalError, SelectorDrift
+from bots._retry import InPlace
 from bots._session import is_login_url
 from schemas import (
     ExpectedQuote,
@@ -27,6 +28,7 @@ from schemas import (
     QuoteSnapshot,
 )
 from schemas.selector_map import PageSelectors, SelectorMap
+from schemas.settings import RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,6 @@ class QuoteReadBack:
     order_number: str | None
 
 
-READ_ATTEMPTS = 4
 T = TypeVar("T")
 
 
@@ -94,6 +95,41 @@ class PortalPage:
         except KeyError:
             raise KeyError(f"{self.bot.flavour}: page '{self.name}' has no key '{key}'") from None
         return self.root.locator(selector)
+
+    def rows(self, key: str) -> list[dict[str, str]]:
+        """Each row that `key` matches, as the text of each cell the map lists for it (its
+        `cells`), read in one round trip. Drift naming the cell (`page.rows.cell`) for a
+        cell that a row lacks: a drifted cell never reads as an empty value."""
+        try:
+            cells = self.spec.cells[key]
+        except KeyError:
+            raise KeyError(
+                f"{self.bot.flavour}: page '{self.name}' has no cells for '{key}'"
+            ) from None
+        found: list[dict[str, str | None]] = self(key).evaluate_all(_ROW_TEXTS, cells)
+        result: list[dict[str, str]] = []
+        for row in found:
+            for cell, value in row.items():
+                if value is None:
+                    raise SelectorDrift(
+                        self.bot.flavour, f"{self.name}.{key}.{cell}", self.bot.page.url
+                    )
+            result.append({cell: value or "" for cell, value in row.items()})
+        return result
+
+    def unmatched_cells(self, key: str) -> list[str]:
+        """The cells of `key` that its first row lacks (for `check-selectors`); none to
+        report when the page shows no row."""
+        cells = self.spec.cells.get(key, {})
+        first = self(key).first
+        if not cells or self(key).count() == 0:
+            return []
+        found: dict[str, bool] = first.evaluate(
+            "(r, cells) => Object.fromEntries(Object.entries(cells)"
+            ".map(([k, css]) => [k, r.querySelector(css) !== null]))",
+            cells,
+        )
+        return [cell for cell, present in found.items() if not present]
 
     def require(self, *keys: str) -> None:
         """Selector drift for the first key that matches nothing: checked before any typing."""
@@ -130,15 +166,8 @@ _READ_TEXTS = """(root, selectors) => Object.fromEntries(Object.entries(selector
 _ROW_TEXTS = """(rows, cells) => rows.map(r => Object.fromEntries(
     Object.entries(cells).map(([key, css]) => {
         const cell = r.querySelector(css);
-        return [key, cell ? cell.textContent.trim() : ""];
+        return [key, cell ? cell.textContent.trim() : null];
     })))"""
-
-
-def row_texts(rows: Locator, cells: dict[str, str]) -> list[dict[str, str]]:
-    """Each row's cells (key -> CSS selector inside the row) read in one round trip; "" for a
-    cell a row does not have."""
-    result: list[dict[str, str]] = rows.evaluate_all(_ROW_TEXTS, cells)
-    return result
 
 
 def parse_money(text: str, what: str) -> Decimal:
@@ -151,11 +180,83 @@ def parse_money(text: str, what: str) -> Decimal:
         raise PortalError("unreadable_amount", f"{what}: '{text[:40]}' is not an amount") from None
 
 
+def parse_int(text: str, what: str) -> int:
+    """A whole number as portals show it; a `PortalError` names what was unreadable."""
+    cleaned = text.replace(",", "").strip()
+    try:
+        return int(cleaned)
+    except ValueError:
+        raise PortalError("unreadable_number", f"{what}: '{text[:40]}' is not a number") from None
+
+
+def requires(*bases: Mapping[str, frozenset[str]], **pages: str) -> dict[str, frozenset[str]]:
+    """The keys a page object needs, page by page (`"rows rows.cell ..."`), merged with the
+    keys of `bases`: what loading a flavour's map checks (`load_map`)."""
+    merged: dict[str, set[str]] = {}
+    for base in bases:
+        for page, keys in base.items():
+            merged.setdefault(page, set()).update(keys)
+    for page, text in pages.items():
+        merged.setdefault(page, set()).update(text.split())
+    return {page: frozenset(keys) for page, keys in merged.items()}
+
+
+PAGE_PER_URL = requires(
+    login="username password submit",
+    home="logged_in",
+    quote="quote_number opportunity_id quote_date valid_until currency term_start term_end "
+    "total status external_ref order_number",
+    booking="po_number po_date po_amount po_file book",
+)
+"""What the shared steps of a portal with one URL per page (acme, globex) read and type."""
+
+
 def parse_date(text: str, what: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise PortalError("unreadable_date", f"{what}: '{text[:40]}' is not a date") from None
+
+
+def install_base(view: PortalPage) -> list[OpportunityLine]:
+    """The opportunity page's `lines` (cells line_no, sku, quantity, prior_unit_price)."""
+    return [
+        OpportunityLine(
+            line_no=parse_int(row["line_no"], "install-base line number"),
+            sku=row["sku"],
+            quantity=parse_int(row["quantity"], f"{row['sku']} quantity"),
+            prior_unit_price=(
+                parse_money(row["prior_unit_price"], f"{row['sku']} prior price")
+                if row["prior_unit_price"]
+                else None
+            ),
+        )
+        for row in view.rows("lines")
+    ]
+
+
+def quote_lines(view: PortalPage) -> tuple[QuoteLineSnapshot, ...]:
+    """The quote page's `lines` (cells line_no, sku, quantity, unit_price, line_amount)."""
+    return tuple(
+        QuoteLineSnapshot(
+            line_no=parse_int(r["line_no"], "quote line number"),
+            sku=r["sku"],
+            quantity=parse_int(r["quantity"], f"{r['sku']} quantity"),
+            unit_price=parse_money(r["unit_price"], f"{r['sku']} unit price"),
+            line_amount=parse_money(r["line_amount"], f"{r['sku']} line amount"),
+        )
+        for r in view.rows("lines")
+    )
+
+
+def quote_search(view: PortalPage, external_ref: str | None) -> list[PortalQuote]:
+    """The quote search's `rows` (cells quote_number, opportunity_id, external_ref, status):
+    only an exact reference is ours (portals match parts of one)."""
+    found = [
+        PortalQuote(r["quote_number"], r["opportunity_id"], r["external_ref"], r["status"].lower())
+        for r in view.rows("rows")
+    ]
+    return [q for q in found if external_ref is None or q.external_ref == external_ref]
 
 
 def read_back(view: PortalPage, lines: tuple[QuoteLineSnapshot, ...]) -> QuoteReadBack:
@@ -226,6 +327,14 @@ class PortalBot(ABC):
     """The intents a portal supports; one subclass per flavour, locators from its map."""
 
     flavour: ClassVar[str]
+    visit_pages: ClassVar[bool] = True
+    """Whether `check_selectors` also opens every page of the map by its URL and counts each
+    key (a portal with one URL per page); otherwise the readers alone check the keys."""
+    default_timeout_ms: ClassVar[float] = 15_000
+    """How long a step waits for the page (a slow single-page app sets more)."""
+    required: ClassVar[dict[str, frozenset[str]]]
+    """The keys of the flavour's map that its page objects use, cells included: a map
+    lacking one is refused when it is loaded, naming the file and the key."""
 
     def __init__(
         self,
@@ -234,7 +343,9 @@ class PortalBot(ABC):
         selector_map: SelectorMap,
         relogin: Callable[[], None],
         *,
-        timeout_ms: float = 15_000,
+        timeout_ms: float | None = None,
+        retry: RetryPolicy | None = None,
+        in_place: InPlace | None = None,
     ) -> None:
         if selector_map.flavour != self.flavour:
             raise ValueError(
@@ -244,12 +355,15 @@ class PortalBot(ABC):
         self.base_url = base_url
         self.map = selector_map
         self._relogin = relogin
-        self.timeout_ms = timeout_ms
+        self.timeout_ms = timeout_ms or self.default_timeout_ms
+        self.in_place = in_place or InPlace(retry or RetryPolicy())
+        """Every retry in place of this bot: one policy, never nested. The worker shares
+        its own, so that a log-in retried inside a page load does not multiply the tries."""
         self.server_errors = 0
         """5xx answers seen by the page (documents, scripts, API calls): a page that fails to
         show its anchor after one of these is a busy portal, not selector drift."""
         page.on("response", self._count_server_error)
-        page.set_default_timeout(timeout_ms)
+        page.set_default_timeout(self.timeout_ms)
 
     # -- navigation shared by every flavour ------------------------------------------
 
@@ -263,36 +377,30 @@ class PortalBot(ABC):
     def open(self, name: str, **params: object) -> PortalPage:
         """Go to a page of the map and wait until it is ready.
 
-        Reading a page is safe to repeat, so a busy portal (5xx) is asked again a few times
-        with backoff, and an expired session is logged in again once, before giving up.
+        Reading a page is safe to repeat, so a busy portal is asked again as the retry
+        policy says, and an expired session is logged in again once per try.
         """
         url = self.url(name, **params)
-        relogged = False
-        for attempt in range(READ_ATTEMPTS):
-            try:
-                return self._open_once(name, url)
-            except SessionLost:
-                if relogged:
-                    raise
-                relogged = True
-                self._relogin()
-            except PortalError as exc:
-                if not exc.code.startswith("http_5") or attempt == READ_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.5 * 2**attempt)
-        return self._open_once(name, url)
+        return self.in_place(f"{self.flavour} {name} page", lambda: self._open_logged_in(name, url))
+
+    def _open_logged_in(self, name: str, url: str) -> PortalPage:
+        try:
+            return self._open_once(name, url)
+        except SessionLost:
+            self._relogin()
+            return self._open_once(name, url)
 
     def _open_once(self, name: str, url: str) -> PortalPage:
         errors_before = self.server_errors
         try:
             response = self.page.goto(url)
         except PlaywrightError as exc:
-            raise PortalError("navigation_failed", str(exc).splitlines()[0]) from None
+            raise PortalBusy("navigation_failed", str(exc).splitlines()[0]) from None
         status = response.status if response is not None else 200
         if status == 404:
             raise PortalError("not_found", f"{name}: the portal has no {url}")
         if status >= 500:
-            raise PortalError(f"http_{status}", f"{name} page answered {status}")
+            raise PortalBusy(f"http_{status}", f"{name} page answered {status}")
         return self.ready(name, errors_before=errors_before)
 
     def _count_server_error(self, response: Response) -> None:
@@ -318,7 +426,7 @@ class PortalBot(ABC):
                 break
             except PlaywrightTimeout:
                 if self.server_errors > before:
-                    raise PortalError("http_503", f"{name}: the portal failed to load it") from None
+                    raise PortalBusy("http_503", f"{name}: the portal failed to load it") from None
                 if time.monotonic() > deadline:
                     raise SelectorDrift(
                         self.flavour, f"{name}.{view.spec.anchor}", self.page.url
@@ -329,8 +437,9 @@ class PortalBot(ABC):
             raise SessionLost("session_lost", f"{name}: the portal asks to log in again")
         if error is not None and error.is_visible() and not anchor.is_visible():
             text = error.inner_text().strip()[:200]
-            code = "http_503" if "503" in text or "busy" in text.lower() else "portal_error"
-            raise PortalError(code, f"{name}: {text}")
+            if "503" in text or "busy" in text.lower():
+                raise PortalBusy("http_503", f"{name}: {text}")
+            raise PortalError("portal_error", f"{name}: {text}")
         return view
 
     def check_selectors(self, today: date) -> tuple[list[SelectorDrift], list[str]]:
@@ -355,6 +464,14 @@ class PortalBot(ABC):
                 if quotes:
                     params["quote_number"] = quotes[0].quote_number
                     break
+            # the readers themselves, as a run reads: every cell of an opportunity and a quote
+            self._safely(drifts, lambda: [self.read_opportunity(ids[0])])
+            if "quote_number" in params:
+                number = str(params["quote_number"])
+                self._safely(drifts, lambda: [self.read_quote(number)])
+        if not self.visit_pages:
+            unique = {d.key: d for d in drifts}
+            return list(unique.values()), []
         for name, spec in self.map.pages.items():
             if name in {"login", "totp"} or spec.url is None:
                 continue
@@ -372,15 +489,24 @@ class PortalBot(ABC):
             for key in spec.selectors:
                 if key not in spec.optional and portal_page(key).count() == 0:
                     drifts.append(SelectorDrift(self.flavour, f"{name}.{key}", self.page.url))
+            for key in spec.cells:
+                drifts += [
+                    SelectorDrift(self.flavour, f"{name}.{key}.{cell}", self.page.url)
+                    for cell in portal_page.unmatched_cells(key)
+                ]
         unique = {d.key: d for d in drifts}
         return list(unique.values()), unchecked
 
     @staticmethod
     def _safely(drifts: list[SelectorDrift], read: Callable[[], list[T]]) -> list[T]:
+        """What `read` returns; its drift noted. A record with bad data (a business error)
+        is skipped: the check is about the portal's pages, not the client's data."""
         try:
             return read()
         except SelectorDrift as drift:
             drifts.append(drift)
+            return []
+        except BusinessError:
             return []
 
     # -- the intents each flavour implements ------------------------------------------

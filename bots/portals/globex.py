@@ -15,31 +15,40 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bots._errors import BusinessError, PortalError
 from bots.portals.base import (
+    PAGE_PER_URL,
     CustomerPO,
     DueOpportunity,
     PortalBot,
     PortalPage,
     PortalQuote,
     QuoteReadBack,
+    install_base,
     parse_date,
-    parse_money,
+    quote_lines,
+    quote_search,
     read_back,
     read_opportunity_page,
+    requires,
 )
-from schemas import ExpectedQuote, Opportunity, OpportunityLine, QuoteLineSnapshot
-
-_CELLS = "rows => rows.map(r => Array.from(r.cells).map(c => c.innerText.trim()))"
-
-
-def _cells(rows: Locator) -> list[list[str]]:
-    result: list[list[str]] = rows.evaluate_all(_CELLS)
-    return result
+from schemas import ExpectedQuote, Opportunity
 
 
 class GlobexBot(PortalBot):
     """Reads, quotes and books in a Globex portal."""
 
     flavour = "globex"
+    required = requires(
+        PAGE_PER_URL,
+        opportunities="rows next rows.opportunity_id rows.account rows.contract_end",
+        opportunity="opportunity_id lines lines.line_no lines.sku lines.quantity "
+        "lines.prior_unit_price",
+        editor="term_start term_end external_ref lines sku quantity unit_price add_line save "
+        "submit confirm_yes quote_number quote_status validation",
+        draft_editor="quote_number quote_status submit confirm_yes",
+        quote_search="rows rows.quote_number rows.opportunity_id rows.external_ref rows.status",
+        quote="lines lines.line_no lines.sku lines.quantity lines.unit_price lines.line_amount",
+        booking="order_number validation",
+    )
 
     def _postback(self, view: PortalPage, button: str, *, done: Locator) -> None:
         """Click a submit button, then wait for `done` or the validation box of the reload."""
@@ -72,32 +81,17 @@ class GlobexBot(PortalBot):
         page_no = 1
         while True:
             view = self.open("opportunities", end_from=start, end_to=end, page=page_no)
-            for cells in _cells(view("rows")):
-                if len(cells) < 5 or not cells[0]:
-                    continue  # the "No records" row
-                end_text = cells[4]
-                contract_end = parse_date(end_text, "contract end") if end_text else None
-                due.append(DueOpportunity(cells[0], cells[1], contract_end))
+            for row in view.rows("rows"):
+                ends = row["contract_end"]
+                contract_end = parse_date(ends, "contract end") if ends else None
+                due.append(DueOpportunity(row["opportunity_id"], row["account"], contract_end))
             if view("next").count() == 0:
                 return due
             page_no += 1
 
     def read_opportunity(self, opportunity_id: str) -> Opportunity:
         view = self.open("opportunity", opportunity_id=opportunity_id)
-        lines = []
-        for cells in _cells(view("lines")):
-            if len(cells) < 5:
-                raise PortalError("unexpected_page", f"install-base row has {len(cells)} cells")
-            line_no, sku, _description, quantity, prior = cells[:5]
-            lines.append(
-                OpportunityLine(
-                    line_no=int(line_no),
-                    sku=sku,
-                    quantity=int(quantity),
-                    prior_unit_price=parse_money(prior, f"{sku} prior price") if prior else None,
-                )
-            )
-        return read_opportunity_page(view, opportunity_id, lines)
+        return read_opportunity_page(view, opportunity_id, install_base(view))
 
     def find_quotes(
         self, *, external_ref: str | None = None, opportunity_id: str | None = None
@@ -105,30 +99,11 @@ class GlobexBot(PortalBot):
         view = self.open(
             "quote_search", external_ref=external_ref or "", opportunity_id=opportunity_id or ""
         )
-        found = []
-        for cells in _cells(view("rows")):
-            if len(cells) < 4 or not cells[0]:
-                continue  # the "No records" row
-            found.append(PortalQuote(cells[0], cells[1], cells[2], cells[3].lower()))
-        # The portal's search matches parts of a reference; only an exact one is ours.
-        return [q for q in found if external_ref is None or q.external_ref == external_ref]
+        return quote_search(view, external_ref)
 
     def read_quote(self, quote_number: str) -> QuoteReadBack:
         view = self.open("quote", quote_number=quote_number)
-        lines = []
-        for cells in _cells(view("lines")):
-            if len(cells) < 5 or not cells[1]:
-                continue
-            lines.append(
-                QuoteLineSnapshot(
-                    line_no=int(cells[0]),
-                    sku=cells[1],
-                    quantity=int(cells[2]),
-                    unit_price=parse_money(cells[3], f"{cells[1]} unit price"),
-                    line_amount=parse_money(cells[4], f"{cells[1]} amount"),
-                )
-            )
-        return read_back(view, tuple(lines))
+        return read_back(view, quote_lines(view))
 
     def save_quote(self, expected: ExpectedQuote, reference: str) -> str:
         view = self.open("editor", opportunity_id=expected.opportunity_id)

@@ -55,6 +55,10 @@ def run_command(
 
     target = find_engagement(settings, engagements_path, engagement)
     settings.home.mkdir(parents=True, exist_ok=True)
+    if settings.fleet:
+        from quotebot.commands.worker import fleet_run
+
+        sys.exit(fleet_run(settings, target, chosen_kinds(kind), today))
     store = open_store(settings.effective_database_url)
     options = RunOptions(workers=workers, progress=progress, today=today.date() if today else None)
     _stop_on_signals(options.stop)
@@ -70,8 +74,9 @@ def run_command(
             raise click.ClickException(str(exc)) from None
         counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())) or "nothing to do"
         click.echo(f"{target.name} {one} run {result.run.id}: {result.run.status.value}; {counts}")
-        if result.drift is not None:
-            click.echo(f"  stopped: {result.drift}", err=True)
+        stopped = result.refused.message if result.refused is not None else result.drift
+        if stopped is not None:
+            click.echo(f"  stopped: {stopped}", err=True)
             failed = True
             break
     store.close()
@@ -87,13 +92,15 @@ def check_selectors_command(
     settings: Settings, engagement: str, engagements_path: Path | None, today: datetime | None
 ) -> None:
     """Visit an engagement's portal read-only and list every selector that no longer matches."""
-    from bots import BusinessError, check_selectors
+    from bots import BusinessError, EngagementRefused, check_selectors
 
     target = find_engagement(settings, engagements_path, engagement)
     try:
         report = check_selectors(target, settings, today.date() if today else date.today())
     except (SelectorMapError, BusinessError) as exc:
         raise click.ClickException(str(exc)) from None
+    except EngagementRefused as exc:
+        raise click.ClickException(exc.message) from None
     for drift in report.drifts:
         click.echo(f"DRIFT  {drift.key}  on {drift.url}")
     for name in report.unchecked:

@@ -87,11 +87,14 @@ def runs_show(settings: Settings, run_id: int) -> None:
         moved = sorted({e.item_id for e in events})
         items = [store.item(item_id) for item_id in moved]
         evidence = {i.id: store.evidence(i.id) for i in items if i.state is ItemState.FAILED}
+        fleet = _fleet_lines(store, run.id)
     click.echo(f"run {run.id}: {run.engagement} {run.kind.value}, {run.status.value}")
     click.echo(f"  started {_time(run.started_at)} UTC, took {_took(run)}, by {run.worker}")
     click.echo(f"  counts: {_counts(run.counts)}")
     if run.error:
         click.echo(f"  error: {run.error}")
+    for line in fleet:
+        click.echo(line)
     states = Counter(i.state.value for i in items)
     click.echo(f"  items touched: {len(items)} (now {_counts(dict(states))})")
     for item in items:
@@ -102,9 +105,26 @@ def runs_show(settings: Settings, run_id: int) -> None:
             f"{item.failure_code}: {item.failure_reason}"
         )
         for proof in evidence[item.id]:
-            click.echo(f"      {proof.kind}: {proof.path}")
+            # Stored relative to the home (older rows: absolute, which `/` keeps).
+            click.echo(f"      {proof.kind}: {settings.home / proof.path}")
     if any(i.state is ItemState.FAILED for i in items):
         click.echo("  retry a failed item with `quotebot items retry ID`")
+
+
+def _fleet_lines(store: Store, run_id: int) -> list[str]:
+    """A fleet run's item jobs by status, and which worker holds each item in progress."""
+    if store.dialect != "postgresql":
+        return []  # the embedded store has no fleet
+    jobs = store.run_jobs(run_id)
+    if not jobs:
+        return []
+    lines = [f"  fleet jobs: {_counts(dict(Counter(j['status'] for j in jobs)))}"]
+    for job in jobs:
+        if job["status"] == "doing":
+            item = store.item(job["item_id"])
+            holder = item.claimed_by or f"procrastinate worker {job['worker_id']}"
+            lines.append(f"    item {item.id} {item.reference}: held by {holder}")
+    return lines
 
 
 @click.group("items")

@@ -1,67 +1,20 @@
-"""`quotebot users`, `quotebot serve` and `quotebot report`."""
+"""`quotebot serve` and `quotebot report`."""
 
 from __future__ import annotations
 
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import click
 
-from schemas.people import Role
 from schemas.settings import Settings
-from store import Store, StoreError, open_store
+from store import Store, open_store
 
 
 def _store(settings: Settings) -> Store:
     settings.home.mkdir(parents=True, exist_ok=True)
     return open_store(settings.effective_database_url)
-
-
-@click.group("users")
-def users_group() -> None:
-    """People who may sign in to the web pages."""
-
-
-@users_group.command("add")
-@click.argument("name")
-@click.option(
-    "--role",
-    type=click.Choice([r.value for r in Role]),
-    required=True,
-    help="ops: runs and schedules; auditor: the review queue; manager: reads all.",
-)
-@click.option(
-    "--password",
-    prompt=True,
-    hide_input=True,
-    confirmation_prompt=True,
-    help="Asked for when left out (never put it on the command line in production).",
-)
-@click.pass_obj
-def users_add(settings: Settings, name: str, role: str, password: str) -> None:
-    """Create a person with a role; the password is stored as an argon2 hash only."""
-    from web import hash_password
-
-    try:
-        hashed = hash_password(password)
-    except ValueError as error:
-        raise click.UsageError(str(error)) from None
-    with _store(settings) as store:
-        try:
-            user = store.add_user(name, role, hashed)
-        except StoreError as error:
-            raise click.ClickException(str(error)) from None
-    click.echo(f"added {user.name} ({user.role.value})")
-
-
-@users_group.command("list")
-@click.pass_obj
-def users_list(settings: Settings) -> None:
-    """Everyone who may sign in, with their role."""
-    with _store(settings) as store:
-        for user in store.users():
-            click.echo(f"{user.name}\t{user.role.value}")
 
 
 @click.command("serve")
@@ -90,6 +43,8 @@ def serve_command(settings: Settings, host: str, port: int, today: datetime | No
         web_settings,
         engagements=settings.engagements,
         today=today.date() if today else None,
+        home=settings.home,
+        host=host,
     )
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -98,8 +53,15 @@ def serve_command(settings: Settings, host: str, port: int, today: datetime | No
 
 
 @click.command("report")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Default: 29 days before --until.",
+)
+@click.option(
+    "--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Default: today (UTC)."
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["html", "csv", "xlsx"]), default="html", show_default=True
 )
@@ -119,24 +81,27 @@ def serve_command(settings: Settings, host: str, port: int, today: datetime | No
 @click.pass_obj
 def report_command(
     settings: Settings,
-    since: datetime,
-    until: datetime,
+    since: datetime | None,
+    until: datetime | None,
     fmt: str,
     out: Path | None,
     engagement: str | None,
     today: datetime | None,
 ) -> None:
-    """The dashboard's figures for SINCE..UNTIL as self-contained HTML, CSV or XLSX."""
+    """The dashboard's figures for SINCE..UNTIL (default: the last 30 days) as
+    self-contained HTML, CSV or XLSX."""
     from web import report
 
-    if until < since:
+    last = until.date() if until else datetime.now(UTC).date()
+    first = since.date() if since else last - timedelta(days=29)
+    if last < first:
         raise click.UsageError("--until is before --since")
-    out = out or Path(f"quotebot-report-{since:%Y-%m-%d}-{until:%Y-%m-%d}.{fmt}")
+    out = out or Path(f"quotebot-report-{first:%Y-%m-%d}-{last:%Y-%m-%d}.{fmt}")
     with _store(settings) as store:
         figures = report.figures(
             store,
-            since=since.date(),
-            until=until.date(),
+            since=first,
+            until=last,
             today=today.date() if today else date.today(),
             engagement=engagement,
         )

@@ -1,14 +1,19 @@
-"""Install a real Tryton 8.0 (server, sale modules, the sao web client) under var/tryton.
+"""Install a real Tryton 8.0 (server, sale modules, the sao web client) once per machine.
 
 trytond pins its own libraries, so it lives in its own virtual environment, never in
-quotebot's. Everything is downloaded from PyPI and npm once; a stamp file per
-specification makes the second call return at once.
+quotebot's. Everything is downloaded from PyPI and npm once, into the user's cache
+(`$XDG_CACHE_HOME/quotebot/tryton`, or `QUOTEBOT_TRYTON_ROOT`), where every checkout of
+quotebot finds it; a stamp file per specification makes the second call return at once.
+Processes that need it at the same moment (parallel tests, a demo beside them) take turns
+under a file lock: the first installs, the others wait and reuse it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -24,7 +29,14 @@ PIP_SPECS = (
     f"proteus~={SERIES}.0",
 )
 SAO_SPEC = f"tryton-sao@~{SERIES}.0"
-DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "var" / "tryton"
+
+
+def default_root() -> Path:
+    """`QUOTEBOT_TRYTON_ROOT`, else the user's cache folder."""
+    if os.environ.get("QUOTEBOT_TRYTON_ROOT"):
+        return Path(os.environ["QUOTEBOT_TRYTON_ROOT"])
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "quotebot" / "tryton"
 
 
 class InstallError(RuntimeError):
@@ -62,19 +74,25 @@ def _run(args: list[str], cwd: Path | None = None) -> str:
     return done.stdout
 
 
-def install(root: Path = DEFAULT_ROOT) -> TrytonInstall:
-    """Tryton under `root`: installed on first call, reused afterwards."""
+def install(root: Path | None = None) -> TrytonInstall:
+    """Tryton under `root` (default: `default_root()`): installed on first call, reused
+    afterwards."""
+    root = root or default_root()
     key = hashlib.sha256(json.dumps([PIP_SPECS, SAO_SPEC, sys.version_info[:2]]).encode())
     stamp = root / f".installed-{key.hexdigest()[:12]}"
     result = TrytonInstall(root, root / "venv", root / "sao", key.hexdigest()[:12])
     if stamp.exists():
         return result
     root.mkdir(parents=True, exist_ok=True)
-    for old in root.glob(".installed-*"):
-        old.unlink()
-    _install_server(result)
-    _install_sao(result)
-    stamp.write_text(json.dumps({"pip": PIP_SPECS, "npm": SAO_SPEC}) + "\n", encoding="utf-8")
+    with (root / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if stamp.exists():
+            return result  # another process installed it while this one waited
+        for old in root.glob(".installed-*"):
+            old.unlink()
+        _install_server(result)
+        _install_sao(result)
+        stamp.write_text(json.dumps({"pip": PIP_SPECS, "npm": SAO_SPEC}) + "\n", encoding="utf-8")
     return result
 
 

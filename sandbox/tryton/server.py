@@ -1,11 +1,14 @@
 """A real Tryton server on 127.0.0.1 serving the sao web client, on a seeded SQLite database.
 
 Creating and seeding a database takes a while, so a seeded database is kept as a
-template keyed by everything that went into it; each server gets its own copy.
+template keyed by everything that went into it; each server gets its own copy. Processes
+that need a template at once (parallel tests, a demo beside them) take turns under a file
+lock, and a template only appears once it is complete.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -78,11 +81,15 @@ def seeded_database(
     key = hashlib.sha256(
         json.dumps([spec, users, SEED_SCRIPT.read_text(encoding="utf-8")]).encode()
     ).hexdigest()[:16]
-    template = install.root / "templates" / key
-    if not (template / "done").exists():
-        shutil.rmtree(template, ignore_errors=True)
-        _seed(install, spec, users, template)
-        (template / "done").touch()
+    templates = install.root / "templates"
+    template = templates / key
+    templates.mkdir(parents=True, exist_ok=True)
+    with (templates / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (template / "done").exists():
+            shutil.rmtree(template, ignore_errors=True)
+            _seed(install, spec, users, template)
+            (template / "done").touch()
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(template / f"{DATABASE}.sqlite", target / f"{DATABASE}.sqlite")
     return TrytonData(target, write_world(target, spec))
@@ -121,7 +128,9 @@ def _seed(
             env,
             log,
         )
-        shutil.copy2(folder / f"{DATABASE}.sqlite", base)
+        partial = base.with_suffix(".partial")
+        shutil.copy2(folder / f"{DATABASE}.sqlite", partial)
+        partial.replace(base)
     else:
         shutil.copy2(base, folder / f"{DATABASE}.sqlite")
     _run(

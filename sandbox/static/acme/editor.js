@@ -145,6 +145,7 @@ function lineRow(editor, line, hooks) {
     close();
     hooks.touched();
     const answer = await api("GET", `/api/prices?sku=${encodeURIComponent(code)}&currency=${encodeURIComponent(opp.currency)}`);
+    if (answer.settle_ms) await new Promise((done) => setTimeout(done, answer.settle_ms));
     if (answer.unit_price !== null) price.value = answer.unit_price; // the portal's default: may be stale
     hooks.touched();
   };

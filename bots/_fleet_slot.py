@@ -1,0 +1,232 @@
+"""One slot of a fleet worker: a thread of its own with its own Playwright, and one logged-in
+browser context per engagement, kept across jobs and recycled every N items."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from loguru import logger
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Playwright, sync_playwright
+
+from bots._evidence import Evidence
+from bots._outcomes import Outcome, failure
+from bots._session import Credentials
+from bots._steps import BOOKING_STATES, QUOTE_STATES, StepContext, process_booking, process_quote
+from bots._worker import Worker
+from bots.portals import load_map
+from schemas import PricingRules, load_rules
+from schemas.engagement import Engagement
+from schemas.selector_map import SelectorMap
+from schemas.work import FailureKind, ItemState, RunKind, RunStatus
+from store import RunNotRunning
+
+if TYPE_CHECKING:
+    from bots._fleet import FleetProcess
+
+
+class FleetWorker(Worker):
+    """A worker whose open browser context holds one of its engagement's session places."""
+
+    def __init__(
+        self, fleet: FleetProcess, name: str, engagement: Engagement, playwright: Playwright
+    ) -> None:
+        kit = _Kit.load(fleet, engagement)
+        super().__init__(name, engagement, kit.map, kit.credentials, kit.evidence, fleet.settings)
+        self.fleet = fleet
+        self.rules = kit.rules
+        self._place = ExitStack()
+        self._shared = playwright
+
+    def __enter__(self) -> FleetWorker:
+        # The slot's one Playwright: a thread can run only one sync Playwright at a time.
+        self._playwright = self._shared
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close_browser()
+        self._playwright = None  # the slot stops it
+
+    def _open(self) -> None:
+        if self.engagement.max_sessions is not None:
+            self._place.enter_context(
+                self.fleet.store.portal_session(self.engagement.name, self.engagement.max_sessions)
+            )
+        try:
+            super()._open()
+        except BaseException:
+            self._place.close()
+            raise
+
+    def close_context(self) -> None:
+        # Signed out first: the place frees only once the portal's seat is free too.
+        self.sign_out()
+        super().close_context()
+        self._place.close()
+
+
+@dataclass(frozen=True)
+class _Kit:
+    map: SelectorMap
+    rules: PricingRules
+    credentials: Credentials
+    evidence: Evidence
+
+    @classmethod
+    def load(cls, fleet: FleetProcess, engagement: Engagement) -> _Kit:
+        return cls(
+            load_map(engagement.flavour, engagement.selectors),
+            load_rules(engagement.rules),
+            Credentials.from_env(
+                engagement.username_env,
+                engagement.password_env,
+                engagement.totp_env,
+                secrets_file=fleet.settings.secrets_file,
+            ),
+            Evidence(fleet.settings.home / "evidence", engagement.name),
+        )
+
+
+class Slot:
+    """Everything Playwright in a slot happens on `thread`, one job at a time."""
+
+    def __init__(self, name: str, fleet: FleetProcess) -> None:
+        self.name = name
+        self.fleet = fleet
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix=name)
+        self.workers: dict[str, FleetWorker] = {}
+        self.busy = asyncio.Lock()
+        self.playwright: Playwright | None = None
+        self.last_used = time.monotonic()
+
+    def _worker(self, engagement: str) -> FleetWorker:
+        if engagement not in self.workers:
+            eng = self.fleet.engagements[engagement]
+            if self.playwright is None:
+                self.playwright = sync_playwright().start()
+            worker = FleetWorker(self.fleet, self.name, eng, self.playwright)
+            worker.__enter__()
+            self.workers[engagement] = worker
+        return self.workers[engagement]
+
+    def close_contexts(self) -> None:
+        """Sign out and close every open context; browsers stay up for the next job."""
+        for worker in self.workers.values():
+            worker.close_context()
+
+    def close(self) -> None:
+        def _close() -> None:
+            for worker in self.workers.values():
+                worker.__exit__(None, None, None)
+            self.workers.clear()
+            if self.playwright is not None:
+                self.playwright.stop()
+                self.playwright = None
+
+        self.thread.submit(_close).result()
+        self.thread.shutdown()
+
+    def discover(self, engagement: str, kind: str, today: str) -> list[dict[str, Any]]:
+        """The items a run works: due renewals made items (quoting), verified ones (booking)."""
+        store = self.fleet.store
+        eng = self.fleet.engagements[engagement]
+        if RunKind(kind) is RunKind.QUOTE:
+            day = date.fromisoformat(today)
+            start = day + timedelta(days=eng.window.days_from)
+            end = day + timedelta(days=eng.window.days_to)
+            for opportunity in self._worker(engagement).bot.due_opportunities(start, end):
+                store.ensure_item(
+                    engagement,
+                    opportunity.opportunity_id,
+                    contract_end=opportunity.contract_end,
+                    account_name=opportunity.account_name,
+                    data={},
+                )
+            states: tuple[ItemState, ...] = QUOTE_STATES
+        else:
+            states = BOOKING_STATES
+        items = [i for s in states for i in store.items(engagement, state=s)]
+        if items:
+            # Logged in before any item job exists: a refused bot user stops the run here.
+            self._worker(engagement).bot  # noqa: B018
+        return [
+            {
+                "id": i.id,
+                "opportunity_id": i.opportunity_id,
+                "contract_end": i.contract_end.isoformat() if i.contract_end else None,
+            }
+            for i in items
+        ]
+
+    def work(
+        self, engagement: str, kind: RunKind, run_id: int, item_id: int, today: date, last: bool
+    ) -> str:
+        """One attempt at one item; raises what is to be retried (the queue retries it)."""
+        store = self.fleet.store
+        if store.run(run_id).status is not RunStatus.RUNNING:
+            return "run_ended"  # stopped by drift, or abandoned: the item waits for the next
+        item = store.item(item_id)
+        states = QUOTE_STATES if kind is RunKind.QUOTE else BOOKING_STATES
+        if item.state not in states:
+            return f"already_{item.state.value}"  # a killed worker's attempt got this far
+        worker = self._worker(engagement)
+        store.take_item(item_id, worker.name, self.fleet.settings.fleet_timings.item_lease_s)
+        try:
+            worker.begin_item(item.reference)
+            ctx = StepContext(
+                worker.bot,
+                store,
+                worker.rules,
+                run_id,
+                worker.name,
+                today,
+                self.fleet.settings.reconcile_grace_s,
+            )
+            done = process_quote(ctx, item) if kind is RunKind.QUOTE else process_booking(ctx, item)
+            worker.evidence.discard_item(worker.context)
+            return "no_po_yet" if done is None else done.state.value
+        except Exception as exc:
+            return self._failed(worker, run_id, item_id, exc, last)
+        finally:
+            store.release(item_id, worker=worker.name)
+
+    def _failed(
+        self, worker: FleetWorker, run_id: int, item_id: int, exc: Exception, last: bool
+    ) -> str:
+        """Act on what `failure` says the exception means, as the in-process pool does."""
+        store = self.fleet.store
+        found = failure(exc)
+        log = logger.bind(engagement=worker.engagement.name, run=run_id, item=item_id)
+        if not worker.healthy() or isinstance(exc, PlaywrightError):
+            worker.close_browser()
+        if found.outcome in (Outcome.DRIFT, Outcome.ENGAGEMENT):
+            # The run stops, the item is let go untouched; its other jobs see the run ended.
+            try:
+                store.finish_run(run_id, RunStatus.FAILED, {}, error=found.reason)
+            except RunNotRunning:
+                pass  # another slot stopped it first
+            log.error("run stopped: {} ({})", found.reason, found.code)
+            return "drift" if found.outcome is Outcome.DRIFT else "refused"
+        if found.outcome is Outcome.BUSINESS or last:
+            kind = FailureKind.BUSINESS if found.outcome is Outcome.BUSINESS else FailureKind.SYSTEM
+            store.fail(
+                item_id, kind, found.reason, code=found.code, run_id=run_id, worker=worker.name
+            )
+            return "to_review" if kind is FailureKind.BUSINESS else ItemState.FAILED.value
+        if not found.expected:
+            log.opt(exception=exc).error("unexpected error: {}", found.reason)
+        store.retry_later(
+            item_id,
+            code=found.code,
+            reason=found.reason,
+            delay=timedelta(0),
+            run_id=run_id,
+            worker=worker.name,
+        )
+        raise exc

@@ -1,0 +1,261 @@
+"""A driver for Tryton's web client (sao): what any portal built on it needs, whatever its
+records mean. `TrytonBot` maps quotebot's renewals onto Tryton's own records with it; a second
+sao-based portal would subclass `SaoBot` with its own mapping and map file.
+
+Traps of the web client handled here: a page is opened by closing the app's tabs and
+following the URL fragment, as sao's address bar does (a fresh load of the app only when
+something unexpected shows, which is also where drift is reported); numeric fields swap
+to a second input on focus (the visible one is typed into); a new record's defaults, and
+the unit price after a quantity, arrive from the server a moment later, so typing waits
+until no RPC request is in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from loguru import logger
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator, Request
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from bots._errors import BusinessError, InputNotTaken, PortalError, SelectorDrift
+from bots.portals.base import PortalBot, PortalPage, parse_money
+
+_ACTIVE_REQUESTS = "() => (window.jQuery ? window.jQuery.active : 0)"
+
+
+def domain_date(value: date) -> dict[str, object]:
+    """A date as sao's domains write it (the address bar's `domain=` JSON)."""
+    return {"__class__": "date", "year": value.year, "month": value.month, "day": value.day}
+
+
+def shown_date(text: str, what: str, date_format: str) -> date:
+    """A date as a field shows it in the bot user's language."""
+    try:
+        return datetime.strptime(text.strip(), date_format).date()
+    except ValueError:
+        raise PortalError("unreadable_date", f"{what}: '{text[:40]}' is not a date") from None
+
+
+def amount(text: str, what: str) -> Decimal:
+    """A number field's text (symbols and spaces dropped)."""
+    return parse_money(re.sub(r"[^\d.,-]", "", text), what)
+
+
+def selection(select: Locator) -> str:
+    """A selection's value (sao keeps it JSON-encoded in the option: '"draft"')."""
+    return select.input_value().strip().strip('"')
+
+
+class NotOffered(InputNotTaken):
+    """Raised when a many-to-one offers no completion for the text typed (yet)."""
+
+
+def unknown_if_never_offered(exc: Exception) -> Exception:
+    """Every try spent and the server never offered the value: it does not know it."""
+    if isinstance(exc, NotOffered):
+        return BusinessError("unknown_value", exc.message.removesuffix(" yet"))
+    return exc
+
+
+class SaoBot(PortalBot):
+    """Pages of a sao web client: opened by their URL fragment, lists and forms, many-to-one
+    completions, number fields, workflow buttons, and waits for the server's answers."""
+
+    default_timeout_ms = 30_000  # a full load of the app takes seconds
+    visit_pages = False  # list and form share one URL: the readers check the keys
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._in_flight: set[Request] = set()
+        self.page.on("request", self._sent)
+        self.page.on("requestfinished", self._answered)
+        self.page.on("requestfailed", self._answered)
+
+    def _sent(self, request: Request) -> None:
+        if "/rpc/" in request.url:
+            self._in_flight.add(request)
+
+    def _answered(self, request: Request) -> None:
+        self._in_flight.discard(request)
+
+    def settle(self, quiet_s: float = 0.15) -> None:
+        """Wait until no RPC request has been in flight for `quiet_s` (on_change answers).
+
+        In flight is what the app itself counts (sao's requests go through jQuery.ajax,
+        which counts them at once) or what the browser reported sending: the browser's
+        report alone reaches us late on a busy machine."""
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        quiet_since: float | None = None
+        while True:
+            now = time.monotonic()
+            if self._in_flight or self._app_requests() > 0:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since >= quiet_s:
+                return
+            if now > deadline:
+                raise PortalError("no_answer", "Tryton kept a request open too long")
+            self.page.wait_for_timeout(25)
+
+    def _app_requests(self) -> int:
+        try:
+            active: int = self.page.evaluate(_ACTIVE_REQUESTS)
+        except PlaywrightError:
+            return 1  # the page is between documents: not settled
+        return active
+
+    def open(self, name: str, **params: object) -> PortalPage:
+        """The page as a single tab of the app, nothing left over from the last page.
+
+        Where the app is already loaded, its tabs are closed by their close buttons and the
+        page is opened by its URL fragment, as sao follows the address bar: no reload of
+        the app. Anything unexpected on that path (a tab that will not close quietly, a
+        dialog, a page that does not show) falls back to a fresh load of the app, the
+        only path that can report selector drift.
+        """
+        if self._close_tabs():
+            try:
+                view = super().open(name, **params)
+                self.settle()
+                return view
+            except (PortalError, SelectorDrift) as exc:
+                logger.debug("tryton: {} by its fragment failed, loading the app: {}", name, exc)
+        self.page.goto("about:blank")
+        view = super().open(name, **params)
+        self.settle()
+        return view
+
+    def _close_tabs(self) -> bool:
+        """Close every tab of a loaded app; False when the app is not loaded, a dialog is
+        open, or a tab asks before closing (changes not saved)."""
+        if urlsplit(self.page.url).path != urlsplit(self.base_url).path:
+            return False
+        app = PortalPage(self, "home", self.map.page("home"))
+        try:
+            if not app("logged_in").count() or app("dialog").count():
+                return False
+            for _ in range(app("tab_close").count()):
+                left = app("tab_close").count()
+                app("tab_close").first.click()
+                deadline = time.monotonic() + 5
+                while app("tab_close").count() >= left:
+                    if app("dialog").count() or time.monotonic() > deadline:
+                        return False
+                    self.page.wait_for_timeout(50)
+            # with the last tab gone, sao points the address at the bare database
+            return urlsplit(self.page.url).fragment == urlsplit(self.url("home")).fragment
+        except PlaywrightError:
+            return False
+
+    def _list(self, name: str, domain: list[object]) -> PortalPage:
+        """A list filtered by `domain`, once its counter ("_/6") and its rows agree."""
+        view = self.open(name, domain=json.dumps(domain))
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        while True:
+            counter = re.search(r"/\s*(\d+)\s*$", view("counter").first.inner_text())
+            if counter and view("rows").count() >= int(counter.group(1)):
+                return view
+            if time.monotonic() > deadline:
+                raise PortalError("list_not_loaded", f"{name}: the list did not load")
+            self.page.wait_for_timeout(100)
+
+    def _to_form(self, view: PortalPage, form: str) -> PortalPage:
+        """Select the first row and switch to the form view (page `form` of the map)."""
+        view("row_select").first.check()
+        view("switch").click()
+        record = PortalPage(self, form, self.map.page(form))
+        record("number").wait_for()
+        self.settle()
+        return record
+
+    def _wait_lines(self, view: PortalPage) -> None:
+        """Until every line the counter announces ("_ / 3") is a row of the list."""
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        while True:
+            counter = re.search(r"(\d+)\s*$", view("lines_count").first.inner_text())
+            expected = int(counter.group(1)) if counter else -1
+            if expected >= 0 and view("lines").count() >= expected:
+                break
+            if view("lines_more").count() and view("lines_more").first.is_visible():
+                view("lines_more").first.click()
+            if time.monotonic() > deadline:
+                raise PortalError("lines_not_loaded", "the lines did not load")
+            self.page.wait_for_timeout(100)
+        self.settle()
+
+    def _record_id(self) -> str:
+        found = re.search(r"/model/[\w.]+/(\d+)", self.page.url)
+        if not found:
+            raise PortalError("no_record", f"no record id in {self.page.url}")
+        return found.group(1)
+
+    def _type_number(self, box: Locator, value: str) -> None:
+        """Numeric fields show a text input that swaps to a number input on focus."""
+        box.first.click()
+        self.page.keyboard.press("Control+A")
+        self.page.keyboard.type(value)
+        self.page.keyboard.press("Tab")
+        self.settle()  # a new quantity makes the server recompute the unit price
+
+    def _choose(self, sale: PortalPage, box: Locator, text: str) -> None:
+        """A many-to-one: type, then pick the completion Tryton offers for it.
+
+        Typed too early into a new record, the text is wiped by the defaults arriving: it is
+        typed again a few times before the value counts as unknown to Tryton.
+        """
+        choice = sale("completion").filter(has_text=text).first
+
+        def once() -> None:
+            self.settle()
+            box.fill("")
+            box.fill(text)
+            try:
+                choice.wait_for(timeout=min(self.timeout_ms, 8_000))
+            except PlaywrightTimeout:
+                raise NotOffered("not_offered", f"Tryton offers nothing for '{text}' yet") from None
+            choice.click()
+            self.settle()
+            if text not in box.input_value():
+                raise InputNotTaken("choice_not_taken", f"'{text}' did not stay chosen")
+
+        self.in_place(f"tryton choice {text[:40]}", once, exhausted=unknown_if_never_offered)
+
+    def _wait_saved(self, form: str, model: str) -> None:
+        """Until the new record of `model` has an id in the address (it is saved), or its
+        form (page `form` of the map) shows an error."""
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        while not re.search(rf"/model/{re.escape(model)}/\d+", self.page.url):
+            self._raise_dialog(form, "save")
+            if time.monotonic() > deadline:
+                raise PortalError("no_answer", "save: Tryton did not answer")
+            self.page.wait_for_timeout(100)
+        self.settle()
+
+    def _raise_dialog(self, form: str, what: str) -> None:
+        """An error dialog over `form`: a validation message (bad data, to review)."""
+        view = PortalPage(self, form, self.map.page(form))
+        if view("error").count() and view("error").first.is_visible():
+            message = " ".join(view("error").first.inner_text().split())[:300]
+            raise BusinessError("portal_validation", f"{what}: {message}")
+
+    def _click_and_wait_state(self, form: str, button: str, states: set[str], what: str) -> None:
+        """Click a workflow button of `form` and wait until its `state` is one of `states`."""
+        view = PortalPage(self, form, self.map.page(form))
+        view.require(button)
+        view(button).click()
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        while selection(view("state")) not in states:
+            self._raise_dialog(form, what)
+            if time.monotonic() > deadline:
+                raise PortalError("no_answer", f"{what}: Tryton did not answer")
+            self.page.wait_for_timeout(100)
+        self.settle()

@@ -1,0 +1,93 @@
+"""`quotebot worker`: a fleet process on any machine that can reach the database; and the
+fleet's side of `quotebot run` (the run's jobs deferred, then waited for)."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from quotebot._options import engagements_option, load_engagements
+from schemas.engagement import Engagement
+from schemas.settings import Settings
+from schemas.work import RunKind, RunStatus
+
+
+@click.command("worker")
+@click.option(
+    "--engagement",
+    "chosen",
+    multiple=True,
+    help="Work only this engagement's jobs (repeatable; default: every engagement).",
+)
+@click.option(
+    "--slots",
+    type=click.IntRange(1, 16),
+    default=2,
+    show_default=True,
+    help="Browsers of this process: one logged-in context per engagement each.",
+)
+@click.option("--until-idle", is_flag=True, help="Stop once no job is waiting (benchmarks).")
+@engagements_option
+@click.pass_obj
+def worker_command(
+    settings: Settings,
+    chosen: tuple[str, ...],
+    slots: int,
+    until_idle: bool,
+    engagements_path: Path | None,
+) -> None:
+    """Work the fleet's jobs until SIGTERM or Ctrl-C, which finish the items in hand first."""
+    from bots import FleetProcess, run_worker
+    from store import NeedsPostgres, open_store
+
+    path, engagements = load_engagements(settings, engagements_path)
+    known = {e.name: e for e in engagements}
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        raise click.ClickException(f"{path}: no engagement {', '.join(unknown)}")
+    settings.home.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings.effective_database_url)
+    fleet = FleetProcess(settings, store, known, slots)
+    try:
+        run_worker(fleet, queues=list(chosen) or None, until_idle=until_idle)
+    except NeedsPostgres as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+    done = ", ".join(f"{k} {v}" for k, v in sorted(fleet.counts.items())) or "no items"
+    click.echo(f"worker {fleet.name} stopped: {done}")
+
+
+def fleet_run(
+    settings: Settings, engagement: Engagement, kinds: list[RunKind], today: datetime | None
+) -> int:
+    """Start each run on the fleet and wait for the fleet to finish it; the exit status."""
+    from bots import start_fleet_run, tasks
+    from store import NeedsPostgres, RunAlreadyRunning, open_store
+
+    store = open_store(settings.effective_database_url)
+    try:
+        app = store.task_queue(tasks)
+        with app.open():
+            for kind in kinds:
+                run = start_fleet_run(
+                    store, app, engagement, kind, today.date() if today else date.today(), settings
+                )
+                click.echo(f"{engagement.name} {kind} run {run.id}: deferred to the fleet")
+                while run.status is RunStatus.RUNNING:
+                    time.sleep(1.0)
+                    run = store.run(run.id)
+                counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()))
+                click.echo(f"{engagement.name} {kind} run {run.id}: {run.status}; {counts}")
+                if run.status is not RunStatus.SUCCEEDED:
+                    if run.error:
+                        click.echo(f"{engagement.name} {kind} run {run.id}: {run.error}", err=True)
+                    return 1
+    except (NeedsPostgres, RunAlreadyRunning) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+    return 0

@@ -1,0 +1,89 @@
+"""Helpers for fleet tests: a PostgreSQL database of the test's own, worker processes each
+started as a host of its own (a UTS namespace with its own hostname, a process group)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bot_helpers import portal_env, write_engagements
+from conftest import PG_URL, require_service
+from sqlalchemy import create_engine, make_url, text
+
+from schemas.engagement import Engagement
+from store import open_store
+
+
+@contextmanager
+def fleet_database() -> Iterator[str]:
+    """A fresh database `quotebot_i13_*` on the test server, dropped afterwards."""
+    url = make_url(PG_URL)
+    require_service("PostgreSQL", url.host or "127.0.0.1", url.port or 5432)
+    name = f"quotebot_i13_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:  # a failed test's database goes too
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def worker_process(host: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """`quotebot worker ARGS` as host `host`: its own hostname where the machine allows a
+    UTS namespace (root), and always its own process group."""
+    command = [sys.executable, "-m", "quotebot", "worker", *args]
+    if os.geteuid() == 0 and shutil.which("unshare"):
+        command = ["unshare", "--uts", "sh", "-c", f'hostname {host} && exec "$@"', "-", *command]
+    return subprocess.Popen(
+        command,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def stop_workers(workers: list[subprocess.Popen[str]]) -> list[str]:
+    """SIGTERM each worker (it finishes the item in hand) and return what each printed."""
+    for worker in workers:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+    outputs = []
+    for worker in workers:
+        try:
+            out, err = worker.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            out, err = worker.communicate()
+        outputs.append(out + err[-20000:])
+    return outputs
+
+
+def fleet_setup(
+    tmp_path: Path, db_url: str, engagements: list[Engagement], **env: str
+) -> tuple[Path, dict[str, str]]:
+    """The engagements file and the environment of a fleet on `db_url` (plus `env`), the
+    database migrated once, before workers race to it."""
+    config = write_engagements(tmp_path / "engagements.yaml", engagements)
+    full = {
+        **os.environ,
+        "QUOTEBOT_HOME": str(tmp_path / "home"),
+        "QUOTEBOT_DATABASE_URL": db_url,
+        "QUOTEBOT_FLEET": "true",
+        **env,
+    }
+    for engagement in engagements:
+        full.update(portal_env(engagement))
+    open_store(db_url).close()
+    return config, full
