@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,7 +40,14 @@ def check_selectors(engagement: Engagement, settings: Settings, today: date) -> 
         secrets_file=settings.secrets_file,
     )
     evidence = Evidence(settings.home / "evidence", engagement.name)
-    with Worker("check", engagement, selector_map, credentials, evidence, settings) as worker:
-        drifts, unchecked = worker.bot.check_selectors(today)
+
+    def visit() -> tuple[list[SelectorDrift], list[str]]:
+        with Worker("check", engagement, selector_map, credentials, evidence, settings) as worker:
+            return worker.bot.check_selectors(today)
+
+    # A thread of its own, as the runner's workers have: Playwright's sync API refuses a
+    # thread where an event loop already runs (a caller's, or another sync Playwright's).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="check") as pool:
+        drifts, unchecked = pool.submit(visit).result()
     total = sum(len(p.keys()) for p in selector_map.pages.values())
     return SelectorReport(drifts, unchecked, total)

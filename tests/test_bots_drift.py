@@ -18,6 +18,7 @@ from bot_helpers import (
     portal_env,
     write_engagements,
 )
+from playwright.sync_api import Page
 from sandbox_helpers import running_portal
 
 from bots import RunOptions, check_selectors, run_engagement
@@ -47,6 +48,19 @@ def _checked(engagement: Engagement, home: Path, today: date) -> list[str]:
     """The keys `check-selectors` reports as drifted (read-only)."""
     report = check_selectors(engagement, Settings(home=home), today)
     return [d.key for d in report.drifts]
+
+
+def test_check_selectors_runs_where_playwright_already_runs(page: Page, tmp_path: Path) -> None:
+    """The `page` fixture holds a sync Playwright in this thread, as a web request's thread
+    or another bot's may: the check opens its own in a thread of its own, and finds no drift
+    in an unchanged portal."""
+    assert page.evaluate("1 + 1") == 2
+    with running_portal(tmp_path / "portal", "acme", opportunities=2) as portal:
+        report = check_selectors(
+            engagement_for(portal), Settings(home=tmp_path / "home"), portal.config.today
+        )
+    assert report.drifts == []
+    assert report.selectors > 20
 
 
 def test_a_renamed_acme_list_cell_is_drift_not_a_missing_price(
