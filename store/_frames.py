@@ -7,11 +7,14 @@ columns, not records (`audit.metrics` documents the columns).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import TextClause, text
 
 from store._base import StoreBase
+
+if TYPE_CHECKING:  # pandas costs half a second to import: only the reports need it
+    import pandas as pd
 
 _QUOTE_DATE = {
     "sqlite": "json_extract(w.snapshot, '$.quote_date')",
@@ -33,6 +36,8 @@ def _items_query(dialect: str) -> TextClause:
 
 def _utc(column: pd.Series) -> pd.Series:
     """Timestamps as stored (SQLite: naive UTC text; PostgreSQL: aware) → aware UTC."""
+    import pandas as pd
+
     return pd.to_datetime(column, utc=True, format="ISO8601")
 
 
@@ -42,6 +47,8 @@ class FramesMixin(StoreBase):
     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """(items, events, findings) of every engagement, or of one, or of those `within`,
         as `audit.metrics` takes them."""
+        import pandas as pd
+
         with self.engine.connect() as connection:
             items = pd.read_sql(_items_query(self.dialect), connection)
             events = pd.read_sql(_EVENTS, connection)

@@ -14,13 +14,15 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from procrastinate import App, Blueprint, PsycopgConnector
 from sqlalchemy import Connection, make_url, text, update
 
 from store._base import StoreBase
 from store._models import ItemRow
+
+if TYPE_CHECKING:  # procrastinate costs half a second to import: only the fleet needs it
+    from procrastinate import App, Blueprint
 
 QUEUE_TABLES = ("procrastinate_jobs", "procrastinate_workers")
 
@@ -59,6 +61,8 @@ def _quote(value: str) -> str:
 class QueueMixin(StoreBase):
     def task_queue(self, tasks: Blueprint) -> App:
         """A procrastinate app on this database with `tasks`; open it before use."""
+        from procrastinate import App, PsycopgConnector
+
         if self.dialect != "postgresql":
             raise NeedsPostgres(self.engine.url.render_as_string(hide_password=True))
         url = self.engine.url.render_as_string(hide_password=False)
