@@ -139,26 +139,27 @@ def test_at_30_percent_503s_each_page_is_asked_at_most_as_often_as_the_policy_sa
         or e.to_state == ItemState.FAILED
     )
 
-    streaks: list[tuple[int, str]] = []  # (503s in a row, the path)
-    open_streaks: dict[str, tuple[int, float]] = {}  # path -> (503s in a row, the last at)
+    # Asks of one page in a row within one budget: the 503s, and the answer that ended them.
+    runs: list[tuple[int, str]] = []  # (asks, the path)
+    open_runs: dict[str, tuple[int, float]] = {}  # path -> (503s so far, the last at)
     for at, method, path, busy in log:
         if method != "GET" or path.startswith(("/api/", "/static/", "/favicon")):
             continue
-        count, last = open_streaks.pop(path, (0, at))
+        count, last = open_runs.pop(path, (0, at))
         if count and any(last < t < at for t in attempts_ended):
-            streaks.append((count, path))  # the next attempt starts a budget of its own
+            runs.append((count, path))  # given up; the next attempt has a budget of its own
             count = 0
         if busy:
-            open_streaks[path] = (count + 1, at)
+            open_runs[path] = (count + 1, at)
         elif count:
-            streaks.append((count, path))
-    streaks += [(count, path) for path, (count, _) in open_streaks.items()]
+            runs.append((count + 1, path))
+    runs += [(count, path) for path, (count, _) in open_runs.items()]
 
     pages = [p for _, m, p, _ in log if m == "GET" and not p.startswith(("/api/", "/static/"))]
     assert len(pages) > 20, "enough page loads to see the policy at work"
     assert sum(busy for *_, busy in log) / len(log) > 0.15, "the portal was really that busy"
-    assert streaks and max(streaks)[0] <= attempts, sorted(streaks, reverse=True)[:5]
-    assert any(n >= 2 for n, _ in streaks), "a page answered 503 was asked again at once"
+    assert runs and max(runs)[0] <= attempts, sorted(runs, reverse=True)[:5]
+    assert any(n >= 2 for n, _ in runs), "a page answered 503 was asked again at once"
     assert quotebot_store.items(engagement.name), "the renewals were listed, however busy"
 
 
