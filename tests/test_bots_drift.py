@@ -69,7 +69,7 @@ def test_a_renamed_acme_list_cell_is_drift_not_a_missing_price(
     """The opportunity page renamed its prior-price cell: read as "", it would price every
     renewal from the list price instead. It stops the run, named, before anything is typed."""
     assets = _upgraded_acme(tmp_path / "acme-ui", "app.js", "line-prior-price", "line-last-price")
-    with running_portal(tmp_path / "portal", "acme", opportunities=8, acme_assets=assets) as portal:
+    with running_portal(tmp_path / "portal", "acme", opportunities=5, acme_assets=assets) as portal:
         engagement = engagement_for(portal, workers=1)
         options = RunOptions(today=portal.config.today, progress=False)
         settings = Settings(home=tmp_path / "home")
@@ -88,7 +88,7 @@ def test_a_renamed_globex_list_cell_is_drift(tmp_path: Path, quotebot_store: Sto
     """The map of a Globex client whose install-base grid lost its quantity column."""
     key = "opportunity.lines.quantity"
     selectors = map_with(tmp_path / "map", "globex", key, "td.qty")
-    with running_portal(tmp_path / "portal", "globex", opportunities=8) as portal:
+    with running_portal(tmp_path / "portal", "globex", opportunities=5) as portal:
         engagement = engagement_for(portal, workers=1, selectors=selectors)
         options = RunOptions(today=portal.config.today, progress=False)
         settings = Settings(home=tmp_path / "home")
@@ -121,7 +121,7 @@ def test_changed_portal_is_reported_as_drift_before_anything_is_typed(
     tmp_path: Path, quotebot_store: Store
 ) -> None:
     assets = _upgraded_acme(tmp_path / "acme-ui")
-    with running_portal(tmp_path / "portal", "acme", opportunities=8, acme_assets=assets) as portal:
+    with running_portal(tmp_path / "portal", "acme", opportunities=5, acme_assets=assets) as portal:
         engagement = engagement_for(portal, workers=1)
         store = quotebot_store
         options = RunOptions(today=portal.config.today, progress=False)

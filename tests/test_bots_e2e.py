@@ -24,7 +24,7 @@ BUSINESS_ANOMALIES = {
 
 @pytest.fixture(params=["acme", "globex"])
 def portal(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
-    with running_portal(tmp_path / "portal", request.param, opportunities=16) as running:
+    with running_portal(tmp_path / "portal", request.param, opportunities=12) as running:
         yield running
 
 
@@ -37,7 +37,7 @@ def test_every_due_renewal_is_quoted_once_audited_and_booked(
 
 @pytest.mark.postgres
 def test_the_same_on_postgresql(tmp_path: Path, pg_url: str) -> None:
-    with running_portal(tmp_path / "portal", "acme", opportunities=16) as portal:
+    with running_portal(tmp_path / "portal", "acme", opportunities=12) as portal:
         with open_store(pg_url) as store:
             _quote_and_book(portal, store, tmp_path)
 

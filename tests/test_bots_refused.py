@@ -43,7 +43,7 @@ def _quotebot(args: list[str], env: dict[str, str]) -> subprocess.CompletedProce
 
 @pytest.mark.parametrize("refuse", [change_password, _reenrol_totp], ids=["password", "totp"])
 def test_a_refused_login_stops_the_run_and_touches_no_item(refuse, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    with running_portal(tmp_path / "portal", "acme", opportunities=8, totp=True) as portal:
+    with running_portal(tmp_path / "portal", "acme", opportunities=5, totp=True) as portal:
         engagement = engagement_for(portal)
         config = write_engagements(tmp_path / "engagements.yaml", [engagement])
         home = tmp_path / "home"

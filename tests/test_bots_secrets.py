@@ -28,7 +28,7 @@ def _everything_written(home: Path, log: str) -> list[tuple[str, bytes]]:
 def test_no_password_or_totp_secret_in_logs_traces_or_screenshots(
     flavour: str, tmp_path: Path
 ) -> None:
-    with running_portal(tmp_path / "portal", flavour, opportunities=8, totp=True) as portal:
+    with running_portal(tmp_path / "portal", flavour, opportunities=6, totp=True) as portal:
         engagement = engagement_for(portal, workers=1)
         config = write_engagements(tmp_path / "engagements.yaml", [engagement])
         home = tmp_path / "home"

@@ -1,4 +1,4 @@
-"""`quotebot demo`, as a newcomer runs it (20 renewals a portal, to keep the suite fast)."""
+"""`quotebot demo`, as a newcomer runs it (10 renewals a portal, to keep the suite fast)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_the_demo_quotes_books_audits_and_reports_through_the_scheduler(tmp_path
             "quotebot",
             "demo",
             "--opportunities",
-            "20",
+            "10",
             "--workers",
             "1",
             "--home",

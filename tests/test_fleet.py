@@ -64,7 +64,7 @@ def test_three_worker_hosts_share_two_engagements_and_quote_each_renewal_once(
 def test_max_sessions_holds_across_three_workers_of_two_slots(tmp_path: Path) -> None:
     with (
         fleet_database() as db_url,
-        running_portal(tmp_path / "acme", "acme", opportunities=16, max_sessions=2) as portal,
+        running_portal(tmp_path / "acme", "acme", opportunities=10, max_sessions=2) as portal,
     ):
         engagement = engagement_for(portal, max_sessions=2, recycle_after=3)
         _quote_on_the_fleet(tmp_path, db_url, [portal], [engagement], workers=3, slots=2)

@@ -26,6 +26,13 @@ def site(tmp_path: Path) -> Iterator[Site]:
         yield built
 
 
+@pytest.fixture(scope="module")
+def probed_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One site for the probes of bad input: each is refused and changes nothing."""
+    with two_clients_site(tmp_path_factory.mktemp("probed")) as built:
+        yield built
+
+
 def _replay(site: Site, cookies: httpx.Cookies) -> httpx.Client:
     web = client(site)
     web.cookies.update(cookies)
@@ -229,8 +236,9 @@ PROBES = [
 
 @pytest.mark.parametrize(("method", "path", "status"), PROBES)
 def test_ordinary_input_gets_a_clear_page_with_the_security_headers(
-    site: Site, method: str, path: str, status: int
+    probed_site: Site, method: str, path: str, status: int
 ) -> None:
+    site = probed_site
     person = "mia" if method == "get" else "alice" if path.startswith("/review") else "olga"
     web = signed_in(site, person)
     if method == "get":

@@ -36,7 +36,7 @@ class BotOutput:
 
 
 @contextmanager
-def bot_output(folder: Path, opportunities: int = 16) -> Iterator[BotOutput]:
+def bot_output(folder: Path, opportunities: int = 12) -> Iterator[BotOutput]:
     """Run the bots once over a sandbox portal: verified, flagged, failed and booked items."""
     with running_portal(folder / "portal", "acme", opportunities=opportunities) as portal:
         engagement = engagement_for(portal)
