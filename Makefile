@@ -21,16 +21,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-# Chromium: QUOTEBOT_CHROMIUM_PATH, else Debian's /usr/bin/chromium (installed when we are
-# root), else Playwright's own managed build.
+# Chromium: QUOTEBOT_CHROMIUM_PATH, else Debian's chromium and its old headless shell (what
+# headless runs use; installed when we are root), else Playwright's own managed build.
 chromium: $(STAMP)
 	@if [ -n "$$QUOTEBOT_CHROMIUM_PATH" ] && [ -x "$$QUOTEBOT_CHROMIUM_PATH" ]; then \
 	  echo "chromium: $$QUOTEBOT_CHROMIUM_PATH"; \
+	elif [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromium-headless-shell ]; then \
+	  echo "chromium: /usr/bin/chromium, /usr/bin/chromium-headless-shell"; \
+	elif command -v apt-get >/dev/null && { [ "$$(id -u)" = "0" ] || command -v sudo >/dev/null; }; then \
+	  echo "installing Debian's chromium and chromium-headless-shell"; \
+	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium chromium-headless-shell; \
 	elif [ -x /usr/bin/chromium ]; then \
 	  echo "chromium: /usr/bin/chromium"; \
-	elif command -v apt-get >/dev/null && { [ "$$(id -u)" = "0" ] || command -v sudo >/dev/null; }; then \
-	  echo "installing Debian's chromium"; \
-	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; \
 	else \
 	  echo "no system Chromium: using Playwright's managed browser"; \
 	  $(BIN)/playwright install chromium; \

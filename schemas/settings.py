@@ -78,7 +78,8 @@ class Settings(BaseSettings):
     """The engagements file operations staff maintain (see README)."""
 
     chromium_path: Path | None = None
-    """Chromium to launch; default: /usr/bin/chromium, else Playwright's managed browser."""
+    """Chromium to launch; default: Debian's /usr/bin/chromium-headless-shell when headless,
+    else /usr/bin/chromium, else Playwright's managed browser."""
 
     secrets_file: Path | None = None
     """Portal credentials as `NAME=value` lines, for names the environment does not set
