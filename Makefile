@@ -42,9 +42,10 @@ demo: setup
 	$(BIN)/quotebot demo
 
 # The linters and the type checker first: a lint or type error fails the tests (and CI).
-# Then the tests, four at a time (most of their time is spent waiting on portal latency and
-# browsers, not on the CPU); tests that share one expensive fixture share a worker
-# (`xdist_group`). `make test JOBS=0` runs them in one process.
+# Then the tests, four at a time on two cores (Chromium's work is most of their CPU, and four
+# keep both cores busy through the waits on portal latency); tests that share one expensive
+# fixture share a worker (`xdist_group`); the `slow` ones are handed out first.
+# `make test JOBS=0` runs them in one process.
 JOBS ?= 4
 test: lint tryton
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup

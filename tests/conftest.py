@@ -88,3 +88,9 @@ def web_output(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     with bot_output(tmp_path_factory.mktemp("web")) as output:
         yield output
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The `slow` tests first: pytest-xdist hands tests out in collection order, and a
+    minutes-long test handed out last keeps one worker busy after the others are done."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from bot_helpers import due_ids, engagement_for
 from loguru import logger
 from sandbox_helpers import running_portal
@@ -17,6 +18,7 @@ from schemas.work import FailureKind, ItemState
 from store import Store
 
 
+@pytest.mark.slow
 def test_faulty_portal_every_item_processed_no_duplicates(
     tmp_path: Path, quotebot_store: Store
 ) -> None:

@@ -12,6 +12,7 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from bot_helpers import (
     assert_each_renewal_entered_once,
     bot_process,
@@ -30,6 +31,7 @@ KILLS = 30
 RESTARTS = 6
 
 
+@pytest.mark.slow
 def test_faults_kills_and_restarts_never_duplicate_or_lose_a_quote_or_booking(
     tmp_path: Path,
 ) -> None:

@@ -109,6 +109,7 @@ def test_a_bad_retry_limit_names_the_engagement_and_key(tmp_path: Path) -> None:
     assert str(config) in str(bad.value)
 
 
+@pytest.mark.slow
 def test_at_30_percent_503s_each_page_is_asked_at_most_as_often_as_the_policy_says(
     tmp_path: Path, quotebot_store: Store
 ) -> None:

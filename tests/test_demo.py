@@ -11,10 +11,13 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from store import open_store
 from web.report import hours
 
 
+@pytest.mark.slow
 def test_the_demo_quotes_books_audits_and_reports_through_the_scheduler(tmp_path: Path) -> None:
     home = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUOTEBOT_")}

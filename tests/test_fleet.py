@@ -23,6 +23,7 @@ from store import open_store
 pytestmark = pytest.mark.postgres
 
 
+@pytest.mark.slow
 def test_three_worker_hosts_share_two_engagements_and_quote_each_renewal_once(
     tmp_path: Path,
 ) -> None:

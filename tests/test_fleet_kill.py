@@ -50,6 +50,7 @@ def every_worker_busy(db_url: str, run: subprocess.Popen[str], deadline_s: float
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_a_killed_workers_items_are_finished_by_the_others_exactly_once(tmp_path: Path) -> None:
     rng = random.Random(20261202)
     with (

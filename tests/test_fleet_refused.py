@@ -19,6 +19,7 @@ from store import open_store
 pytestmark = pytest.mark.postgres
 
 
+@pytest.mark.slow
 def test_a_refused_login_stops_a_fleet_run_and_touches_no_item(tmp_path: Path) -> None:
     with (
         fleet_database() as db_url,

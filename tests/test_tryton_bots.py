@@ -42,6 +42,7 @@ def tryton(tmp_path: Path) -> Iterator[RunningTryton]:
         yield running
 
 
+@pytest.mark.slow
 def test_quotes_and_bookings_land_in_tryton_once_with_our_prices(
     tryton: RunningTryton, tmp_path: Path
 ) -> None:
@@ -110,6 +111,7 @@ def _kill_and_finish(
     return hit
 
 
+@pytest.mark.slow
 def test_killed_runs_quote_and_book_each_tryton_renewal_exactly_once(
     tryton: RunningTryton, tmp_path: Path
 ) -> None:
