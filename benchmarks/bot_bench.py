@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bot_bench.py [--workers 1,2,4,8] [--opportunities 30]
                                              [--bare 1,4] [--latency-ms 150] [--quick]
-                                             [--keep DIR]
+                                             [--fleet 1,2,4 [--pg URL]] [--keep DIR]
 
 For each worker count, and for 1 and 4 bare Playwright scripts side by side
 (`_bare_acme.py`, no framework; 4 of them show what the machine itself allows 4
@@ -15,8 +15,13 @@ measuring process and all its descendants (Playwright's driver, Chromium and its
 renderers); the portal's process is not among them. RSS sums count pages shared between
 Chromium's processes once per process, so they overstate the memory really used.
 
+With `--fleet 1,2,4`, also N `quotebot worker --slots 1` processes sharing one run on a
+fresh PostgreSQL database (`--pg`'s server), timed from starting the worker processes
+(their Python, driver and browser start included) until the run has ended.
+
 Targets (printed, never asserted): the framework's one worker reaches at least 1/1.2 of
-the bare script's rate, and 4 workers at least 3x one worker.
+the bare script's rate, and 4 workers at least 3x one worker; N fleet workers within 10%
+of N bare scripts side by side, at every N measured both ways.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ SEED = 7
 USER_ENV, PASSWORD_ENV = "QB_BENCH_ACME_USER", "QB_BENCH_ACME_PASSWORD"
 OVERHEAD_TARGET = 1.2
 SPEEDUP_TARGET = 3.0
+FLEET_TARGET = 1.1
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 # -- memory -------------------------------------------------------------------------------
@@ -177,13 +184,10 @@ class Portal:
 # -- one measurement, in a process of its own ----------------------------------------------
 
 
-def _measure_framework(url: str, data_dir: Path, work: Path, workers: int) -> dict[str, Any]:
-    from bots import RunOptions, run_engagement
+def _engagement(url: str, data_dir: Path, workers: int) -> Any:
     from schemas.engagement import Engagement, QuoteWindow
-    from schemas.settings import Settings
-    from store import open_store
 
-    engagement = Engagement(
+    return Engagement(
         name="bench",
         flavour="acme",
         url=url,
@@ -194,6 +198,14 @@ def _measure_framework(url: str, data_dir: Path, work: Path, workers: int) -> di
         window=QuoteWindow(days_from=0, days_to=WINDOW_DAYS),
         workers=workers,
     )
+
+
+def _measure_framework(url: str, data_dir: Path, work: Path, workers: int) -> dict[str, Any]:
+    from bots import RunOptions, run_engagement
+    from schemas.settings import Settings
+    from store import open_store
+
+    engagement = _engagement(url, data_dir, workers)
     store = open_store(f"sqlite:///{work / 'quotebot.sqlite'}")
     settings = Settings(home=work / "home", database_url=None)
     options = RunOptions(workers=workers, today=TODAY, progress=False)
@@ -206,6 +218,61 @@ def _measure_framework(url: str, data_dir: Path, work: Path, workers: int) -> di
         "seconds": seconds,
         "counts": counts,
         "drift": str(result.drift) if result.drift else None,
+    }
+
+
+def _measure_fleet(url: str, data_dir: Path, work: Path, workers: int, pg: str) -> dict[str, Any]:
+    """`workers` worker processes of one slot each, children of this measuring process (so
+    that the sampler counts their browsers), sharing one quote run deferred to the fleet."""
+    import yaml
+
+    from bots import start_fleet_run, tasks
+    from schemas.settings import Settings
+    from schemas.work import RunStatus
+    from store import open_store, scratch_database
+
+    engagement = _engagement(url, data_dir, 1)
+    config = work / "engagements.yaml"
+    doc = {"engagements": [engagement.model_dump(mode="json", exclude_none=True)]}
+    config.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    with scratch_database(pg, "quotebot_bench") as db, open_store(db) as store:
+        settings = Settings(home=work / "home", database_url=db, fleet=True)
+        env = {
+            **os.environ,
+            "QUOTEBOT_HOME": str(settings.home),
+            "QUOTEBOT_DATABASE_URL": db,
+            "QUOTEBOT_FLEET": "true",
+        }
+        command = [sys.executable, "-m", "quotebot", "worker", "--slots", "1"]
+        command += ["--engagements", str(config)]
+        logs = [(work / f"worker{n}.log").open("wb") for n in range(workers)]
+        started = time.perf_counter()
+        processes = [
+            subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+            for log in logs
+        ]
+        try:
+            app = store.task_queue(tasks)
+            with app.open():
+                run = start_fleet_run(store, app, engagement, "quote", TODAY, settings)
+            while (run := store.run(run.id)).status is RunStatus.RUNNING:
+                if any(p.poll() is not None for p in processes):
+                    raise RuntimeError(f"a worker exited early; see {work}/worker*.log")
+                time.sleep(0.1)
+            seconds = time.perf_counter() - started
+        finally:
+            for p in processes:
+                p.terminate()
+            for p in processes:
+                p.wait(timeout=60)
+            for log in logs:
+                log.close()
+        counts = {str(k): v for k, v in run.counts.items()}
+    return {
+        "quotes": counts.get("verified", 0) + counts.get("flagged", 0),
+        "seconds": seconds,
+        "counts": counts,
+        "error": run.error if run.status is not RunStatus.SUCCEEDED else None,
     }
 
 
@@ -262,7 +329,7 @@ class Measurement:
 
 
 def measure(
-    label: str, workers: int, opportunities: int, latency_ms: int, root: Path
+    label: str, workers: int, opportunities: int, latency_ms: int, root: Path, pg: str
 ) -> Measurement:
     """Fresh portal, fresh store, a measuring process of its own, its tree's peak RSS."""
     from sandbox.generate import load_credentials
@@ -285,6 +352,8 @@ def measure(
             str(folder),
             "--workers",
             str(workers),
+            "--pg",
+            pg,
         ]
         portal_cpu = cpu_seconds(portal.process.pid)
         child = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
@@ -300,6 +369,8 @@ def measure(
     data = json.loads(out.strip().splitlines()[-1])
     if data.get("drift"):
         raise click.ClickException(f"selector drift in the {label} run: {data['drift']}")
+    if data.get("error"):
+        raise click.ClickException(f"the {label} run with {workers} workers: {data['error']}")
     return Measurement(
         label,
         workers,
@@ -326,7 +397,13 @@ def _row(r: Measurement, name: str, speedup: str) -> str:
     )
 
 
-def report(runs: list[Measurement], bares: list[Measurement], latency_ms: int) -> None:
+def report(
+    runs: list[Measurement],
+    bares: list[Measurement],
+    latency_ms: int,
+    fleets: list[Measurement] | None = None,
+) -> None:
+    fleets = fleets or []
     cores = os.cpu_count() or 1
     click.echo(f"\nacme sandbox, {latency_ms} ms per request, {cores} CPU cores\n")
     header = (
@@ -338,19 +415,34 @@ def report(runs: list[Measurement], bares: list[Measurement], latency_ms: int) -
     )
     click.echo(header)
     click.echo("-" * len(header.splitlines()[0]))
-    for rows in (runs, bares):
+    for rows in (runs, bares, fleets):
         first = next((r for r in rows if r.workers == 1), None)
         for r in rows:
             base = first.per_minute if first else 0.0
             speedup = f"{r.per_minute / base:.2f}x" if base else "-"
-            name = str(r.workers) if r.label == "framework" else f"bare {r.workers}"
+            name = str(r.workers) if r.label == "framework" else f"{r.label} {r.workers}"
             click.echo(_row(r, name, speedup))
     if bares:
         click.echo(
             "(bare N: N plain Playwright scripts side by side, no framework, each with its "
             "share of the renewals)"
         )
+    if fleets:
+        click.echo(
+            "(fleet N: N `quotebot worker --slots 1` processes on PostgreSQL sharing one run)"
+        )
     click.echo("")
+    for fleet in fleets:
+        twin = next((b for b in bares if b.workers == fleet.workers), None)
+        if twin is None or not fleet.per_minute:
+            continue
+        ratio = twin.per_minute / fleet.per_minute
+        verdict = "PASS" if ratio <= FLEET_TARGET else "MISS"
+        click.echo(
+            f"fleet of {fleet.workers} vs {fleet.workers} bare: {twin.per_minute:.1f} / "
+            f"{fleet.per_minute:.1f} quotes/min = {ratio:.2f}x (target <= {FLEET_TARGET}x): "
+            f"{verdict}"
+        )
     one = next((r for r in runs if r.workers == 1), None)
     bare = next((r for r in bares if r.workers == 1), None)
     if bare is not None and one is not None and one.per_minute:
@@ -405,6 +497,18 @@ def report(runs: list[Measurement], bares: list[Measurement], latency_ms: int) -
     show_default=True,
     help="Bare scripts side by side, comma separated; empty: none.",
 )
+@click.option(
+    "--fleet",
+    "fleet_list",
+    default="",
+    help="Fleet worker processes, comma separated (e.g. 1,2,4); empty: none.",
+)
+@click.option(
+    "--pg",
+    default=DEFAULT_PG,
+    show_default=True,
+    help="PostgreSQL server for the fleet's databases (one fresh database per count).",
+)
 @click.option("--quick", is_flag=True, help="Smoke run: 1 and 2 workers, 8 opportunities.")
 @click.option(
     "--keep",
@@ -412,7 +516,7 @@ def report(runs: list[Measurement], bares: list[Measurement], latency_ms: int) -
     default=None,
     help="Keep portals, stores and evidence in this folder.",
 )
-@click.option("--measure", type=click.Choice(["framework", "bare"]), hidden=True)
+@click.option("--measure", type=click.Choice(["framework", "bare", "fleet"]), hidden=True)
 @click.option("--url", hidden=True)
 @click.option("--data-dir", type=click.Path(path_type=Path), hidden=True)
 @click.option("--work", type=click.Path(path_type=Path), hidden=True)
@@ -421,6 +525,8 @@ def main(
     opportunities: int,
     latency_ms: int,
     bare_list: str,
+    fleet_list: str,
+    pg: str,
     quick: bool,
     keep: Path | None,
     measure: str | None,
@@ -438,19 +544,27 @@ def main(
         assert url and data_dir and work
         if measure == "bare":
             data = _measure_bare(url, data_dir, int(worker_list))
+        elif measure == "fleet":
+            data = _measure_fleet(url, data_dir, work, int(worker_list), pg)
         else:
             data = _measure_framework(url, data_dir, work, int(worker_list))
         click.echo(json.dumps(data))
         return
     counts, bare_counts = _counts(worker_list, "--workers"), _counts(bare_list, "--bare")
+    fleet_counts = _counts(fleet_list, "--fleet")
     if quick:
         counts, bare_counts, opportunities = [1, 2], [1], 8
     with tempfile.TemporaryDirectory(prefix="bot-bench-") as scratch:
         root = keep or Path(scratch)
         root.mkdir(parents=True, exist_ok=True)
-        bares = [measure_and_say("bare", n, opportunities, latency_ms, root) for n in bare_counts]
-        runs = [measure_and_say("framework", n, opportunities, latency_ms, root) for n in counts]
-    report(runs, bares, latency_ms)
+
+        def each(label: str, ns: list[int]) -> list[Measurement]:
+            return [measure_and_say(label, n, opportunities, latency_ms, root, pg) for n in ns]
+
+        bares, runs, fleets = each("bare", bare_counts), each("framework", counts), []
+        if fleet_counts:
+            fleets = each("fleet", fleet_counts)
+    report(runs, bares, latency_ms, fleets)
 
 
 def _counts(text: str, option: str) -> list[int]:
@@ -465,9 +579,9 @@ def _counts(text: str, option: str) -> list[int]:
 
 
 def measure_and_say(
-    label: str, workers: int, opportunities: int, latency_ms: int, root: Path
+    label: str, workers: int, opportunities: int, latency_ms: int, root: Path, pg: str
 ) -> Measurement:
-    result = measure(label, workers, opportunities, latency_ms, root)
+    result = measure(label, workers, opportunities, latency_ms, root, pg)
     click.echo(
         f"{label} x{workers}: {result.quotes} quotes in {result.seconds:.1f} s {result.counts}",
         err=True,

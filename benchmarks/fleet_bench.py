@@ -20,16 +20,16 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import uuid
 from datetime import date, timedelta
 
 import click
 from loguru import logger
 from procrastinate import App, Blueprint
-from sqlalchemy import create_engine, make_url, text
 
 from schemas.work import ItemState
-from store import Store, open_store
+from store import Store, open_store, scratch_database
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 bench = Blueprint()
 
@@ -40,22 +40,6 @@ def noop_item(context, *, item_id: int) -> None:  # type: ignore[no-untyped-def]
     store.take_item(item_id, "bench", 60)
     _step(store, item_id, "bench")
     store.release(item_id, worker="bench")
-
-
-def _database(base: str) -> tuple[str, object]:
-    url = make_url(base)
-    name = f"quotebot_i13_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    return url.set(database=name).render_as_string(hide_password=False), (admin, name)
-
-
-def _drop(handle: object) -> None:
-    admin, name = handle  # type: ignore[misc]
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
 
 
 def _seed(store: Store, items: int) -> list[int]:
@@ -124,18 +108,14 @@ def _fleet(store: Store, ids: list[int], slots: int) -> float:
 @click.command()
 @click.option("--items", type=int, default=1000, show_default=True)
 @click.option("--slots", type=int, default=4, show_default=True)
-@click.option("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+@click.option("--pg", default=DEFAULT_PG, show_default=True, help="Server for the databases.")
 def main(items: int, slots: int, pg: str) -> None:
     logger.remove()  # the store's per-item debug lines would be most of what is timed
     results = {}
     for name in ("pool", "fleet"):
-        url, handle = _database(pg)
-        try:
-            with open_store(url) as store:
-                ids = _seed(store, items)
-                took = _pool(store, slots) if name == "pool" else _fleet(store, ids, slots)
-        finally:
-            _drop(handle)
+        with scratch_database(pg, "quotebot_i13_bench") as url, open_store(url) as store:
+            ids = _seed(store, items)
+            took = _pool(store, slots) if name == "pool" else _fleet(store, ids, slots)
         results[name] = took
         click.echo(
             f"{name:<6} {items} items, {slots} slots: {took:6.2f} s, "

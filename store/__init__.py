@@ -19,6 +19,7 @@ from store._errors import (
 from store._machine import ALLOWED_TRANSITIONS, reference
 from store._queue import NeedsPostgres
 from store._reviews import version
+from store._scratch import scratch_database
 from store._store import Store, open_store
 
 __all__ = [
@@ -37,5 +38,6 @@ __all__ = [
     "UnknownRecord",
     "open_store",
     "reference",
+    "scratch_database",
     "version",
 ]

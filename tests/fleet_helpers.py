@@ -8,17 +8,16 @@ import shutil
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from bot_helpers import portal_env, write_engagements
 from conftest import PG_URL, require_service
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
 
 from schemas.engagement import Engagement
-from store import open_store
+from store import open_store, scratch_database
 
 
 @contextmanager
@@ -26,16 +25,8 @@ def fleet_database() -> Iterator[str]:
     """A fresh database `quotebot_i13_*` on the test server, dropped afterwards."""
     url = make_url(PG_URL)
     require_service("PostgreSQL", url.host or "127.0.0.1", url.port or 5432)
-    name = f"quotebot_i13_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:  # a failed test's database goes too
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+    with scratch_database(PG_URL, "quotebot_i13") as db_url:
+        yield db_url
 
 
 def worker_process(host: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:

@@ -1,0 +1,27 @@
+"""A scratch PostgreSQL database: made on a server, dropped afterwards with its connections
+(fleet tests and benchmarks each work in one of their own)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, make_url, text
+
+
+@contextmanager
+def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
+    """The URL of a new database `<prefix>_<random>` on `server_url`'s server; dropped,
+    connections and all, when the block ends (a failed block's too)."""
+    url = make_url(server_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
