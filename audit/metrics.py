@@ -21,6 +21,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from schemas.work import STILL_TO_DO_STATES
+
 LEAD_DAYS = 120
 """AUDIT_SPEC's lead: a renewal should be quoted at least this many days before it ends."""
 THROUGHPUT = ("entered", "verified", "booked")
@@ -33,7 +35,7 @@ STATES = ("new", "priced", "entered", "verified", "flagged", "booked", "failed")
 """A work item's states, in the order of its journey (`schemas.work.ItemState`)."""
 BACKLOG_BUCKETS = ("overdue", "0-30", "31-60", "61-90", "91-120", ">120", "no date")
 _BACKLOG_EDGES = np.array([-np.inf, -0.5, 30.5, 60.5, 90.5, 120.5, np.inf])
-_NOT_QUOTED = ("new", "priced", "failed")
+_NOT_QUOTED = tuple(s.value for s in STILL_TO_DO_STATES)
 ALL = "all"
 
 
@@ -54,7 +56,8 @@ class Figures:
     cycle_times: pd.DataFrame
     """engagement (and 'all'), span: n, p50_hours, p90_hours."""
     backlog: pd.DataFrame
-    """engagement (and 'all'), one column per BACKLOG_BUCKETS: renewals with no quote yet."""
+    """engagement (and 'all'), one column per BACKLOG_BUCKETS: renewals still to do
+    (`schemas.work.STILL_TO_DO`)."""
     states: pd.DataFrame
     """engagement (and 'all'): items, one column per STATES, failed_business (bad data, with
     the audit team) and failed_system: where every work item is now, whatever the window."""

@@ -25,6 +25,15 @@ class ItemState(StrEnum):
     FAILED = "failed"
 
 
+STILL_TO_DO_STATES = (ItemState.NEW, ItemState.PRICED, ItemState.FAILED)
+"""With `STILL_TO_DO`: the states of a renewal still to do, when no quote was ever entered."""
+STILL_TO_DO = (
+    "due renewals with no quote entered in the portal yet: new, priced, or failed before "
+    "a quote was entered"
+)
+"""What "still to do" means, on every page that counts it (runs, dashboard, report)."""
+
+
 class FailureKind(StrEnum):
     """Bad data goes to review without retry (business); infrastructure trouble is retried."""
 

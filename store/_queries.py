@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 
-from schemas.work import FailureKind, ItemEvent, ItemState, WorkItem
+from schemas.work import STILL_TO_DO_STATES, FailureKind, ItemEvent, ItemState, WorkItem
 from store import _convert as convert
 from store._base import StoreBase
 from store._models import EventRow, ItemRow
@@ -109,3 +109,17 @@ class QueriesMixin(StoreBase):
                 )
             found = {ItemState(state): n for state, n in session.execute(query)}
         return {state: found.get(state, 0) for state in ItemState}
+
+    def still_to_do(self, engagement: str) -> int:
+        """How many of the engagement's renewals are still to do (`schemas.work.STILL_TO_DO`):
+        in a state of `STILL_TO_DO_STATES` and never entered."""
+        entered = exists().where(
+            EventRow.item_id == ItemRow.id, EventRow.to_state == ItemState.ENTERED.value
+        )
+        with self._read() as session:
+            query = select(func.count()).where(
+                ItemRow.engagement_id == self._engagement_id(session, engagement),
+                ItemRow.state.in_([s.value for s in STILL_TO_DO_STATES]),
+                ~entered,
+            )
+            return int(session.scalar(query) or 0)

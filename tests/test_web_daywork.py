@@ -9,6 +9,7 @@ import csv
 import io
 import os
 import re
+import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from web_site import PASSWORD, Site, two_clients_site
 
-from schemas.work import ItemState
+from schemas.work import STILL_TO_DO, FailureKind, ItemState
 
 SCREENS = Path(os.environ.get("QUOTEBOT_SCREENSHOTS", "/tmp/quotebot-screens"))
 
@@ -192,3 +193,37 @@ def test_the_schedule_page_says_whether_a_scheduler_is_alive(page: Page, site: S
     site.clock.now += timedelta(minutes=5)  # it stopped beating
     page.reload()
     expect(page.get_by_test_id("scheduler")).to_contain_text("No scheduler is running")
+
+
+def test_still_to_do_is_one_count_with_its_definition_on_the_runs_page_and_the_dashboard(
+    page: Page, site: Site
+) -> None:
+    # A renewal whose quote was entered and then failed (at read-back) is no longer to do;
+    # a new one is. Each engagement already has three failed before entering, one verified.
+    store = site.store
+    late = store.ensure_item(
+        "acme", "ACME-OPP-LATE", contract_end=None, account_name="Late", data={}
+    )
+    for state in (ItemState.PRICED, ItemState.ENTERED):
+        store.transition(late.id, state)
+    store.fail(late.id, FailureKind.SYSTEM, "read-back timed out", code="timeout")
+    store.ensure_item("acme", "ACME-OPP-NEW", contract_end=None, account_name="New", data={})
+    with sqlite3.connect(site.db_url.removeprefix("sqlite:///")) as db:
+        (expected,) = db.execute(
+            "SELECT COUNT(*) FROM work_items WHERE state IN ('new', 'priced', 'failed') AND id "
+            "NOT IN (SELECT item_id FROM item_events WHERE to_state = 'entered')"
+        ).fetchone()
+    assert expected == 7  # acme: 3 failed before entering and 1 new; globex: 3
+
+    _sign_in(page, site, "mia", "/runs")
+    line = page.get_by_test_id("still-to-do")
+    counts = {
+        name: int(line.locator(f"span[data-engagement={name}]").inner_text())
+        for name in ("acme", "globex")
+    }
+    assert counts == {"acme": 4, "globex": 3}
+    expect(page.get_by_text(f"Still to do: {STILL_TO_DO}.")).to_be_visible()
+    page.goto(f"{site.base_url}/dashboard")
+    row = page.locator("[data-testid=backlog] tr[data-engagement=all] td[data-bucket]")
+    assert sum(int(c.inner_text()) for c in row.all()) == expected
+    expect(page.get_by_text(f"{STILL_TO_DO}.")).to_be_visible()

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from audit.metrics import ALL, BACKLOG_BUCKETS, SPANS, STATES, THROUGHPUT, Figures
+from schemas.work import STILL_TO_DO
 from web._charts import grouped_bars, horizontal_bars
 
 SPAN_NAMES = {
@@ -64,10 +65,11 @@ def layout(figures: Figures) -> dict[str, Any]:
             [(b, int(backlog_total[b])) for b in BACKLOG_BUCKETS]
             if backlog_total is not None
             else [],
-            title="Renewals due with no quote yet, by days left",
+            title="Still to do, by days left",
             colour=2,
         ),
         "backlog_rows": figures.backlog.to_dict("records"),
+        "still_to_do": STILL_TO_DO,
         "states": STATES,
         "state_rows": figures.states.to_dict("records"),
         "buckets": BACKLOG_BUCKETS,

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
-from schemas.work import FailureKind, ItemEvent, ItemState, Run, WorkItem
+from schemas.work import STILL_TO_DO, FailureKind, ItemEvent, ItemState, Run, WorkItem
 from store import InvalidTransition, UnknownRecord
 from web._auth import safe_next
 from web._deps import (
@@ -27,8 +27,6 @@ from web._deps import (
 )
 
 router = APIRouter()
-
-_OPEN = (ItemState.NEW, ItemState.PRICED, ItemState.ENTERED)
 
 
 @dataclass(frozen=True)
@@ -56,10 +54,10 @@ def _outcomes(request: Request, run: Run) -> list[Outcome]:
 def runs(request: Request, user: SignedIn) -> Response:
     store = store_of(request)
     listed = [r for r in reversed(store.runs()) if user.sees(r.engagement)][:100]
-    waiting = {
-        name: sum(store.counts(name)[s] for s in _OPEN) for name in engagement_names(request, user)
-    }
-    return render(request, "runs.html", user=user, runs=listed, waiting=waiting)
+    waiting = {name: store.still_to_do(name) for name in engagement_names(request, user)}
+    return render(
+        request, "runs.html", user=user, runs=listed, waiting=waiting, still_to_do=STILL_TO_DO
+    )
 
 
 @router.get("/runs/{run_id}")
