@@ -16,6 +16,8 @@ from loguru import logger
 from playwright.sync_api import BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
 
+from schemas.errors import first_line
+
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:80]
@@ -59,11 +61,11 @@ class Evidence:
             )
             kept.append(("screenshot", shot))
         except PlaywrightError as exc:
-            logger.bind(item=item_id).warning("no screenshot: {}", str(exc).splitlines()[0])
+            logger.bind(item=item_id).warning("no screenshot: {}", first_line(exc))
         trace = folder / f"{stamp}-trace.zip"
         try:
             context.tracing.stop_chunk(path=trace)
             kept.append(("trace", trace))
         except PlaywrightError as exc:
-            logger.bind(item=item_id).warning("no trace: {}", str(exc).splitlines()[0])
+            logger.bind(item=item_id).warning("no trace: {}", first_line(exc))
         return kept

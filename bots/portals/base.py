@@ -27,6 +27,7 @@ from schemas import (
     QuoteLineSnapshot,
     QuoteSnapshot,
 )
+from schemas.errors import first_line
 from schemas.selector_map import PageSelectors, SelectorMap
 from schemas.settings import RetryPolicy
 
@@ -395,7 +396,7 @@ class PortalBot(ABC):
         try:
             response = self.page.goto(url)
         except PlaywrightError as exc:
-            raise PortalBusy("navigation_failed", str(exc).splitlines()[0]) from None
+            raise PortalBusy("navigation_failed", first_line(exc)) from None
         status = response.status if response is not None else 200
         if status == 404:
             raise PortalError("not_found", f"{name}: the portal has no {url}")
