@@ -121,6 +121,9 @@ class WorkItem(Record):
     next_attempt_at: datetime | None
     claimed_by: str | None
     lease_until: datetime | None
+    queued_at: datetime | None = None
+    """When it came into the audit team's review queue (None: not in it); kept by an
+    escalation, so an escalated item keeps its age and place."""
     created_at: datetime
     updated_at: datetime
 

@@ -253,8 +253,16 @@ class ItemsMixin(StoreBase):
         )
         row.state = to.value
         row.updated_at = now
+        row.queued_at = now if _in_review_queue(to, row.failure_kind) else None
         if to in _TERMINAL:
             row.claimed_by = row.lease_until = None
+
+
+def _in_review_queue(state: ItemState, failure_kind: str | None) -> bool:
+    """The audit team decides flagged quotes and business failures (`review_queue`)."""
+    return state is ItemState.FLAGGED or (
+        state is ItemState.FAILED and failure_kind == FailureKind.BUSINESS.value
+    )
 
 
 _SUBMITS = {IntentAction.ENTER_QUOTE.value: "quote", IntentAction.ENTER_BOOKING.value: "booking"}

@@ -80,6 +80,8 @@ class ItemRow(Base):
         # Not unique: an engagement name or opportunity id containing "-R1" could collide, and
         # lookups by reference are always within one engagement (one portal).
         Index("ix_work_items_reference", "engagement_id", "reference"),
+        # The review queue, longest waiting first, a page at a time (only its items are set).
+        Index("ix_work_items_queued_at", "queued_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -102,6 +104,9 @@ class ItemRow(Base):
     next_attempt_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[datetime | None]
+    queued_at: Mapped[datetime | None]
+    """When it came into the audit team's queue (flagged, or failed on bad data); None while
+    it is not there. An escalation keeps it: the item keeps its age and place."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -114,7 +119,8 @@ class EventRow(Base):
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(index=True)
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True)
+    """The run page reads a run's events by it."""
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None]
 
@@ -144,7 +150,7 @@ class FindingRow(Base):
     opportunity_id: Mapped[str] = mapped_column(String(100))
     sku: Mapped[str | None] = mapped_column(String(100))
     line_no: Mapped[int | None] = mapped_column(Integer)
-    rule: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(64), index=True)
     severity: Mapped[str] = mapped_column(String(20))
     field: Mapped[str | None] = mapped_column(String(64))
     expected: Mapped[str | None] = mapped_column(Text)
@@ -256,3 +262,15 @@ class SchedulerBeatRow(Base):
 
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     beat_at: Mapped[datetime]
+
+
+class SignInFailureRow(Base):
+    """Failed sign-ins in a row per address, name or known device: every server process
+    of the pages counts the same guesses."""
+
+    __tablename__ = "sign_in_failures"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime] = mapped_column(index=True)

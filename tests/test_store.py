@@ -93,16 +93,34 @@ def test_an_empty_database_is_migrated_to_head_and_matches_the_models(db_url: st
         assert second.engagements() == []
 
 
+_OLD_ITEMS = """
+INSERT INTO engagements (id, name, flavour, portal_url, created_at)
+VALUES (1, 'acme', 'acme', 'http://x', '2026-11-01 09:00:00');
+INSERT INTO work_items (id, engagement_id, opportunity_id, reference, revision, state,
+  account_name, data, attempts, created_at, updated_at)
+VALUES (1, 1, 'OPP-1', 'acme-OPP-1', 0, 'new', 'A', '{}', 0, '2026-11-01 09:00:00',
+  '2026-11-01 09:00:00'),
+  (2, 1, 'OPP-2', 'acme-OPP-2', 0, 'flagged', 'B', '{}', 0, '2026-11-01 09:00:00',
+  '2026-11-03 09:00:00');
+INSERT INTO item_events (item_id, from_state, to_state, at) VALUES
+  (1, NULL, 'new', '2026-11-01 09:00:00'), (2, NULL, 'new', '2026-11-01 09:00:00'),
+  (2, 'entered', 'flagged', '2026-11-02 09:00:00')
+"""
+
+
 def test_migrations_upgrade_a_populated_database_and_downgrade_cleanly(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         migrate(engine, "0001")  # a database from before reviews existed, with work in it
-        with store.Store(engine) as old:
-            old.ensure_engagement("acme", "acme", "http://x")
-            item = old.ensure_item("acme", "OPP-1", contract_end=None, account_name="A", data={})
+        with engine.begin() as conn:  # as quotebot 0001 wrote it: its columns only
+            for statement in _OLD_ITEMS.split(";"):
+                conn.execute(text(statement))
         with store.open_store(db_url) as db:
-            db.transition(item.id, S.PRICED)
-            assert db.item(item.id).state is S.PRICED and db.reviews(item.id) == []
+            # The review queue's order is read from the history of what is already in it.
+            assert db.item(2).queued_at == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+            db.transition(1, S.PRICED)
+            assert db.item(1).state is S.PRICED and db.reviews(1) == []
+            assert db.item(1).queued_at is None
         with writer(engine).connect() as conn, conn.begin():
             command.downgrade(alembic_config(conn), "base")
         with engine.connect() as conn:
