@@ -18,6 +18,7 @@ from store._errors import (
 )
 from store._machine import ALLOWED_TRANSITIONS, reference
 from store._queue import NeedsPostgres
+from store._review_queue import SEVERITIES, QueueFilter
 from store._reviews import version
 from store._scratch import scratch_database
 from store._store import Store, open_store
@@ -30,7 +31,9 @@ __all__ = [
     "LeaseLost",
     "NeedsPostgres",
     "OpenIntentExists",
+    "QueueFilter",
     "RunAlreadyRunning",
+    "SEVERITIES",
     "RunNotRunning",
     "Store",
     "StoreError",

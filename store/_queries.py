@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, exists, func, select
 
-from schemas.work import STILL_TO_DO_STATES, FailureKind, ItemEvent, ItemState, WorkItem
+from schemas.work import STILL_TO_DO_STATES, ItemEvent, ItemState, WorkItem
 from store import _convert as convert
 from store._base import StoreBase
-from store._models import EventRow, ItemRow
+from store._models import EventRow, EvidenceRow, ItemRow
+
+
+@dataclass(frozen=True)
+class RunWork:
+    """One item a run worked on: the item now, the last thing the run did to it, and how
+    many evidence files it has."""
+
+    item: WorkItem
+    last: ItemEvent
+    evidence: int
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """A page of what a run did, failures first, and how many ended in each state."""
+
+    work: list[RunWork]
+    tally: dict[ItemState, int]
+    shown: int
+    """How many items the chosen outcome has (all of them without one)."""
 
 
 class QueriesMixin(StoreBase):
@@ -43,21 +65,6 @@ class QueriesMixin(StoreBase):
             query = query.where(ItemRow.state == ItemState(state).value)
         return self._items(query, engagement)
 
-    def review_queue(
-        self, engagement: str | None = None, *, within: Sequence[str] | None = None
-    ) -> list[WorkItem]:
-        """What the quote audit team has to decide: flagged quotes and business failures,
-        the longest waiting first; `within` keeps only those engagements' items."""
-        waiting = or_(
-            ItemRow.state == ItemState.FLAGGED.value,
-            and_(
-                ItemRow.state == ItemState.FAILED.value,
-                ItemRow.failure_kind == FailureKind.BUSINESS.value,
-            ),
-        )
-        query = select(ItemRow).where(waiting).order_by(ItemRow.updated_at, ItemRow.id)
-        return self._items(query, engagement, within)
-
     def _items(
         self,
         query: Select[ItemRow],
@@ -76,6 +83,53 @@ class QueriesMixin(StoreBase):
                 convert.item(row, self._engagement_name(session, row.engagement_id))
                 for row in session.scalars(query)
             ]
+
+    def run_page(
+        self,
+        run_id: int,
+        outcome: ItemState | None = None,
+        *,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> RunPage:
+        """What run `run_id` did to each item it touched (its last event of the run), the
+        failed first; `outcome` keeps one final state, `limit`/`offset` page it."""
+        with self._read() as session:
+            latest = session.execute(
+                select(EventRow.item_id, EventRow.to_state, EventRow.id)
+                .where(EventRow.run_id == run_id)
+                .order_by(EventRow.id)
+            ).all()
+            last = {item_id: (ItemState(state), event_id) for item_id, state, event_id in latest}
+            tally = Counter(state for state, _ in last.values())
+            chosen = sorted(
+                (i for i, (state, _) in last.items() if outcome in (None, state)),
+                key=lambda i: (last[i][0] is not ItemState.FAILED, i),
+            )
+            page = chosen[offset : offset + limit]
+            rows = {r.id: r for r in session.scalars(select(ItemRow).where(ItemRow.id.in_(page)))}
+            events = {
+                e.id: e
+                for e in session.scalars(
+                    select(EventRow).where(EventRow.id.in_([last[i][1] for i in page]))
+                )
+            }
+            files = dict(
+                session.execute(
+                    select(EvidenceRow.item_id, func.count())
+                    .where(EvidenceRow.item_id.in_(page))
+                    .group_by(EvidenceRow.item_id)
+                ).all()
+            )
+            work = [
+                RunWork(
+                    convert.item(rows[i], self._engagement_name(session, rows[i].engagement_id)),
+                    convert.record(ItemEvent, events[last[i][1]]),
+                    int(files.get(i, 0)),
+                )
+                for i in page
+            ]
+        return RunPage(work, dict(tally), len(chosen))
 
     def events(
         self,

@@ -14,6 +14,7 @@ from store._people import PeopleMixin
 from store._queries import QueriesMixin
 from store._queue import QueueMixin
 from store._records import RecordsMixin
+from store._review_queue import ReviewQueueMixin
 from store._reviews import ReviewsMixin
 from store._runs import RunsMixin
 from store._sessions import SessionsMixin
@@ -27,6 +28,7 @@ class Store(
     IntentsMixin,
     RecordsMixin,
     QueriesMixin,
+    ReviewQueueMixin,
     PeopleMixin,
     SessionsMixin,
     JobsMixin,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 from fastapi import Path as PathParam
@@ -20,6 +21,14 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 # Autoescaping on for every template, whatever its file name: account names come from
 # client portals and may hold markup.
 TEMPLATES.env.autoescape = True
+
+
+def merge_query(params: Mapping[str, str], **changes: object) -> str:
+    """The page's own query string with `changes` made (the next page of the same filter)."""
+    return urlencode({**dict(params), **{k: str(v) for k, v in changes.items()}})
+
+
+TEMPLATES.env.filters["merge_query"] = merge_query
 
 # What each role may change; every role may read every page (managers read everything).
 ACTS = {

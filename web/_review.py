@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 
 from schemas.people import User
 from schemas.work import EvidenceKind, ItemState, ReviewAction, WorkItem
-from store import InvalidTransition, ItemChanged, Store, version
+from store import SEVERITIES, InvalidTransition, ItemChanged, QueueFilter, Store, version
 from web import _compare
 from web._deps import (
     Auditor,
@@ -69,21 +69,24 @@ def _total(quote: dict[str, Any] | None) -> Decimal | None:
 
 
 def _rows(store: Store, items: list[WorkItem], now: datetime) -> list[QueueRow]:
-    """The queue's rows, longest waiting first: an escalated item keeps its age and place."""
-    marks = store.review_marks([i.id for i in items])
+    """A page of the queue's rows, in the queue's order (longest waiting first)."""
+    findings = store.findings_of([i.id for i in items if i.state is ItemState.FLAGGED])
+    escalated = store.is_escalated([i.id for i in items])
     rows = []
     for item in items:
-        since, escalated = marks.get(item.id, (None, False))
-        since = since or item.updated_at
+        since = item.queued_at or item.updated_at
         if item.state is ItemState.FAILED:
             rules: tuple[str, ...] = (item.failure_code or "business",)
             severity = "business"
         else:
-            findings = store.findings(item.id)
-            rules = tuple(sorted({f.rule for f in findings}))
-            severity = "error" if any(f.severity == "error" for f in findings) else "warning"
-        rows.append(QueueRow(item, rules, severity, (now - since).days, escalated, since))
-    return sorted(rows, key=lambda r: (r.waiting_since, r.item.id))
+            found = findings.get(item.id, [])
+            rules = tuple(sorted({f.rule for f in found}))
+            severity = "error" if any(f.severity == "error" for f in found) else "warning"
+        rows.append(QueueRow(item, rules, severity, (now - since).days, escalated[item.id], since))
+    return rows
+
+
+QUEUE_PAGE = 50
 
 
 @router.get("/review")
@@ -91,42 +94,49 @@ def queue(
     user: SignedIn,
     request: Request,
     engagement: str = "",
-    rule: str = "",
+    rule: Annotated[str, Query(max_length=100)] = "",
     severity: str = "",
     age: str = "",
     status: str = "",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> Response:
-    """Flagged items, longest waiting first; filters by engagement, rule, severity, age and
-    whether escalated."""
+    """Flagged items, longest waiting first, a page at a time; filters by engagement, rule,
+    severity, age and whether escalated."""
     store = store_of(request)
     now = store.now()
     if age.strip() and not _AGE.fullmatch(age.strip()):
         raise BadInput("Not understood", "Days waiting must be a whole number of days, like 3.")
     min_age = int(age) if age.strip() else None
-    if engagement and not user.sees(engagement):
-        engagement = "__none__"  # someone else's engagement: an empty queue, as for a typo
     if status not in STATUSES:
         raise BadInput("Not understood", f"There is no queue status {status[:40]!r}.")
-    rows = _rows(store, store.review_queue(within=user.scope), now)
-    all_rules = sorted({r for row in rows for r in row.rules})
-    shown = [
-        row
-        for row in rows
-        if (not engagement or row.item.engagement == engagement)
-        and (not rule or rule in row.rules)
-        and (not severity or row.severity == severity)
-        and (min_age is None or row.age_days >= min_age)
-        and (not status or (status == "escalated") == row.escalated)
-    ]
+    if severity and severity not in SEVERITIES:
+        raise BadInput("Not understood", f"There is no severity {severity[:40]!r}.")
+    seen = engagement_names(request, user)
+    where = QueueFilter(
+        engagement=engagement or None,
+        within=user.scope,
+        rule=rule,
+        severity=severity,
+        waiting_since=now - timedelta(days=min_age) if min_age is not None else None,
+        escalated=None if not status else status == "escalated",
+    )
+    if engagement and engagement not in seen:
+        # Someone else's engagement, or a typo: an empty queue either way.
+        where = QueueFilter(within=[])
+    items = store.review_queue(where=where, limit=QUEUE_PAGE, offset=(page - 1) * QUEUE_PAGE)
+    shown = store.review_queue_count(where)
     return render(
         request,
         "queue.html",
         user=user,
-        rows=shown,
-        total=len(rows),
-        engagements=engagement_names(request, user),
-        rules=all_rules,
-        severities=("error", "warning", "business"),
+        rows=_rows(store, items, now),
+        shown=shown,
+        total=store.review_queue_count(QueueFilter(within=user.scope)),
+        page=page,
+        pages=max(1, -(-shown // QUEUE_PAGE)),
+        engagements=seen,
+        rules=store.review_rules(user.scope),
+        severities=SEVERITIES,
         statuses=STATUSES,
         chosen={
             "engagement": engagement,
@@ -144,8 +154,7 @@ def _item_page(
     store = store_of(request)
     item = visible_item(request, user, item_id)
     evidence = store.evidence(item_id)
-    queue = _rows(store, store.review_queue(within=user.scope), store.now())
-    later = [r.item.id for r in queue if r.item.id != item_id and not r.escalated]
+    following = store.next_in_queue(item_id, user.scope)
     return render(
         request,
         "item.html",
@@ -163,8 +172,8 @@ def _item_page(
         traces=[e for e in evidence if e.kind is EvidenceKind.TRACE],
         actions=ACTIONS_BY_STATE.get(item.state, ()),
         reasons=ACCEPT_REASONS,
-        escalated=any(r.escalated for r in queue if r.item.id == item_id),
-        next_item=later[0] if later else None,
+        escalated=store.is_escalated([item_id])[item_id],
+        next_item=following,
         note_max=NOTE_MAX,
         **extra,
     )

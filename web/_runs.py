@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
-from schemas.work import STILL_TO_DO, FailureKind, ItemEvent, ItemState, Run, WorkItem
+from schemas.work import STILL_TO_DO, FailureKind, ItemState
 from store import InvalidTransition, UnknownRecord
 from web._auth import safe_next
 from web._deps import (
@@ -29,27 +27,6 @@ from web._deps import (
 router = APIRouter()
 
 
-@dataclass(frozen=True)
-class Outcome:
-    item: WorkItem
-    last: ItemEvent
-    evidence: int
-
-
-def _outcomes(request: Request, run: Run) -> list[Outcome]:
-    """Each item the run touched, with the last thing the run did to it."""
-    store = store_of(request)
-    last: dict[int, ItemEvent] = {}
-    for event in store.events(since=run.started_at, engagement=run.engagement):
-        if event.run_id == run.id:
-            last[event.item_id] = event
-    items = {i.id: i for i in store.items(run.engagement)}
-    return [
-        Outcome(items[item_id], event, len(store.evidence(item_id)))
-        for item_id, event in sorted(last.items())
-    ]
-
-
 @router.get("/runs")
 def runs(request: Request, user: SignedIn) -> Response:
     store = store_of(request)
@@ -60,9 +37,23 @@ def runs(request: Request, user: SignedIn) -> Response:
     )
 
 
+RUN_PAGE = 200
+
+
+def _failed_first(entry: tuple[ItemState, int]) -> tuple[bool, int]:
+    return entry[0] is not ItemState.FAILED, list(ItemState).index(entry[0])
+
+
 @router.get("/runs/{run_id}")
-def run_page(request: Request, user: SignedIn, run_id: Id, outcome: str = "") -> Response:
-    """What a run did to each item, failures first; `outcome` shows one outcome only."""
+def run_page(
+    request: Request,
+    user: SignedIn,
+    run_id: Id,
+    outcome: str = "",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> Response:
+    """What a run did to each item, failures first, a page at a time; `outcome` shows one
+    outcome only."""
     if outcome and outcome not in {s.value for s in ItemState}:
         raise BadInput("Not understood", f"There is no outcome {outcome[:40]!r}.")
     store = store_of(request)
@@ -72,18 +63,18 @@ def run_page(request: Request, user: SignedIn, run_id: Id, outcome: str = "") ->
     except UnknownRecord:
         raise NotFound("No such run", message) from None
     require_sees(user, run.engagement, "No such run", message)
-    worked = _outcomes(request, run)
-    tally = Counter(o.last.to_state.value for o in worked)
-    # Failures first: they are what operations open a run page for.
-    worked.sort(key=lambda o: (o.last.to_state is not ItemState.FAILED, o.item.id))
-    outcomes = [o for o in worked if not outcome or o.last.to_state.value == outcome]
+    chosen = ItemState(outcome) if outcome else None
+    shown = store.run_page(run_id, chosen, limit=RUN_PAGE, offset=(page - 1) * RUN_PAGE)
     return render(
         request,
         "run.html",
         user=user,
         run=run,
-        outcomes=outcomes,
-        tally=tally,
+        outcomes=shown.work,
+        tally={state.value: n for state, n in sorted(shown.tally.items(), key=_failed_first)},
+        worked=sum(shown.tally.values()),
+        page=page,
+        pages=max(1, -(-shown.shown // RUN_PAGE)),
         chosen=outcome,
         failed=ItemState.FAILED,
         system=FailureKind.SYSTEM,

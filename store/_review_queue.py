@@ -1,0 +1,175 @@
+"""The quote audit team's queue read a page at a time: filters, counts and order in SQL.
+
+The queue is every item with `queued_at` set (flagged quotes and business failures), the
+longest waiting first; a million work items cost no more than the page shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from schemas.work import FailureKind, ItemState, ReviewAction, StoredFinding, WorkItem
+from store import _convert as convert
+from store._base import StoreBase
+from store._models import FindingRow, ItemRow, ReviewRow
+
+SEVERITIES = ("error", "warning", "business")
+"""A queued item's severity: an error finding, warnings only, or bad data (a business
+failure)."""
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What an auditor narrows the queue to (empty: everything they may see)."""
+
+    engagement: str | None = None
+    within: Sequence[str] | None = None
+    """Only these engagements' items (a person's own); None: every engagement."""
+    rule: str = ""
+    severity: str = ""
+    waiting_since: datetime | None = None
+    """Only items in the queue since at least then."""
+    escalated: bool | None = None
+
+
+def _escalated() -> ColumnElement[bool]:
+    """The last decision on the item's current revision was an escalation."""
+    last = (
+        select(ReviewRow.action)
+        .where(ReviewRow.item_id == ItemRow.id, ReviewRow.revision == ItemRow.revision)
+        .order_by(ReviewRow.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(last, "") == ReviewAction.ESCALATE.value
+
+
+def _has_finding(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    return exists().where(FindingRow.item_id == ItemRow.id, *conditions)
+
+
+def _business() -> ColumnElement[bool]:
+    return and_(
+        ItemRow.state == ItemState.FAILED.value,
+        ItemRow.failure_kind == FailureKind.BUSINESS.value,
+    )
+
+
+def _flagged() -> ColumnElement[bool]:
+    return ItemRow.state == ItemState.FLAGGED.value
+
+
+class ReviewQueueMixin(StoreBase):
+    def review_queue(
+        self,
+        engagement: str | None = None,
+        *,
+        within: Sequence[str] | None = None,
+        where: QueueFilter | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[WorkItem]:
+        """What the quote audit team has to decide: flagged quotes and business failures,
+        the longest waiting first (an escalation keeps its place); `within` keeps only
+        those engagements' items, `where` narrows further, `limit`/`offset` page it."""
+        where = where or QueueFilter(engagement=engagement, within=within)
+        with self._read() as session:
+            query = self._queued(session, select(ItemRow), where)
+            query = query.order_by(ItemRow.queued_at, ItemRow.id).limit(limit).offset(offset)
+            return [
+                convert.item(row, self._engagement_name(session, row.engagement_id))
+                for row in session.scalars(query)
+            ]
+
+    def review_queue_count(self, where: QueueFilter) -> int:
+        """How many items of the queue `where` lets through."""
+        with self._read() as session:
+            query = self._queued(session, select(func.count()).select_from(ItemRow), where)
+            return int(session.scalar(query) or 0)
+
+    def review_rules(self, within: Sequence[str] | None = None) -> list[str]:
+        """The rules (and bad-data codes) of what is in the queue, to filter by."""
+        scope = QueueFilter(within=within)
+        with self._read() as session:
+            rules = [
+                rule
+                for rule in session.scalars(select(FindingRow.rule).distinct())
+                if session.scalar(
+                    self._queued(session, select(ItemRow.id), scope)
+                    .where(_flagged(), _has_finding(FindingRow.rule == rule))
+                    .limit(1)
+                )
+                is not None
+            ]
+            codes = self._queued(session, select(ItemRow.failure_code).distinct(), scope)
+            rules += [c or "business" for c in session.scalars(codes.where(_business()))]
+        return sorted(set(rules))
+
+    def next_in_queue(self, item_id: int, within: Sequence[str] | None = None) -> int | None:
+        """The item an auditor takes after `item_id`: the longest waiting one not escalated."""
+        where = QueueFilter(within=within, escalated=False)
+        with self._read() as session:
+            query = self._queued(session, select(ItemRow.id), where).where(ItemRow.id != item_id)
+            return session.scalar(query.order_by(ItemRow.queued_at, ItemRow.id).limit(1))
+
+    def is_escalated(self, item_ids: Sequence[int]) -> dict[int, bool]:
+        """For each item: whether the last decision on its current revision escalated it."""
+        if not item_ids:
+            return {}
+        with self._read() as session:
+            query = select(ItemRow.id, _escalated()).where(ItemRow.id.in_(item_ids))
+            return {i: bool(e) for i, e in session.execute(query)}
+
+    def findings_of(self, item_ids: Sequence[int]) -> dict[int, list[StoredFinding]]:
+        """The findings of several items at once (a queue page's), each item's in order."""
+        found: dict[int, list[StoredFinding]] = {i: [] for i in item_ids}
+        if not item_ids:
+            return found
+        with self._read() as session:
+            query = (
+                select(FindingRow)
+                .where(FindingRow.item_id.in_(item_ids))
+                .order_by(FindingRow.item_id, FindingRow.id)
+            )
+            for row in session.scalars(query):
+                found[row.item_id].append(convert.finding(row))
+        return found
+
+    def _queued(self, session: Session, query: Select[Any], where: QueueFilter) -> Select[Any]:
+        """`query` narrowed to the queue's items that `where` lets through."""
+        query = query.where(ItemRow.queued_at.is_not(None), or_(_flagged(), _business()))
+        if where.within is not None:
+            ids = [self._engagement_id(session, e) for e in where.within]
+            query = query.where(ItemRow.engagement_id.in_(ids))
+        if where.engagement is not None:
+            query = query.where(
+                ItemRow.engagement_id == self._engagement_id(session, where.engagement)
+            )
+        if rule := where.rule:
+            query = query.where(
+                or_(
+                    and_(_flagged(), _has_finding(FindingRow.rule == rule)),
+                    and_(
+                        _business(), func.coalesce(ItemRow.failure_code, "business") == where.rule
+                    ),
+                )
+            )
+        error = _has_finding(FindingRow.severity == "error")
+        severities = {
+            "error": and_(_flagged(), error),
+            "warning": and_(_flagged(), not_(error)),
+            "business": _business(),
+        }
+        if where.severity:
+            query = query.where(severities[where.severity])
+        if where.waiting_since is not None:
+            query = query.where(ItemRow.queued_at <= where.waiting_since)
+        if where.escalated is not None:
+            query = query.where(_escalated() if where.escalated else not_(_escalated()))
+        return query
