@@ -18,6 +18,7 @@ from store._review_queue import ReviewQueueMixin
 from store._reviews import ReviewsMixin
 from store._runs import RunsMixin
 from store._sessions import SessionsMixin
+from store._sign_ins import SignInFailuresMixin
 from store._types import utcnow
 
 
@@ -31,6 +32,7 @@ class Store(
     ReviewQueueMixin,
     PeopleMixin,
     SessionsMixin,
+    SignInFailuresMixin,
     JobsMixin,
     FramesMixin,
     QueueMixin,

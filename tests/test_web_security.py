@@ -14,10 +14,21 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from loguru import logger
-from web_site import PASSWORD, Site, client, csrf, signed_in, try_sign_in, two_clients_site
+from web_site import (
+    PASSWORD,
+    SECRET,
+    Site,
+    client,
+    csrf,
+    signed_in,
+    try_sign_in,
+    two_clients_site,
+)
 
 from quotebot import cli
 from schemas.work import ItemState
+from store import open_store
+from web import WebServer, WebSettings, create_app
 
 
 @pytest.fixture
@@ -206,6 +217,21 @@ def test_guesses_across_many_names_from_one_address_are_slowed(site: Site) -> No
     stranger = client(site)
     answers = [try_sign_in(stranger, f"name{n}", "wrong").status_code for n in range(12)]
     assert answers[:10] == [401] * 10 and answers[-1] == 429
+
+
+def test_guesses_are_counted_across_server_processes_in_the_store(site: Site) -> None:
+    """A second server of the same store (its own process memory) sees the first's count:
+    spreading guesses over processes or machines does not reset it."""
+    with open_store(site.db_url, clock=site.clock) as other_store:
+        other = create_app(other_store, WebSettings(secret_key=SECRET), home=site.home)
+        with WebServer(other) as other_url, httpx.Client(base_url=other_url) as second:
+            first = client(site)
+            answers = [try_sign_in(first, "alice", f"guess {n}").status_code for n in range(3)]
+            assert answers == [401] * 3
+            refused = try_sign_in(second, "alice", "guess 4")
+            assert refused.status_code == 429 and "Try again in" in refused.text
+    site.clock.now += timedelta(minutes=16)  # forgotten after a quiet quarter of an hour
+    assert try_sign_in(client(site), "alice").status_code == 303
 
 
 # -- ordinary input never answers 500 -------------------------------------------------------

@@ -46,7 +46,7 @@ def create_app(
     app.state.sessions = Sessions(
         settings.secret_key, settings.session_hours * 3600, settings.cookies_secure(host)
     )
-    app.state.throttle = SignInThrottle()
+    app.state.throttle = SignInThrottle(store)
     app.state.home = home or Path("var")
     app.state.engagements = engagements
     app.state.today = today

@@ -108,7 +108,7 @@ async def login(
     else:
         keys = [(_throttle.ADDRESS, address), (_throttle.NAME, username)]
     now = store.now()
-    wait = throttle.wait(keys, now)
+    wait = await anyio.to_thread.run_sync(lambda: throttle.wait(keys, now))
     if wait > 0:
         await _refused(store, username, address, "throttled")
         message = f"Too many failed sign-ins. Try again in {math.ceil(wait)} s."
@@ -117,14 +117,14 @@ async def login(
         )
     user = await _off_loop(lambda: _check(store, username, password))
     if user is None:
-        throttle.failed(keys, now)
+        await anyio.to_thread.run_sync(lambda: throttle.failed(keys, now))
         await _refused(store, username, address, "wrong name or password")
         await asyncio.sleep(_FAILURE_PAUSE_S)
         message = "Wrong name or password."
         return render(
             request, "login.html", 401, error=message, next=safe_next(next), pending=pending
         )
-    throttle.succeeded(keys)
+    await anyio.to_thread.run_sync(lambda: throttle.succeeded(keys))
     if user.disabled:
         await _refused(store, username, address, "disabled")
         message = "This account is disabled: ask whoever manages the accounts."

@@ -9,9 +9,10 @@ ever make the person wait.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from store import Store
 
 FIRST_WAIT_S = 15.0
 MAX_WAIT_S = 60.0
@@ -42,43 +43,35 @@ def wait_needed(failures: int, free: int, last_failed_at: datetime, now: datetim
 
 
 class SignInThrottle:
-    """Failed sign-ins counted in memory per key (address, name, or known device)."""
+    """Failed sign-ins counted in the store per key (address, name, or known device): every
+    server process of the pages, on every machine, counts the same guesses. Its methods
+    reach the database: call them off the event loop."""
 
-    def __init__(self, max_keys: int = 50_000) -> None:
-        self._lock = threading.Lock()
-        self._failures: dict[tuple[str, str], tuple[int, datetime]] = {}
-        self._max_keys = max_keys
+    def __init__(self, store: Store) -> None:
+        self._store = store
 
     def wait(self, keys: list[Key], now: datetime) -> float:
         """The longest wait any of `keys` still asks for (0: go ahead)."""
-        with self._lock:
-            return max(
-                (
-                    wait_needed(n, limit.free, last, now)
-                    for limit, key in keys
-                    for n, last in [self._count(limit, key, now)]
-                ),
-                default=0.0,
-            )
+        counted = self._store.sign_in_failures(_names(keys), now - FORGET_AFTER)
+        return max(
+            (
+                wait_needed(n, limit.free, last, now)
+                for limit, key in keys
+                for n, last in [counted.get((limit.kind, key[:200]), (0, now))]
+            ),
+            default=0.0,
+        )
 
     def failed(self, keys: list[Key], now: datetime) -> None:
-        with self._lock:
-            if len(self._failures) > self._max_keys:
-                # Past the bound, the oldest half goes: memory stays flat under a flood.
-                ordered = sorted(self._failures.items(), key=lambda kv: kv[1][1])
-                self._failures = dict(ordered[len(ordered) // 2 :])
-            for limit, key in keys:
-                failures, _ = self._count(limit, key, now)
-                self._failures[(limit.kind, key)] = (failures + 1, now)
+        self._store.count_sign_in_failure(_names(keys), now, now - FORGET_AFTER)
 
     def succeeded(self, keys: list[Key]) -> None:
         """A right password clears the keys it was counted under (never the address's:
         one real account must not reset a sprayer's count)."""
-        with self._lock:
-            for limit, key in keys:
-                if limit is not ADDRESS:
-                    self._failures.pop((limit.kind, key), None)
+        self._store.clear_sign_in_failures(
+            [(limit.kind, key) for limit, key in keys if limit is not ADDRESS]
+        )
 
-    def _count(self, limit: Limit, key: str, now: datetime) -> tuple[int, datetime]:
-        failures, last = self._failures.get((limit.kind, key), (0, now))
-        return (0, now) if now - last > FORGET_AFTER else (failures, last)
+
+def _names(keys: list[Key]) -> list[tuple[str, str]]:
+    return [(limit.kind, key) for limit, key in keys]
