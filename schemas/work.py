@@ -41,6 +41,40 @@ class FailureKind(StrEnum):
     SYSTEM = "system"
 
 
+OUTCOMES: dict[str, str] = {
+    ItemState.NEW: "new",
+    ItemState.PRICED: "priced",
+    ItemState.ENTERED: "entered",
+    ItemState.VERIFIED: "verified",
+    ItemState.FLAGGED: "flagged for review",
+    ItemState.BOOKED: "booked",
+    ItemState.FAILED: "failed",
+    "failed_business": "bad data, to review",
+    "failed_system": "failed (system)",
+    "retry": "to retry later",
+    "refused": "refused by the portal",
+    "drift": "page changed (drift)",
+    "no_po_yet": "no PO yet",
+    "left_open": "left open",
+}
+"""The one word shown for each outcome on every page and export: an item's state, a failed
+item by its kind, and what a run counts (`bots` counts a business failure as to_review)."""
+OUTCOMES["to_review"] = OUTCOMES["failed_business"]
+
+
+def outcome_key(state: ItemState | str, failure_kind: FailureKind | str | None = None) -> str:
+    """The `OUTCOMES` key of a state: a failed item is told apart by its failure kind."""
+    if state == ItemState.FAILED and failure_kind:
+        return f"failed_{FailureKind(failure_kind).value}"
+    return str(state)
+
+
+def outcome_label(state: ItemState | str, failure_kind: FailureKind | str | None = None) -> str:
+    """What people read for an outcome (an unknown run count reads as itself, in words)."""
+    key = outcome_key(state, failure_kind)
+    return OUTCOMES.get(key, key.replace("_", " "))
+
+
 class RunKind(StrEnum):
     QUOTE = "quote"
     BOOKING = "booking"

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, exists, func, select
 
-from schemas.work import STILL_TO_DO_STATES, ItemEvent, ItemState, WorkItem
+from schemas.work import STILL_TO_DO_STATES, ItemEvent, ItemState, WorkItem, outcome_key
 from store import _convert as convert
 from store._base import StoreBase
 from store._models import EventRow, EvidenceRow, ItemRow
@@ -30,7 +30,8 @@ class RunPage:
     """A page of what a run did, failures first, and how many ended in each state."""
 
     work: list[RunWork]
-    tally: dict[ItemState, int]
+    tally: dict[str, int]
+    """Items per `schemas.work.OUTCOMES` key."""
     shown: int
     """How many items the chosen outcome has (all of them without one)."""
 
@@ -87,24 +88,28 @@ class QueriesMixin(StoreBase):
     def run_page(
         self,
         run_id: int,
-        outcome: ItemState | None = None,
+        outcome: str | None = None,
         *,
         limit: int = 200,
         offset: int = 0,
     ) -> RunPage:
         """What run `run_id` did to each item it touched (its last event of the run), the
-        failed first; `outcome` keeps one final state, `limit`/`offset` page it."""
+        failed first; `outcome` (an `OUTCOMES` key: a state, or failed_business or
+        failed_system) keeps one, `limit`/`offset` page it."""
         with self._read() as session:
             latest = session.execute(
-                select(EventRow.item_id, EventRow.to_state, EventRow.id)
+                select(EventRow.item_id, EventRow.to_state, EventRow.id, EventRow.data)
                 .where(EventRow.run_id == run_id)
                 .order_by(EventRow.id)
             ).all()
-            last = {item_id: (ItemState(state), event_id) for item_id, state, event_id in latest}
-            tally = Counter(state for state, _ in last.values())
+            last = {
+                item_id: (outcome_key(state, (data or {}).get("kind")), event_id)
+                for item_id, state, event_id, data in latest
+            }
+            tally = Counter(key for key, _ in last.values())
             chosen = sorted(
-                (i for i, (state, _) in last.items() if outcome in (None, state)),
-                key=lambda i: (last[i][0] is not ItemState.FAILED, i),
+                (i for i, (key, _) in last.items() if outcome in (None, key)),
+                key=lambda i: (not last[i][0].startswith(ItemState.FAILED.value), i),
             )
             page = chosen[offset : offset + limit]
             rows = {r.id: r for r in session.scalars(select(ItemRow).where(ItemRow.id.in_(page)))}

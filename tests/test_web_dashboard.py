@@ -21,7 +21,7 @@ from web_helpers import BotOutput, running_web, sign_in
 import scheduler
 from quotebot import cli
 from schemas.settings import Settings
-from schemas.work import FailureKind, ItemState
+from schemas.work import FailureKind, ItemState, outcome_label
 
 # In parallel runs these share a worker: one bot run (`web_output`) serves every web test.
 pytestmark = pytest.mark.xdist_group("web")
@@ -225,7 +225,8 @@ def test_operations_see_runs_download_evidence_and_retry_a_failed_item(
     outcomes = page.get_by_test_id("outcomes")
     expect(page.get_by_test_id("progress")).to_contain_text("items worked")
     row = outcomes.locator("tr", has_text=failed.opportunity_id)
-    expect(row).to_contain_text("failed")
+    # In the one vocabulary of outcomes: bad data reads as such, a system failure as failed.
+    expect(row).to_contain_text(outcome_label(failed.state, failed.failure_kind))
     row.get_by_role("link", name=failed.opportunity_id).click()
     with page.expect_download() as download:
         page.get_by_role("link", name="Download trace").first.click()

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from schemas.people import Role, User
-from schemas.work import WorkItem
+from schemas.work import WorkItem, outcome_label
 from store import Store, UnknownRecord
 from web._security import Session, Sessions
 
@@ -29,6 +29,7 @@ def merge_query(params: Mapping[str, str], **changes: object) -> str:
 
 
 TEMPLATES.env.filters["merge_query"] = merge_query
+TEMPLATES.env.filters["outcome"] = outcome_label
 
 # What each role may change; every role may read every page (managers read everything).
 ACTS = {

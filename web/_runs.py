@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
-from schemas.work import STILL_TO_DO, FailureKind, ItemState
+from schemas.work import OUTCOMES, STILL_TO_DO, FailureKind, ItemState
 from store import InvalidTransition, UnknownRecord
 from web._auth import safe_next
 from web._deps import (
@@ -40,8 +40,11 @@ def runs(request: Request, user: SignedIn) -> Response:
 RUN_PAGE = 200
 
 
-def _failed_first(entry: tuple[ItemState, int]) -> tuple[bool, int]:
-    return entry[0] is not ItemState.FAILED, list(ItemState).index(entry[0])
+def _failed_first(entry: tuple[str, int]) -> tuple[bool, int]:
+    """The tally in the words' order (`OUTCOMES`), failures first."""
+    order = list(OUTCOMES)
+    key = entry[0]
+    return not key.startswith(ItemState.FAILED.value), order.index(key) if key in order else 99
 
 
 @router.get("/runs/{run_id}")
@@ -54,7 +57,7 @@ def run_page(
 ) -> Response:
     """What a run did to each item, failures first, a page at a time; `outcome` shows one
     outcome only."""
-    if outcome and outcome not in {s.value for s in ItemState}:
+    if outcome and outcome not in OUTCOMES:
         raise BadInput("Not understood", f"There is no outcome {outcome[:40]!r}.")
     store = store_of(request)
     message = f"There is no run {run_id}."
@@ -63,15 +66,14 @@ def run_page(
     except UnknownRecord:
         raise NotFound("No such run", message) from None
     require_sees(user, run.engagement, "No such run", message)
-    chosen = ItemState(outcome) if outcome else None
-    shown = store.run_page(run_id, chosen, limit=RUN_PAGE, offset=(page - 1) * RUN_PAGE)
+    shown = store.run_page(run_id, outcome or None, limit=RUN_PAGE, offset=(page - 1) * RUN_PAGE)
     return render(
         request,
         "run.html",
         user=user,
         run=run,
         outcomes=shown.work,
-        tally={state.value: n for state, n in sorted(shown.tally.items(), key=_failed_first)},
+        tally=dict(sorted(shown.tally.items(), key=_failed_first)),
         worked=sum(shown.tally.values()),
         page=page,
         pages=max(1, -(-shown.shown // RUN_PAGE)),
