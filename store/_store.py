@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from store._bulk import BulkMixin
 from store._claims import ClaimsMixin
 from store._engine import make_engine, migrate
 from store._frames import FramesMixin
@@ -36,6 +37,7 @@ class Store(
     JobsMixin,
     FramesMixin,
     QueueMixin,
+    BulkMixin,
 ):
     """Quotebot's persistence: engagements, runs, work items and their history.
 
