@@ -46,7 +46,7 @@ OUTCOMES: dict[str, str] = {
     ItemState.PRICED: "priced",
     ItemState.ENTERED: "entered",
     ItemState.VERIFIED: "verified",
-    ItemState.FLAGGED: "flagged for review",
+    ItemState.FLAGGED: "flagged",
     ItemState.BOOKED: "booked",
     ItemState.FAILED: "failed",
     "failed_business": "bad data, to review",
