@@ -227,3 +227,26 @@ def test_still_to_do_is_one_count_with_its_definition_on_the_runs_page_and_the_d
     row = page.locator("[data-testid=backlog] tr[data-engagement=all] td[data-bucket]")
     assert sum(int(c.inner_text()) for c in row.all()) == expected
     expect(page.get_by_text(f"{STILL_TO_DO}.")).to_be_visible()
+
+
+def test_the_runs_list_says_how_long_each_run_took_how_fast_and_why_it_ended(
+    page: Page, site: Site
+) -> None:
+    store, clock = site.store, site.clock
+    quick = store.start_run("acme", "booking")
+    clock.now += timedelta(seconds=90)
+    store.finish_run(quick.id, "succeeded", {"booked": 2, "to_review": 1, "retry": 4})
+    stopped = store.start_run("acme", "quote")
+    clock.now += timedelta(hours=1, minutes=5)
+    store.finish_run(stopped.id, "failed", {}, error="login refused by the portal\ndetails")
+    _sign_in(page, site, "olga", "/runs")
+    row = page.locator(f"[data-testid=runs] tr[data-run='{quick.id}']")
+    expect(row.get_by_test_id("duration")).to_have_text("1 min 30 s")
+    expect(row.get_by_test_id("rate")).to_have_text("2.0/min")  # 3 ended in 1.5 min
+    expect(row.get_by_test_id("finish")).to_have_text("finished")
+    expect(row).to_contain_text("booked 2, bad data, to review 1, to retry later 4")
+    row = page.locator(f"[data-testid=runs] tr[data-run='{stopped.id}']")
+    expect(row.get_by_test_id("duration")).to_have_text("1 h 05 min")
+    expect(row.get_by_test_id("rate")).to_have_text("–")
+    expect(row.get_by_test_id("finish")).to_have_text("login refused by the portal")
+    _shot(page, "ops_runs_duration_rate_finish.png")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
-from schemas.work import OUTCOMES, STILL_TO_DO, FailureKind, ItemState
+from schemas.work import OUTCOMES, STILL_TO_DO, FailureKind, ItemState, Run, RunStatus
 from store import InvalidTransition, UnknownRecord
 from web._auth import safe_next
 from web._deps import (
@@ -27,10 +29,42 @@ from web._deps import (
 router = APIRouter()
 
 
+@dataclass(frozen=True)
+class RunLine:
+    """A run as the runs list shows it: how long it took, how fast, and why it ended."""
+
+    run: Run
+    now: datetime
+
+    @property
+    def duration(self) -> str:
+        seconds = int(((self.run.finished_at or self.now) - self.run.started_at).total_seconds())
+        hours, rest = divmod(max(0, seconds), 3600)
+        return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s"
+
+    @property
+    def worked(self) -> int:
+        """Items the run finished with (a retry later is not an end)."""
+        return sum(n for key, n in self.run.counts.items() if key != "retry")
+
+    @property
+    def per_minute(self) -> str:
+        minutes = ((self.run.finished_at or self.now) - self.run.started_at).total_seconds() / 60
+        return f"{self.worked / minutes:.1f}/min" if minutes > 0 and self.worked else "–"
+
+    @property
+    def finish(self) -> str:
+        """Why it ended: still running, finished, or the first line of what stopped it."""
+        if self.run.status is RunStatus.RUNNING:
+            return "still running"
+        return (self.run.error or "").strip().split("\n")[0] or "finished"
+
+
 @router.get("/runs")
 def runs(request: Request, user: SignedIn) -> Response:
     store = store_of(request)
-    listed = [r for r in reversed(store.runs()) if user.sees(r.engagement)][:100]
+    now = store.now()
+    listed = [RunLine(r, now) for r in reversed(store.runs()) if user.sees(r.engagement)][:100]
     waiting = {name: store.still_to_do(name) for name in engagement_names(request, user)}
     return render(
         request, "runs.html", user=user, runs=listed, waiting=waiting, still_to_do=STILL_TO_DO
