@@ -210,7 +210,7 @@ def _item(
         "next_attempt_at": None,
         "claimed_by": None,
         "lease_until": None,
-        "queued_at": updated if state in (ItemState.FLAGGED, ItemState.FAILED) else None,
+        "queued_at": updated if state is ItemState.FLAGGED or business else None,
         "created_at": at,
         "updated_at": updated,
     }

@@ -80,8 +80,18 @@ class ItemRow(Base):
         # Not unique: an engagement name or opportunity id containing "-R1" could collide, and
         # lookups by reference are always within one engagement (one portal).
         Index("ix_work_items_reference", "engagement_id", "reference"),
-        # The review queue, longest waiting first, a page at a time (only its items are set).
-        Index("ix_work_items_queued_at", "queued_at", "id"),
+        # The review queue, longest waiting first, a page at a time: only its items, with
+        # what its filters and counts read, so that they never touch the table.
+        Index(
+            "ix_work_items_queue",
+            "queued_at",
+            "state",
+            "failure_kind",
+            "failure_code",
+            "engagement_id",
+            sqlite_where=text("queued_at IS NOT NULL"),
+            postgresql_where=text("queued_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from schemas.work import FailureKind, ItemState, ReviewAction, StoredFinding, WorkItem
 from store import _convert as convert
@@ -39,19 +39,27 @@ class QueueFilter:
 
 
 def _escalated() -> ColumnElement[bool]:
-    """The last decision on the item's current revision was an escalation."""
+    """The last decision on the item's current revision was an escalation. Read from the
+    reviews' side once per query (decisions are few beside a queue of thousands)."""
+    current = aliased(ItemRow)  # not the outer query's item: this runs once, uncorrelated
     last = (
-        select(ReviewRow.action)
-        .where(ReviewRow.item_id == ItemRow.id, ReviewRow.revision == ItemRow.revision)
-        .order_by(ReviewRow.id.desc())
-        .limit(1)
-        .scalar_subquery()
+        select(func.max(ReviewRow.id))
+        .join(
+            current,
+            and_(current.id == ReviewRow.item_id, current.revision == ReviewRow.revision),
+        )
+        .group_by(ReviewRow.item_id)
     )
-    return func.coalesce(last, "") == ReviewAction.ESCALATE.value
+    escalated = select(ReviewRow.item_id).where(
+        ReviewRow.id.in_(last), ReviewRow.action == ReviewAction.ESCALATE.value
+    )
+    return ItemRow.id.in_(escalated)
 
 
 def _has_finding(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    return exists().where(FindingRow.item_id == ItemRow.id, *conditions)
+    """The item has a finding that meets `conditions`: the findings are looked up once per
+    query (by rule, from its index), not once per item of the queue."""
+    return ItemRow.id.in_(select(FindingRow.item_id).where(*conditions))
 
 
 def _business() -> ColumnElement[bool]:
@@ -97,14 +105,14 @@ class ReviewQueueMixin(StoreBase):
         """The rules (and bad-data codes) of what is in the queue, to filter by."""
         scope = QueueFilter(within=within)
         with self._read() as session:
+            queued = self._queued(session, select(FindingRow.item_id), scope).join(
+                ItemRow, ItemRow.id == FindingRow.item_id
+            )
             rules = [
                 rule
                 for rule in session.scalars(select(FindingRow.rule).distinct())
-                if session.scalar(
-                    self._queued(session, select(ItemRow.id), scope)
-                    .where(_flagged(), _has_finding(FindingRow.rule == rule))
-                    .limit(1)
-                )
+                # From the rule's findings to their items: the first one queued answers.
+                if session.scalar(queued.where(_flagged(), FindingRow.rule == rule).limit(1))
                 is not None
             ]
             codes = self._queued(session, select(ItemRow.failure_code).distinct(), scope)

@@ -37,7 +37,14 @@ def upgrade() -> None:
     # Plain ALTER TABLE, not a batch copy: SQLite cannot drop `work_items` (every history
     # table refers to it) while its foreign keys are enforced.
     op.add_column("work_items", sa.Column("queued_at", sa.DateTime(timezone=True), nullable=True))
-    op.create_index("ix_work_items_queued_at", "work_items", ["queued_at", "id"], unique=False)
+    op.create_index(
+        "ix_work_items_queue",
+        "work_items",
+        ["queued_at", "state", "failure_kind", "failure_code", "engagement_id"],
+        unique=False,
+        sqlite_where=sa.text("queued_at IS NOT NULL"),
+        postgresql_where=sa.text("queued_at IS NOT NULL"),
+    )
     op.execute(_BACKFILL)
     with op.batch_alter_table("item_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_item_events_run_id"), ["run_id"], unique=False)
@@ -63,5 +70,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_findings_rule"))
     with op.batch_alter_table("item_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_item_events_run_id"))
-    op.drop_index("ix_work_items_queued_at", table_name="work_items")
+    op.drop_index("ix_work_items_queue", table_name="work_items")
     op.execute("ALTER TABLE work_items DROP COLUMN queued_at")  # SQLite 3.35+ and PostgreSQL
