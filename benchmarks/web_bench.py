@@ -43,7 +43,7 @@ def _store(pg: str | None, folder: Path) -> Iterator[Store]:
         with open_store(f"sqlite:///{folder / 'quotebot.sqlite'}") as store:
             yield store
         return
-    with scratch_database(pg) as url, open_store(url) as store:
+    with scratch_database(pg, "web_bench") as url, open_store(url) as store:
         yield store
 
 
@@ -55,7 +55,13 @@ def _sign_in(web: httpx.Client) -> None:
 
 
 def _time(web: httpx.Client, path: str, samples: int) -> list[float]:
-    for _ in range(2):  # warm-up: templates compiled, caches filled
+    """`samples` timings after a warm-up (templates compiled, caches filled); a page far
+    past the target (over 10 s) is timed three times: its figure is clear by then."""
+    started = time.perf_counter()
+    web.get(path)
+    if time.perf_counter() - started > 10:
+        samples = 3
+    else:
         web.get(path)
     times = []
     for _ in range(samples):
@@ -80,7 +86,8 @@ def _measure(
         _sign_in(web)
         for label, path in _pages(store, wanted).items():
             times = _time(web, path, samples)
-            figures[label] = (statistics.median(times), statistics.quantiles(times, n=20)[-1])
+            p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 3 else max(times)
+            figures[label] = (statistics.median(times), p95)
     return figures
 
 
