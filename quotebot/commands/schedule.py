@@ -15,6 +15,7 @@ from quotebot._options import (
     engagements_option,
     kind_option,
     load_engagements,
+    named_engagements,
 )
 from scheduler import (
     GRACE_S,
@@ -78,10 +79,7 @@ def schedule_add(
     path, engagements = load_engagements(settings, engagements_path, then=NOTHING)
     if add_all == (engagement is not None):
         raise click.UsageError("name one ENGAGEMENT, or give --all")
-    chosen = engagements if add_all else [e for e in engagements if e.name == engagement]
-    if not chosen:
-        known = ", ".join(e.name for e in engagements) or "none"
-        raise click.ClickException(f"{path}: no engagement '{engagement}' (known: {known})")
+    chosen = engagements if add_all else named_engagements(path, engagements, [str(engagement)])
     with job_editor(settings) as scheduler:
         for one in chosen:
             jobs = schedule_engagement(scheduler, one, path, process_store(settings))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from quotebot._options import engagements_option, load_engagements
+from quotebot._options import engagements_option, load_engagements, named_engagements
 from schemas.engagement import Engagement
 from schemas.settings import Settings
 from schemas.work import RunKind, RunStatus
@@ -44,10 +44,8 @@ def worker_command(
     from store import NeedsPostgres, open_store
 
     path, engagements = load_engagements(settings, engagements_path)
+    named_engagements(path, engagements, chosen)
     known = {e.name: e for e in engagements}
-    unknown = sorted(set(chosen) - set(known))
-    if unknown:
-        raise click.ClickException(f"{path}: no engagement {', '.join(unknown)}")
     settings.home.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.effective_database_url)
     fleet = FleetProcess(settings, store, known, slots)
