@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -29,9 +30,10 @@ from bots._fleet_slot import Slot
 from bots._outcomes import Outcome, classify, failure
 from bots._steps import BOOKING_STATES, QUOTE_STATES
 from schemas.engagement import Engagement
+from schemas.fleet import InHand
 from schemas.settings import Settings
 from schemas.work import Run, RunKind, RunStatus
-from store import RunAlreadyRunning, RunNotRunning, Store
+from store import RunAlreadyRunning, RunNotRunning, Store, UnknownRecord
 
 DEADLINE_DAYS = 120
 """Renewals are to be quoted at least this many days before the contract ends."""
@@ -67,9 +69,48 @@ class FleetProcess:
     store: Store
     engagements: Mapping[str, Engagement]
     slots: int
-    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    chosen: tuple[str, ...] = ()
+    """The engagements it was told to work (`--engagement`); empty: every one."""
+    host: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
     free: asyncio.Queue[Slot] | None = None
     counts: Counter[str] = field(default_factory=Counter)
+    _in_hand: dict[str, InHand] = field(default_factory=dict)
+    _hand_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def name(self) -> str:
+        return f"{self.host}:{self.pid}"
+
+    def register(self) -> None:
+        """This process's row in the store, for `quotebot workers`."""
+        self.store.register_worker(self.name, self.host, self.pid, self.chosen, self.slots)
+        with self._hand_lock:
+            self.store.worker_in_hand(self.name, list(self._in_hand.values()))
+
+    def hold(self, in_hand: InHand) -> None:
+        """A slot starts an item: the store shows it in this worker's hand."""
+        with self._hand_lock:  # the whole hand written in order, one slot at a time
+            self._in_hand[in_hand.slot] = in_hand
+            self.store.worker_in_hand(self.name, list(self._in_hand.values()))
+
+    def let_go(self, slot: str) -> None:
+        """A slot ends its item (done, failed or handed back to the queue)."""
+        with self._hand_lock:
+            if self._in_hand.pop(slot, None) is not None:
+                self.store.worker_in_hand(self.name, list(self._in_hand.values()))
+
+    async def beat(self, every_s: float) -> None:
+        """The worker's heartbeat in its row; a row removed by hand is written again."""
+        log = logger.bind(worker=self.name)
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await asyncio.to_thread(self.store.worker_beat, self.name)
+            except UnknownRecord:
+                await asyncio.to_thread(self.register)
+            except Exception as exc:  # the database away: try again next beat
+                log.warning("heartbeat not written: {}", failure(exc).reason)
 
     def open_slots(self) -> list[Slot]:
         self.free = asyncio.Queue()
@@ -323,6 +364,8 @@ async def _serve(fleet: FleetProcess, app: App, queues: list[str] | None, until_
     async with app.open_async():
         slots = fleet.open_slots()
         timings = fleet.settings.fleet_timings
+        await asyncio.to_thread(fleet.register)
+        beating = asyncio.create_task(fleet.beat(timings.heartbeat_s))
         rescue = asyncio.create_task(
             rescue_stalled(app, timings.heartbeat_s, timings.stalled_after_s)
         )
@@ -339,7 +382,9 @@ async def _serve(fleet: FleetProcess, app: App, queues: list[str] | None, until_
                 install_signal_handlers=True,
             )
         finally:
+            beating.cancel()
             rescue.cancel()
             signing_out.cancel()
             for slot in slots:
                 await asyncio.to_thread(slot.close)
+            await asyncio.to_thread(fleet.store.unregister_worker, fleet.name)

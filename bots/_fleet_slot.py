@@ -23,6 +23,7 @@ from bots._worker import Worker
 from bots.portals import load_map
 from schemas import PricingRules, load_rules
 from schemas.engagement import Engagement
+from schemas.fleet import InHand
 from schemas.selector_map import SelectorMap
 from schemas.work import FailureKind, ItemState, RunKind, RunStatus
 from store import RunNotRunning
@@ -177,6 +178,17 @@ class Slot:
             return f"already_{item.state.value}"  # a killed worker's attempt got this far
         worker = self._worker(engagement)
         store.take_item(item_id, worker.name, self.fleet.settings.fleet_timings.item_lease_s)
+        self.fleet.hold(
+            InHand(
+                slot=self.name,
+                engagement=engagement,
+                kind=kind,
+                run_id=run_id,
+                item_id=item_id,
+                opportunity_id=item.opportunity_id,
+                since=store.now(),
+            )
+        )
         try:
             worker.begin_item(item.reference)
             ctx = StepContext(
@@ -195,6 +207,7 @@ class Slot:
             return self._failed(worker, run_id, item_id, exc, last)
         finally:
             store.release(item_id, worker=worker.name)
+            self.fleet.let_go(self.name)
 
     def _failed(
         self, worker: FleetWorker, run_id: int, item_id: int, exc: Exception, last: bool

@@ -50,7 +50,7 @@ def worker_command(
         raise click.ClickException(f"{path}: no engagement {', '.join(unknown)}")
     settings.home.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.effective_database_url)
-    fleet = FleetProcess(settings, store, known, slots)
+    fleet = FleetProcess(settings, store, known, slots, chosen=chosen)
     try:
         run_worker(fleet, queues=list(chosen) or None, until_idle=until_idle)
     except NeedsPostgres as exc:
@@ -91,3 +91,53 @@ def fleet_run(
     finally:
         store.close()
     return 0
+
+
+@click.command("workers")
+@click.pass_obj
+def workers_command(settings: Settings) -> None:
+    """List the fleet's worker processes: host, process, engagements, slots, the items in
+    hand and the last heartbeat. A worker silent past the stalled-worker time-out
+    (QUOTEBOT_FLEET_TIMINGS__STALLED_AFTER_S) is shown dead: its jobs go to the others."""
+    from store import open_store
+
+    store = open_store(settings.effective_database_url)
+    try:
+        if store.dialect != "postgresql":
+            click.echo(
+                "no fleet: the store is the embedded SQLite file, where runs work their items"
+                " in-process; a fleet needs a PostgreSQL QUOTEBOT_DATABASE_URL"
+            )
+            return
+        workers = store.fleet_workers()
+        now = store.now()
+    finally:
+        store.close()
+    if not workers:
+        click.echo("no workers registered: start some with `quotebot worker`")
+        return
+    stalled = settings.fleet_timings.stalled_after_s
+    rows = [("host", "process", "state", "engagements", "slots", "heartbeat", "in hand")]
+    for worker in workers:
+        in_hand = "; ".join(
+            f"{i.engagement} {i.kind.value} item {i.item_id} {i.opportunity_id}"
+            f" (run {i.run_id}, {(now - i.since).total_seconds():.0f} s)"
+            for i in worker.in_hand
+        )
+        rows.append(
+            (
+                worker.host,
+                str(worker.pid),
+                "alive" if worker.alive(now, stalled) else "dead",
+                ",".join(worker.engagements) or "all",
+                str(worker.slots),
+                f"{worker.age_s(now):.1f} s ago",
+                in_hand or "-",
+            )
+        )
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[-1]]).rstrip())
+    alive = sum(w.alive(now, stalled) for w in workers)
+    click.echo(f"{alive} alive, {len(workers) - alive} dead (silent over {stalled:g} s)")
