@@ -27,6 +27,7 @@ from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy
 
 from bots._fleet_slot import Slot
+from bots._metrics import Metrics
 from bots._outcomes import Outcome, classify, failure
 from bots._steps import BOOKING_STATES, QUOTE_STATES
 from schemas.engagement import Engagement
@@ -75,6 +76,10 @@ class FleetProcess:
     pid: int = field(default_factory=os.getpid)
     free: asyncio.Queue[Slot] | None = None
     counts: Counter[str] = field(default_factory=Counter)
+    metrics: Metrics | None = None
+    last_beat: float | None = None
+    """`time.monotonic()` of the last heartbeat written to the store."""
+    _slots: list[Slot] = field(default_factory=list)
     _in_hand: dict[str, InHand] = field(default_factory=dict)
     _hand_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -87,6 +92,19 @@ class FleetProcess:
         self.store.register_worker(self.name, self.host, self.pid, self.chosen, self.slots)
         with self._hand_lock:
             self.store.worker_in_hand(self.name, list(self._in_hand.values()))
+        self.last_beat = time.monotonic()
+
+    def heartbeat_age(self) -> float | None:
+        """Seconds since this process's heartbeat was last written (None: not yet)."""
+        return None if self.last_beat is None else time.monotonic() - self.last_beat
+
+    def open_sessions(self) -> dict[str, int]:
+        """The portal sessions this process's slots hold open, per engagement."""
+        held: Counter[str] = Counter()
+        for slot in self._slots:
+            for name, worker in list(slot.workers.items()):
+                held[name] += worker.signed_in
+        return dict(held)
 
     def hold(self, in_hand: InHand) -> None:
         """A slot starts an item: the store shows it in this worker's hand."""
@@ -107,6 +125,7 @@ class FleetProcess:
             await asyncio.sleep(every_s)
             try:
                 await asyncio.to_thread(self.store.worker_beat, self.name)
+                self.last_beat = time.monotonic()
             except UnknownRecord:
                 await asyncio.to_thread(self.register)
             except Exception as exc:  # the database away: try again next beat
@@ -115,6 +134,7 @@ class FleetProcess:
     def open_slots(self) -> list[Slot]:
         self.free = asyncio.Queue()
         made = [Slot(f"{self.name}:s{i}", self) for i in range(self.slots)]
+        self._slots = made
         for slot in made:
             self.free.put_nowait(slot)
         return made

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from quotebot._options import engagements_option, load_engagements
+from quotebot._options import engagements_option, load_engagements, metrics_options
 from schemas.engagement import Engagement
 from schemas.settings import Settings
 from schemas.work import RunKind, RunStatus
@@ -31,6 +31,7 @@ from schemas.work import RunKind, RunStatus
 )
 @click.option("--until-idle", is_flag=True, help="Stop once no job is waiting (benchmarks).")
 @engagements_option
+@metrics_options
 @click.pass_obj
 def worker_command(
     settings: Settings,
@@ -38,9 +39,11 @@ def worker_command(
     slots: int,
     until_idle: bool,
     engagements_path: Path | None,
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Work the fleet's jobs until SIGTERM or Ctrl-C, which finish the items in hand first."""
-    from bots import FleetProcess, run_worker
+    from bots import FleetProcess, Metrics, MetricsPortTaken, run_worker
     from store import NeedsPostgres, open_store
 
     path, engagements = load_engagements(settings, engagements_path)
@@ -51,6 +54,18 @@ def worker_command(
     settings.home.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.effective_database_url)
     fleet = FleetProcess(settings, store, known, slots, chosen=chosen)
+    if metrics_port is not None:
+        fleet.metrics = Metrics(
+            store,
+            list(chosen or known),
+            heartbeat_age=fleet.heartbeat_age,
+            sessions=fleet.open_sessions,
+        )
+        try:
+            fleet.metrics.serve(metrics_port, metrics_host)
+        except MetricsPortTaken as exc:
+            store.close()
+            raise click.ClickException(str(exc)) from None
     try:
         run_worker(fleet, queues=list(chosen) or None, until_idle=until_idle)
     except NeedsPostgres as exc:
