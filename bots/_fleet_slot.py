@@ -30,7 +30,7 @@ from schemas.work import FailureKind, ItemState, RunKind, RunStatus
 from store import RunNotRunning
 
 if TYPE_CHECKING:
-    from bots._fleet import FleetProcess
+    from bots._fleet_process import FleetProcess
 
 
 class FleetWorker(Worker):
@@ -185,18 +185,18 @@ class Slot:
         worker = self._worker(engagement)
         store.take_item(item_id, worker.name, self.fleet.settings.fleet_timings.item_lease_s)
         started = time.monotonic()
-        self.fleet.hold(
-            InHand(
-                slot=self.name,
-                engagement=engagement,
-                kind=kind,
-                run_id=run_id,
-                item_id=item_id,
-                opportunity_id=item.opportunity_id,
-                since=store.now(),
-            )
-        )
         try:
+            self.fleet.hold(
+                InHand(
+                    slot=self.name,
+                    engagement=engagement,
+                    kind=kind,
+                    run_id=run_id,
+                    item_id=item_id,
+                    opportunity_id=item.opportunity_id,
+                    since=store.now(),
+                )
+            )
             worker.begin_item(item.reference)
             ctx = StepContext(
                 worker.bot,
