@@ -65,7 +65,7 @@ def test_workers_and_the_items_in_their_hands_are_listed_and_shown(
         fleet_database() as db_url,
         # Saves take 1.5 s: an item stays in a worker's hand long enough to be seen there.
         running_portal(
-            tmp_path / "acme", "acme", opportunities=8, faults=FaultConfig(slow_save_ms=1500)
+            tmp_path / "acme", "acme", opportunities=10, faults=FaultConfig(slow_save_ms=1500)
         ) as portal,
         open_store(db_url) as store,
     ):
@@ -99,9 +99,9 @@ def test_workers_and_the_items_in_their_hands_are_listed_and_shown(
             )
             wait_for("the fleet run", lambda: store.runs() != [])
             (fleet_run,) = store.runs()
-            _held_items_show_on_the_run_page(page, store, tmp_path, config, fleet_run.id)
             in_hand = _in_hand_lines(env, fleet_run.id)
             assert in_hand, "some `quotebot workers` listing showed an item in hand"
+            _held_items_show_on_the_runs_pages(page, store, tmp_path, config, fleet_run.id)
             during = [_scrape(port) for port in ports]
             due = len(store.items(engagement.name))
             assert all(0 <= m[("quotebot_jobs_waiting", "acme")] <= due for m in during)
@@ -174,15 +174,17 @@ def _in_hand_lines(env: dict[str, str], run_id: int) -> list[str]:
     return []
 
 
-def _held_items_show_on_the_run_page(
+def _held_items_show_on_the_runs_pages(
     page: Page, store: Store, tmp_path: Path, config: Path, run_id: int
 ) -> None:
-    """Operations open the running run's page: it names the workers holding its items and
-    reloads by itself (the rows change without the person doing anything)."""
+    """Operations open the runs page, then the running run's: they name the workers
+    holding its items, and reload by themselves (the rows change without a click)."""
     store.add_user("olga", "ops", hash_password(PASSWORD), all_engagements=True)
     app = create_app(store, WebSettings(secret_key=SECRET), engagements=config, home=tmp_path)
     with WebServer(app) as base_url:
-        sign_in(page, base_url, "olga", f"/runs/{run_id}")
+        sign_in(page, base_url, "olga", "/runs")
+        expect(page.get_by_test_id(f"held-{run_id}")).to_contain_text(" by ", timeout=30_000)
+        page.goto(f"{base_url}/runs/{run_id}")
         expect(page.get_by_test_id("refreshing")).to_contain_text("refreshes every 5 s")
         held = page.get_by_test_id("held").locator("tr[data-item]")
         expect(held.first).to_be_visible(timeout=30_000)
@@ -193,11 +195,8 @@ def _held_items_show_on_the_run_page(
             f':not([data-item="{held.nth(i).get_attribute("data-item")}"])'
             for i in range(held.count())
         )
-        # Items change hands as the run goes on: the page shows it without a click.
         later = page.locator(f"[data-testid=held] tr[data-item]{seen}")
         expect(later.first).to_be_visible(timeout=60_000)
-        page.goto(f"{base_url}/runs")
-        expect(page.get_by_test_id(f"held-{run_id}")).to_contain_text(" by ", timeout=30_000)
 
 
 def test_workers_on_the_embedded_store_says_there_is_no_fleet(tmp_path: Path) -> None:
