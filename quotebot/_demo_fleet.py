@@ -60,6 +60,13 @@ def fleet_database(settings: Settings) -> str:
         raise click.ClickException(f"cannot reach PostgreSQL at {shown}: {reason}") from None
 
 
+def where(settings: Settings) -> str:
+    """The demo's schema and database, for people (no password)."""
+    parsed = make_url(str(settings.database_url))
+    database = parsed.set(query={}).render_as_string(hide_password=True)
+    return f"schema {SCHEMA} of {database}"
+
+
 def start_workers(settings: Settings, engagements: Path) -> list[subprocess.Popen[str]]:
     """`WORKERS` processes of `quotebot worker`, one browser slot each, their output in
     `home/workers/`."""

@@ -266,6 +266,7 @@ def _quote_and_book_on_fleet(
     """Quoting, then booking, by `WORKERS` worker processes; what each said it did."""
     engagements = sched.load_engagements(path)
     n = _demo_fleet.WORKERS
+    step(f"      {_demo_fleet.where(settings)} migrated; starting {n} `quotebot worker`s")
     workers = _demo_fleet.start_workers(settings, path)
     try:
         step(f"2/5 quoting: {n} worker processes share both engagements' item jobs")
