@@ -31,6 +31,24 @@ today_option = click.option(
 RUN_KINDS = [k.value for k in RunKind]
 
 
+def metrics_options(command: F) -> F:
+    """`--metrics-port` (off by default) and `--metrics-host` (127.0.0.1): Prometheus
+    metrics of this process at http://HOST:PORT/metrics."""
+    port = click.option(
+        "--metrics-port",
+        type=click.IntRange(1, 65535),
+        default=None,
+        help="Serve Prometheus metrics on this port (default: off).",
+    )
+    host = click.option(
+        "--metrics-host",
+        default="127.0.0.1",
+        show_default=True,
+        help="Address the metrics port listens on (0.0.0.0: every interface).",
+    )
+    return port(host(command))
+
+
 def kind_option(*, both: bool, default: str, help: str) -> Callable[[F], F]:  # noqa: A002
     """`--kind quote|booking` (and `both` where a command can do both in turn)."""
     choices = [*RUN_KINDS, "both"] if both else RUN_KINDS

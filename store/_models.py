@@ -256,3 +256,18 @@ class SchedulerBeatRow(Base):
 
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     beat_at: Mapped[datetime]
+
+
+class FleetWorkerRow(Base):
+    """A live (or lately dead) fleet worker process: `quotebot workers` reads these."""
+
+    __tablename__ = "fleet_workers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int]
+    engagements: Mapped[list[str]] = mapped_column(JSON)
+    slots: Mapped[int]
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    in_hand: Mapped[list[dict[str, Any]]] = mapped_column(JSON)

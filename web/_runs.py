@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
-from schemas.work import STILL_TO_DO, FailureKind, ItemEvent, ItemState, Run, WorkItem
-from store import InvalidTransition, UnknownRecord
+from schemas.work import (
+    STILL_TO_DO,
+    FailureKind,
+    ItemEvent,
+    ItemState,
+    Run,
+    RunStatus,
+    WorkItem,
+)
+from store import InvalidTransition, Store, UnknownRecord
 from web._auth import safe_next
 from web._deps import (
     BadInput,
@@ -27,6 +36,49 @@ from web._deps import (
 )
 
 router = APIRouter()
+
+REFRESH_S = 5
+"""While a run is running, its pages reload this often (the HTTP `Refresh` header)."""
+
+
+@dataclass(frozen=True)
+class Held:
+    """An item of a running run that a worker holds right now."""
+
+    worker: str
+    """The fleet worker's `host:pid`, or the in-process worker's name."""
+    slot: str
+    item_id: int
+    opportunity_id: str
+    since: datetime | None
+    heartbeat_s: float | None
+    """Seconds since the fleet worker's last heartbeat (None in-process)."""
+
+
+def held_items(store: Store, run: Run) -> list[Held]:
+    """Which workers hold which items of `run` now: fleet workers' hands for a fleet run,
+    the items' claims for an in-process one."""
+    if run.status is not RunStatus.RUNNING:
+        return []
+    now = store.now()
+    if run.worker == "fleet":
+        return [
+            Held(w.name, i.slot, i.item_id, i.opportunity_id, i.since, w.age_s(now))
+            for w in store.fleet_workers()
+            for i in w.in_hand
+            if i.run_id == run.id
+        ]
+    return [
+        Held(i.claimed_by, i.claimed_by, i.id, i.opportunity_id, None, None)
+        for i in store.items(run.engagement)
+        if i.claimed_by and i.lease_until and i.lease_until > now
+    ]
+
+
+def _refreshing(response: Response, running: bool) -> Response:
+    if running:
+        response.headers["Refresh"] = str(REFRESH_S)
+    return response
 
 
 @dataclass(frozen=True)
@@ -55,9 +107,18 @@ def runs(request: Request, user: SignedIn) -> Response:
     store = store_of(request)
     listed = [r for r in reversed(store.runs()) if user.sees(r.engagement)][:100]
     waiting = {name: store.still_to_do(name) for name in engagement_names(request, user)}
-    return render(
-        request, "runs.html", user=user, runs=listed, waiting=waiting, still_to_do=STILL_TO_DO
+    held = {r.id: held_items(store, r) for r in listed if r.status is RunStatus.RUNNING}
+    page = render(
+        request,
+        "runs.html",
+        user=user,
+        runs=listed,
+        waiting=waiting,
+        still_to_do=STILL_TO_DO,
+        held=held,
+        refresh_s=REFRESH_S if held else None,
     )
+    return _refreshing(page, bool(held))
 
 
 @router.get("/runs/{run_id}")
@@ -77,7 +138,8 @@ def run_page(request: Request, user: SignedIn, run_id: Id, outcome: str = "") ->
     # Failures first: they are what operations open a run page for.
     worked.sort(key=lambda o: (o.last.to_state is not ItemState.FAILED, o.item.id))
     outcomes = [o for o in worked if not outcome or o.last.to_state.value == outcome]
-    return render(
+    running = run.status is RunStatus.RUNNING
+    page = render(
         request,
         "run.html",
         user=user,
@@ -87,7 +149,11 @@ def run_page(request: Request, user: SignedIn, run_id: Id, outcome: str = "") ->
         chosen=outcome,
         failed=ItemState.FAILED,
         system=FailureKind.SYSTEM,
+        held=held_items(store, run),
+        refresh_s=REFRESH_S if running else None,
+        now=store.now(),
     )
+    return _refreshing(page, running)
 
 
 @router.get("/items/{item_id}/evidence/{evidence_id}")

@@ -15,6 +15,7 @@ from quotebot._options import (
     engagements_option,
     kind_option,
     load_engagements,
+    metrics_options,
     named_engagements,
 )
 from scheduler import (
@@ -186,9 +187,15 @@ def scheduler_group() -> None:
     show_default=True,
     help="Engagements that may run at the same time.",
 )
+@metrics_options
 @click.pass_obj
 def scheduler_start(
-    settings: Settings, engagements_path: Path | None, grace_s: float, threads: int
+    settings: Settings,
+    engagements_path: Path | None,
+    grace_s: float,
+    threads: int,
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Start the scheduler in the foreground; it runs engagements on their schedules.
 
@@ -197,4 +204,17 @@ def scheduler_start(
     """
     path, _ = load_engagements(settings, engagements_path, then=NOTHING)
     settings.home.mkdir(parents=True, exist_ok=True)
-    serve(path, settings, grace_s=grace_s, threads=threads, announce=click.echo)
+    from bots import MetricsPortTaken
+
+    try:
+        serve(
+            path,
+            settings,
+            grace_s=grace_s,
+            threads=threads,
+            announce=click.echo,
+            metrics_port=metrics_port,
+            metrics_host=metrics_host,
+        )
+    except MetricsPortTaken as exc:
+        raise click.ClickException(str(exc)) from None
