@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -290,9 +291,12 @@ def serve(
     poll_s: float = POLL_S,
     threads: int = 4,
     announce: Callable[[str], object] = logger.info,
+    metrics_port: int | None = None,
+    metrics_host: str = "127.0.0.1",
 ) -> None:
-    """Run the scheduled jobs until SIGTERM or SIGINT, then stop after the items in hand."""
-    load_engagements(engagements_path)  # a bad file stops us before anything runs
+    """Run the scheduled jobs until SIGTERM or SIGINT, then stop after the items in hand;
+    with `metrics_port`, Prometheus metrics there (`bots.MetricsPortTaken` if it is taken)."""
+    engagements = load_engagements(engagements_path)  # a bad file stops us before anything
     scheduler = make_scheduler(settings, threads=threads, grace_s=grace_s)
     # Wakes the scheduler so that it sees jobs other processes added, paused or ran now,
     # and applies what operations asked for on the web pages.
@@ -305,6 +309,12 @@ def serve(
         jobstore="memory",
         misfire_grace_time=None,
     )
+    if metrics_port is not None:
+        from bots import Metrics
+
+        names = [e.name for e in engagements]
+        metrics = Metrics(controls.store, names, heartbeat_age=controls.beat_age)
+        metrics.serve(metrics_port, metrics_host)
     quit_now = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -347,12 +357,18 @@ class Controls:
     def __init__(self, scheduler: BaseScheduler, store: Store, *, grace_s: float) -> None:
         self.scheduler, self.store, self.grace_s = scheduler, store, grace_s
         self.seen: datetime | None = None
+        self.beat_at: float | None = None
+
+    def beat_age(self) -> float | None:
+        """Seconds since this scheduler's heartbeat was last written (None: not yet)."""
+        return None if self.beat_at is None else time.monotonic() - self.beat_at
 
     def apply(self) -> None:
         now = datetime.now(UTC)
         try:
             # The heartbeat the schedule page reads: a scheduler is alive to honour run-now.
             self.store.scheduler_beat(f"{socket.gethostname()}:{os.getpid()}")
+            self.beat_at = time.monotonic()
             controls = self.store.schedule_controls()
         except Exception as exc:  # noqa: BLE001 - the next poll tries again
             logger.warning("schedule controls unreadable: {}", first_line(exc))

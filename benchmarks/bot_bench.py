@@ -221,10 +221,30 @@ def _measure_framework(url: str, data_dir: Path, work: Path, workers: int) -> di
     }
 
 
+def write_engagement(engagement: Any, work: Path) -> Path:
+    """The engagements file of `engagement` alone, as worker processes read it."""
+    import yaml
+
+    config = work / "engagements.yaml"
+    doc = {"engagements": [engagement.model_dump(mode="json", exclude_none=True)]}
+    config.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return config
+
+
+def fleet_env(home: Path, db: str, **extra: str) -> dict[str, str]:
+    """The environment of a `quotebot worker` on the fleet database `db`."""
+    return {
+        **os.environ,
+        "QUOTEBOT_HOME": str(home),
+        "QUOTEBOT_DATABASE_URL": db,
+        "QUOTEBOT_FLEET": "true",
+        **extra,
+    }
+
+
 def _measure_fleet(url: str, data_dir: Path, work: Path, workers: int, pg: str) -> dict[str, Any]:
     """`workers` worker processes of one slot each, children of this measuring process (so
     that the sampler counts their browsers), sharing one quote run deferred to the fleet."""
-    import yaml
 
     from bots import start_fleet_run, tasks
     from schemas.settings import Settings
@@ -232,17 +252,10 @@ def _measure_fleet(url: str, data_dir: Path, work: Path, workers: int, pg: str) 
     from store import open_store, scratch_database
 
     engagement = _engagement(url, data_dir, 1)
-    config = work / "engagements.yaml"
-    doc = {"engagements": [engagement.model_dump(mode="json", exclude_none=True)]}
-    config.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    config = write_engagement(engagement, work)
     with scratch_database(pg, "quotebot_bench") as db, open_store(db) as store:
         settings = Settings(home=work / "home", database_url=db, fleet=True)
-        env = {
-            **os.environ,
-            "QUOTEBOT_HOME": str(settings.home),
-            "QUOTEBOT_DATABASE_URL": db,
-            "QUOTEBOT_FLEET": "true",
-        }
+        env = fleet_env(settings.home, db)
         command = [sys.executable, "-m", "quotebot", "worker", "--slots", "1"]
         command += ["--engagements", str(config)]
         logs = [(work / f"worker{n}.log").open("wb") for n in range(workers)]

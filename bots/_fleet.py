@@ -10,12 +10,7 @@ once. A finishing job closes the run when every item job has ended.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import time
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -25,7 +20,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy
 
-from bots._fleet_slot import Slot
+from bots._fleet_process import FleetProcess
 from bots._outcomes import Outcome, classify, failure
 from bots._steps import BOOKING_STATES, QUOTE_STATES
 from schemas.engagement import Engagement
@@ -57,53 +52,6 @@ class _Strategy(BaseRetryStrategy):
 
 
 tasks = Blueprint()
-
-
-@dataclass
-class FleetProcess:
-    """What the jobs of one worker process share: settings, store, engagements, slots."""
-
-    settings: Settings
-    store: Store
-    engagements: Mapping[str, Engagement]
-    slots: int
-    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-    free: asyncio.Queue[Slot] | None = None
-    counts: Counter[str] = field(default_factory=Counter)
-
-    def open_slots(self) -> list[Slot]:
-        self.free = asyncio.Queue()
-        made = [Slot(f"{self.name}:s{i}", self) for i in range(self.slots)]
-        for slot in made:
-            self.free.put_nowait(slot)
-        return made
-
-    async def in_slot(self, method: str, *args: Any) -> Any:
-        """Run a slot's method in that slot's own thread: its Playwright never changes
-        threads, so its logged-in contexts are reused from job to job."""
-        assert self.free is not None, "open_slots first"
-        slot = await self.free.get()
-        try:
-            async with slot.busy:
-                loop = asyncio.get_running_loop()
-                return await loop.run_in_executor(slot.thread, getattr(slot, method), *args)
-        finally:
-            slot.last_used = time.monotonic()
-            self.free.put_nowait(slot)
-
-    async def sign_out_idle(self, slots: list[Slot], idle_s: float) -> None:
-        """Contexts of slots left without work sign out: their session places go to the
-        slots (of any worker) waiting for one, instead of staying held by idle browsers."""
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(idle_s / 2)
-            for slot in slots:
-                if slot.busy.locked() or not slot.workers:
-                    continue
-                if time.monotonic() - slot.last_used < idle_s:
-                    continue
-                async with slot.busy:
-                    await loop.run_in_executor(slot.thread, slot.close_contexts)
 
 
 def _fleet(context: JobContext) -> FleetProcess:
@@ -323,6 +271,8 @@ async def _serve(fleet: FleetProcess, app: App, queues: list[str] | None, until_
     async with app.open_async():
         slots = fleet.open_slots()
         timings = fleet.settings.fleet_timings
+        await asyncio.to_thread(fleet.register)
+        beating = asyncio.create_task(fleet.beat(timings.heartbeat_s))
         rescue = asyncio.create_task(
             rescue_stalled(app, timings.heartbeat_s, timings.stalled_after_s)
         )
@@ -339,7 +289,9 @@ async def _serve(fleet: FleetProcess, app: App, queues: list[str] | None, until_
                 install_signal_handlers=True,
             )
         finally:
+            beating.cancel()
             rescue.cancel()
             signing_out.cancel()
             for slot in slots:
                 await asyncio.to_thread(slot.close)
+            await asyncio.to_thread(fleet.store.unregister_worker, fleet.name)

@@ -16,6 +16,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Playwright, sync_playwright
 
 from bots._evidence import Evidence
+from bots._metrics import OK
 from bots._outcomes import Outcome, failure
 from bots._session import Credentials
 from bots._steps import BOOKING_STATES, QUOTE_STATES, StepContext, process_booking, process_quote
@@ -23,12 +24,13 @@ from bots._worker import Worker
 from bots.portals import load_map
 from schemas import PricingRules, load_rules
 from schemas.engagement import Engagement
+from schemas.fleet import InHand
 from schemas.selector_map import SelectorMap
 from schemas.work import FailureKind, ItemState, RunKind, RunStatus
 from store import RunNotRunning
 
 if TYPE_CHECKING:
-    from bots._fleet import FleetProcess
+    from bots._fleet_process import FleetProcess
 
 
 class FleetWorker(Worker):
@@ -63,6 +65,11 @@ class FleetWorker(Worker):
         except BaseException:
             self._place.close()
             raise
+
+    @property
+    def signed_in(self) -> bool:
+        """Holds an open portal session (a logged-in context)."""
+        return self._bot is not None
 
     def close_context(self) -> None:
         # Signed out first: the place frees only once the portal's seat is free too.
@@ -177,7 +184,19 @@ class Slot:
             return f"already_{item.state.value}"  # a killed worker's attempt got this far
         worker = self._worker(engagement)
         store.take_item(item_id, worker.name, self.fleet.settings.fleet_timings.item_lease_s)
+        started = time.monotonic()
         try:
+            self.fleet.hold(
+                InHand(
+                    slot=self.name,
+                    engagement=engagement,
+                    kind=kind,
+                    run_id=run_id,
+                    item_id=item_id,
+                    opportunity_id=item.opportunity_id,
+                    since=store.now(),
+                )
+            )
             worker.begin_item(item.reference)
             ctx = StepContext(
                 worker.bot,
@@ -190,11 +209,17 @@ class Slot:
             )
             done = process_quote(ctx, item) if kind is RunKind.QUOTE else process_booking(ctx, item)
             worker.evidence.discard_item(worker.context)
-            return "no_po_yet" if done is None else done.state.value
         except Exception as exc:
+            if self.fleet.metrics is not None:
+                self.fleet.metrics.failed(engagement, kind, exc, time.monotonic() - started)
             return self._failed(worker, run_id, item_id, exc, last)
+        else:
+            if self.fleet.metrics is not None:
+                self.fleet.metrics.item_ended(engagement, kind, OK, time.monotonic() - started)
+            return "no_po_yet" if done is None else done.state.value
         finally:
             store.release(item_id, worker=worker.name)
+            self.fleet.let_go(self.name)
 
     def _failed(
         self, worker: FleetWorker, run_id: int, item_id: int, exc: Exception, last: bool

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("quotebot.commands.rules", "rules_group"),
     "demo": ("quotebot.demo", "demo_command"),
     "worker": ("quotebot.commands.worker", "worker_command"),
+    "workers": ("quotebot.commands.worker", "workers_command"),
 }
 
 

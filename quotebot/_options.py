@@ -3,7 +3,7 @@ finding an engagement by name (else saying which there are)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +29,24 @@ today_option = click.option(
     help="Business date to work as of (default: today).",
 )
 RUN_KINDS = [k.value for k in RunKind]
+
+
+def metrics_options(command: F) -> F:
+    """`--metrics-port` (off by default) and `--metrics-host` (127.0.0.1): Prometheus
+    metrics of this process at http://HOST:PORT/metrics."""
+    port = click.option(
+        "--metrics-port",
+        type=click.IntRange(1, 65535),
+        default=None,
+        help="Serve Prometheus metrics on this port (default: off).",
+    )
+    host = click.option(
+        "--metrics-host",
+        default="127.0.0.1",
+        show_default=True,
+        help="Address the metrics port listens on (0.0.0.0: every interface).",
+    )
+    return port(host(command))
 
 
 def kind_option(*, both: bool, default: str, help: str) -> Callable[[F], F]:  # noqa: A002
@@ -61,8 +79,18 @@ def load_engagements(
 def find_engagement(settings: Settings, path: Path | None, name: str) -> Engagement:
     """The named engagement of the engagements file; else an error listing the known ones."""
     path, engagements = load_engagements(settings, path)
-    for engagement in engagements:
-        if engagement.name == name:
-            return engagement
-    known = ", ".join(sorted(e.name for e in engagements)) or "none"
-    raise click.ClickException(f"{path}: no engagement '{name}' (known: {known})")
+    return named_engagements(path, engagements, [name])[0]
+
+
+def named_engagements(
+    path: Path, engagements: list[Engagement], names: Iterable[str]
+) -> list[Engagement]:
+    """The engagements of `names`, in that order; a name the file lacks stops the command
+    with the file and the names it knows."""
+    known = {e.name: e for e in engagements}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        listed = ", ".join(sorted(known)) or "none"
+        missing = ", ".join(f"'{name}'" for name in unknown)
+        raise click.ClickException(f"{path}: no engagement {missing} (known: {listed})")
+    return [known[name] for name in names]

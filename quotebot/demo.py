@@ -4,6 +4,8 @@ Starts the acme and globex sandbox portals in this process, seeds them, configur
 engagements, runs quoting and then booking through the scheduler, audits the portals'
 exports, writes the manager report and prints its figures and where to look next.
 Everything lands in `var/demo/` (replaced on each run); nothing leaves the machine.
+With `--fleet`, three `quotebot worker` processes do the quoting and booking through the
+task queue on the PostgreSQL at `QUOTEBOT_DATABASE_URL` (see `quotebot._demo_fleet`).
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ import scheduler as sched
 from audit.batch import AuditResult, audit_files
 from audit.findings_csv import write_findings
 from audit.metrics import Figures
+from quotebot import _demo_fleet
 from quotebot._demo_text import summary_text
 from sandbox.config import SandboxConfig
 from sandbox.generate import generate, load_credentials
 from sandbox.portal import Portal
 from sandbox.server import SandboxServer
 from schemas.settings import Settings
+from schemas.work import RunKind
 from store import Store
 from web import report, serve_demo
 
@@ -68,9 +72,19 @@ class DemoResult:
     audits: dict[str, AuditResult]
     seconds: float
     home: Path
+    workers: tuple[str, ...] = ()
+    """What each fleet worker said it did as it stopped (`--fleet`)."""
 
     def text(self) -> str:
-        return summary_text(self.figures, self.audits, self.seconds, self.home)
+        text = summary_text(self.figures, self.audits, self.seconds, self.home)
+        if not self.workers:
+            return text
+        did = ["what each fleet worker did:", *(f"  {line}" for line in self.workers)]
+        where = (
+            f"  the demo's tables: schema {_demo_fleet.SCHEMA} of QUOTEBOT_DATABASE_URL's"
+            f" database: add ?options=-csearch_path%3D{_demo_fleet.SCHEMA} to the URL"
+        )
+        return "\n".join([*did, text, where])
 
 
 def _start_portals(home: Path, n: int, today: date) -> tuple[list[_Portal], Path]:
@@ -170,15 +184,20 @@ def _audit(home: Path, portals: list[_Portal], today: date) -> dict[str, AuditRe
     return results
 
 
-def demo_settings(home: Path, settings: Settings) -> Settings:
-    """The demo's own database, evidence and secrets, whatever the environment points at."""
+def demo_settings(home: Path, settings: Settings, *, fleet: bool = False) -> Settings:
+    """The demo's own database, evidence and secrets, whatever the environment points at;
+    `fleet`: the demo's own schema of the PostgreSQL at `QUOTEBOT_DATABASE_URL`, emptied."""
     home = home.resolve()
+    database = (
+        _demo_fleet.fleet_database(settings) if fleet else f"sqlite:///{home / 'quotebot.sqlite'}"
+    )
     return settings.model_copy(
         update={
             "home": home,
-            "database_url": f"sqlite:///{home / 'quotebot.sqlite'}",
+            "database_url": database,
             "engagements": home / "engagements.yaml",
             "secrets_file": home / "secrets.env",
+            "fleet": fleet,
         }
     )
 
@@ -188,8 +207,11 @@ def run_demo(
     opportunities: int,
     workers: int,
     echo: Callable[[str], object] = click.echo,
+    *,
+    fleet: bool = False,
 ) -> DemoResult:
-    """The demo, start to summary; `settings.home` is emptied first."""
+    """The demo, start to summary; `settings.home` is emptied first. `fleet`: quoting and
+    booking by worker processes on `settings.database_url` (`fleet_settings`)."""
     started = time.monotonic()
     home = settings.home
 
@@ -201,22 +223,15 @@ def run_demo(
     today = date.today()
     step(f"1/5 seeding and starting the sandbox portals ({opportunities} renewals each)")
     portals, _ = _start_portals(home, opportunities, today)
-    store = sched.process_store(settings)
+    said: tuple[str, ...] = ()
     try:
         path = _write_engagements(home, portals, workers)
-        engagements = sched.load_engagements(path)
-        scheduler = sched.make_scheduler(settings, threads=len(engagements))
-        scheduler.start()
-        try:
-            for engagement in engagements:
-                sched.schedule_engagement(scheduler, engagement, path, store, progress=True)
-            names = [e.name for e in engagements]
-            step("2/5 quoting: the scheduler starts both engagements' quoting runs now")
-            _run_through_scheduler(scheduler, names, "quote")
-            step("3/5 booking: customer POs arrived for some quotes; booking runs now")
-            _run_through_scheduler(scheduler, names, "booking")
-        finally:
-            scheduler.shutdown(wait=True)
+        if fleet:
+            store = sched.process_store(settings)  # migrated here, before the workers start
+            said = _quote_and_book_on_fleet(settings, store, path, today, step)
+        else:
+            store = sched.process_store(settings)
+            _quote_and_book_by_scheduler(settings, store, path, step)
         step("4/5 auditing the portals' exports against each client's rules")
         audits = _audit(home, portals, today)
     finally:
@@ -224,7 +239,45 @@ def run_demo(
             portal.server.stop()
     step("5/5 writing the manager report")
     figures = _manager_report(store, home / "report.html", today)
-    return DemoResult(figures, audits, time.monotonic() - started, home)
+    return DemoResult(figures, audits, time.monotonic() - started, home, said)
+
+
+def _quote_and_book_by_scheduler(
+    settings: Settings, store: Store, path: Path, step: Callable[[str], None]
+) -> None:
+    engagements = sched.load_engagements(path)
+    scheduler = sched.make_scheduler(settings, threads=len(engagements))
+    scheduler.start()
+    try:
+        for engagement in engagements:
+            sched.schedule_engagement(scheduler, engagement, path, store, progress=True)
+        names = [e.name for e in engagements]
+        step("2/5 quoting: the scheduler starts both engagements' quoting runs now")
+        _run_through_scheduler(scheduler, names, "quote")
+        step("3/5 booking: customer POs arrived for some quotes; booking runs now")
+        _run_through_scheduler(scheduler, names, "booking")
+    finally:
+        scheduler.shutdown(wait=True)
+
+
+def _quote_and_book_on_fleet(
+    settings: Settings, store: Store, path: Path, today: date, step: Callable[[str], None]
+) -> tuple[str, ...]:
+    """Quoting, then booking, by `WORKERS` worker processes; what each said it did."""
+    engagements = sched.load_engagements(path)
+    n = _demo_fleet.WORKERS
+    step(f"      {_demo_fleet.where(settings)} migrated; starting {n} `quotebot worker`s")
+    workers = _demo_fleet.start_workers(settings, path)
+    try:
+        step(f"2/5 quoting: {n} worker processes share both engagements' item jobs")
+        _demo_fleet.run_on_fleet(store, settings, engagements, RunKind.QUOTE, today, workers, step)
+        step("3/5 booking: customer POs arrived for some quotes; booking jobs now")
+        _demo_fleet.run_on_fleet(
+            store, settings, engagements, RunKind.BOOKING, today, workers, step
+        )
+    finally:
+        said = _demo_fleet.stop_workers(settings, workers)  # SIGTERM: items in hand finish
+    return tuple(said)
 
 
 def _manager_report(store: Store, path: Path, today: date) -> Figures:
@@ -287,16 +340,22 @@ def _serve(settings: Settings, port: int) -> None:
     flag_value=8000,
     help="Then keep the web pages up on the results (port, default 8000).",
 )
+@click.option(
+    "--fleet",
+    is_flag=True,
+    help="Quote and book through 3 `quotebot worker` processes on the PostgreSQL at "
+    "QUOTEBOT_DATABASE_URL (its schema quotebot_demo, emptied first).",
+)
 @click.pass_obj
 def demo_command(
-    settings: Settings, opportunities: int, workers: int, home: Path, port: int | None
+    settings: Settings, opportunities: int, workers: int, home: Path, port: int | None, fleet: bool
 ) -> None:
     """See the whole product work: two client portals quoted, booked, audited and reported.
 
     Runs on simulated portals on this machine (nothing leaves it) and takes a few minutes.
     """
-    settings = demo_settings(home, settings)
-    result = run_demo(settings, opportunities, workers)
+    settings = demo_settings(home, settings, fleet=fleet)
+    result = run_demo(settings, opportunities, workers, fleet=fleet)
     click.echo("")
     click.echo(result.text())
     if port is not None:

@@ -20,7 +20,7 @@ from store._machine import ALLOWED_TRANSITIONS, reference
 from store._queue import NeedsPostgres
 from store._review_queue import SEVERITIES, QueueFilter
 from store._reviews import version
-from store._scratch import scratch_database
+from store._scratch import fresh_schema, scratch_database
 from store._store import Store, open_store
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "StoreError",
     "UnknownEngagement",
     "UnknownRecord",
+    "fresh_schema",
     "open_store",
     "reference",
     "scratch_database",

@@ -284,3 +284,18 @@ class SignInFailureRow(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer)
     last_failed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class FleetWorkerRow(Base):
+    """A live (or lately dead) fleet worker process: `quotebot workers` reads these."""
+
+    __tablename__ = "fleet_workers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int]
+    engagements: Mapped[list[str]] = mapped_column(JSON)
+    slots: Mapped[int]
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    in_hand: Mapped[list[dict[str, Any]]] = mapped_column(JSON)

@@ -25,3 +25,21 @@ def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
+
+
+def fresh_schema(url: str, schema: str) -> str:
+    """The URL of `url`'s database with `schema` alone on the search path; the schema is
+    emptied first (dropped with everything in it, and made again). Other schemas of the
+    database are not touched."""
+    if not schema.isidentifier() or schema.lower() != schema:
+        raise ValueError(f"schema name {schema!r}: lower-case letters, digits and _ only")
+    parsed = make_url(url)
+    engine = create_engine(parsed)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    finally:
+        engine.dispose()
+    isolated = parsed.update_query_dict({"options": f"-csearch_path={schema}"})
+    return isolated.render_as_string(hide_password=False)

@@ -8,6 +8,7 @@ from datetime import datetime
 from store._bulk import BulkMixin
 from store._claims import ClaimsMixin
 from store._engine import make_engine, migrate
+from store._fleet_workers import FleetWorkersMixin
 from store._frames import FramesMixin
 from store._intents import IntentsMixin
 from store._jobs import JobsMixin
@@ -38,6 +39,7 @@ class Store(
     FramesMixin,
     QueueMixin,
     BulkMixin,
+    FleetWorkersMixin,
 ):
     """Quotebot's persistence: engagements, runs, work items and their history.
 

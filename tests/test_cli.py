@@ -93,6 +93,10 @@ def test_schedules_are_added_paused_resumed_run_now_and_removed(tmp_path: Path, 
     assert [line.split()[1] for line in quotebot("schedule", "list").splitlines()] == ["booking"]
     missing = CliRunner().invoke(cli, ["schedule", "pause", "acme", "--kind", "quote"])
     assert missing.exit_code == 1 and "no quote schedule for 'acme'" in missing.output
+    for command in (["schedule", "add", "acmee"], ["worker", "--engagement", "acmee"]):
+        unknown = CliRunner().invoke(cli, [*command, "--engagements", str(path)])
+        assert unknown.exit_code == 1, unknown.output
+        assert f"{path}: no engagement 'acmee' (known: acme)" in unknown.output
 
     # What operations do on the web pages reaches the job store the same way.
     store = scheduler.process_store(Settings())

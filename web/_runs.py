@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
 from schemas.work import OUTCOMES, STILL_TO_DO, FailureKind, ItemState, Run, RunStatus
-from store import InvalidTransition, UnknownRecord
+from store import InvalidTransition, Store, UnknownRecord
 from web._auth import safe_next
 from web._deps import (
     BadInput,
@@ -27,6 +27,49 @@ from web._deps import (
 )
 
 router = APIRouter()
+
+REFRESH_S = 5
+"""While a run is running, its pages reload this often (the HTTP `Refresh` header)."""
+
+
+@dataclass(frozen=True)
+class Held:
+    """An item of a running run that a worker holds right now."""
+
+    worker: str
+    """The fleet worker's `host:pid`, or the in-process worker's name."""
+    slot: str
+    item_id: int
+    opportunity_id: str
+    since: datetime | None
+    heartbeat_s: float | None
+    """Seconds since the fleet worker's last heartbeat (None in-process)."""
+
+
+def held_items(store: Store, run: Run) -> list[Held]:
+    """Which workers hold which items of `run` now: fleet workers' hands for a fleet run,
+    the items' claims for an in-process one."""
+    if run.status is not RunStatus.RUNNING:
+        return []
+    now = store.now()
+    if run.worker == "fleet":
+        return [
+            Held(w.name, i.slot, i.item_id, i.opportunity_id, i.since, w.age_s(now))
+            for w in store.fleet_workers()
+            for i in w.in_hand
+            if i.run_id == run.id
+        ]
+    return [
+        Held(i.claimed_by, i.claimed_by, i.id, i.opportunity_id, None, None)
+        for i in store.items(run.engagement)
+        if i.claimed_by and i.lease_until and i.lease_until > now
+    ]
+
+
+def _refreshing(response: Response, running: bool) -> Response:
+    if running:
+        response.headers["Refresh"] = str(REFRESH_S)
+    return response
 
 
 @dataclass(frozen=True)
@@ -66,9 +109,22 @@ def runs(request: Request, user: SignedIn) -> Response:
     now = store.now()
     listed = [RunLine(r, now) for r in reversed(store.runs()) if user.sees(r.engagement)][:100]
     waiting = {name: store.still_to_do(name) for name in engagement_names(request, user)}
-    return render(
-        request, "runs.html", user=user, runs=listed, waiting=waiting, still_to_do=STILL_TO_DO
+    held = {
+        line.run.id: held_items(store, line.run)
+        for line in listed
+        if line.run.status is RunStatus.RUNNING
+    }
+    page = render(
+        request,
+        "runs.html",
+        user=user,
+        runs=listed,
+        waiting=waiting,
+        still_to_do=STILL_TO_DO,
+        held=held,
+        refresh_s=REFRESH_S if held else None,
     )
+    return _refreshing(page, bool(held))
 
 
 RUN_PAGE = 200
@@ -101,7 +157,8 @@ def run_page(
         raise NotFound("No such run", message) from None
     require_sees(user, run.engagement, "No such run", message)
     shown = store.run_page(run_id, outcome or None, limit=RUN_PAGE, offset=(page - 1) * RUN_PAGE)
-    return render(
+    running = run.status is RunStatus.RUNNING
+    answer = render(
         request,
         "run.html",
         user=user,
@@ -114,7 +171,11 @@ def run_page(
         chosen=outcome,
         failed=ItemState.FAILED,
         system=FailureKind.SYSTEM,
+        held=held_items(store, run),
+        refresh_s=REFRESH_S if running else None,
+        now=store.now(),
     )
+    return _refreshing(answer, running)
 
 
 @router.get("/items/{item_id}/evidence/{evidence_id}")

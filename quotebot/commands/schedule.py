@@ -15,6 +15,8 @@ from quotebot._options import (
     engagements_option,
     kind_option,
     load_engagements,
+    metrics_options,
+    named_engagements,
 )
 from scheduler import (
     GRACE_S,
@@ -78,10 +80,7 @@ def schedule_add(
     path, engagements = load_engagements(settings, engagements_path, then=NOTHING)
     if add_all == (engagement is not None):
         raise click.UsageError("name one ENGAGEMENT, or give --all")
-    chosen = engagements if add_all else [e for e in engagements if e.name == engagement]
-    if not chosen:
-        known = ", ".join(e.name for e in engagements) or "none"
-        raise click.ClickException(f"{path}: no engagement '{engagement}' (known: {known})")
+    chosen = engagements if add_all else named_engagements(path, engagements, [str(engagement)])
     with job_editor(settings) as scheduler:
         for one in chosen:
             jobs = schedule_engagement(scheduler, one, path, process_store(settings))
@@ -188,9 +187,15 @@ def scheduler_group() -> None:
     show_default=True,
     help="Engagements that may run at the same time.",
 )
+@metrics_options
 @click.pass_obj
 def scheduler_start(
-    settings: Settings, engagements_path: Path | None, grace_s: float, threads: int
+    settings: Settings,
+    engagements_path: Path | None,
+    grace_s: float,
+    threads: int,
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Start the scheduler in the foreground; it runs engagements on their schedules.
 
@@ -199,4 +204,17 @@ def scheduler_start(
     """
     path, _ = load_engagements(settings, engagements_path, then=NOTHING)
     settings.home.mkdir(parents=True, exist_ok=True)
-    serve(path, settings, grace_s=grace_s, threads=threads, announce=click.echo)
+    from bots import MetricsPortTaken
+
+    try:
+        serve(
+            path,
+            settings,
+            grace_s=grace_s,
+            threads=threads,
+            announce=click.echo,
+            metrics_port=metrics_port,
+            metrics_host=metrics_host,
+        )
+    except MetricsPortTaken as exc:
+        raise click.ClickException(str(exc)) from None

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import click
 
-from quotebot._options import engagements_option, load_engagements
+from quotebot._options import (
+    engagements_option,
+    load_engagements,
+    metrics_options,
+    named_engagements,
+)
 from schemas.engagement import Engagement
 from schemas.settings import Settings
 from schemas.work import RunKind, RunStatus
@@ -31,6 +36,7 @@ from schemas.work import RunKind, RunStatus
 )
 @click.option("--until-idle", is_flag=True, help="Stop once no job is waiting (benchmarks).")
 @engagements_option
+@metrics_options
 @click.pass_obj
 def worker_command(
     settings: Settings,
@@ -38,19 +44,31 @@ def worker_command(
     slots: int,
     until_idle: bool,
     engagements_path: Path | None,
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Work the fleet's jobs until SIGTERM or Ctrl-C, which finish the items in hand first."""
-    from bots import FleetProcess, run_worker
+    from bots import FleetProcess, Metrics, MetricsPortTaken, run_worker
     from store import NeedsPostgres, open_store
 
     path, engagements = load_engagements(settings, engagements_path)
+    named_engagements(path, engagements, chosen)
     known = {e.name: e for e in engagements}
-    unknown = sorted(set(chosen) - set(known))
-    if unknown:
-        raise click.ClickException(f"{path}: no engagement {', '.join(unknown)}")
     settings.home.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.effective_database_url)
-    fleet = FleetProcess(settings, store, known, slots)
+    fleet = FleetProcess(settings, store, known, slots, chosen=chosen)
+    if metrics_port is not None:
+        fleet.metrics = Metrics(
+            store,
+            list(chosen or known),
+            heartbeat_age=fleet.heartbeat_age,
+            sessions=fleet.open_sessions,
+        )
+        try:
+            fleet.metrics.serve(metrics_port, metrics_host)
+        except MetricsPortTaken as exc:
+            store.close()
+            raise click.ClickException(str(exc)) from None
     try:
         run_worker(fleet, queues=list(chosen) or None, until_idle=until_idle)
     except NeedsPostgres as exc:
@@ -91,3 +109,53 @@ def fleet_run(
     finally:
         store.close()
     return 0
+
+
+@click.command("workers")
+@click.pass_obj
+def workers_command(settings: Settings) -> None:
+    """List the fleet's worker processes: host, process, engagements, slots, the items in
+    hand and the last heartbeat. A worker silent past the stalled-worker time-out
+    (QUOTEBOT_FLEET_TIMINGS__STALLED_AFTER_S) is shown dead: its jobs go to the others."""
+    from store import open_store
+
+    store = open_store(settings.effective_database_url)
+    try:
+        if store.dialect != "postgresql":
+            click.echo(
+                "no fleet: the store is the embedded SQLite file, where runs work their items"
+                " in-process; a fleet needs a PostgreSQL QUOTEBOT_DATABASE_URL"
+            )
+            return
+        workers = store.fleet_workers()
+        now = store.now()
+    finally:
+        store.close()
+    if not workers:
+        click.echo("no workers registered: start some with `quotebot worker`")
+        return
+    stalled = settings.fleet_timings.stalled_after_s
+    rows = [("host", "process", "state", "engagements", "slots", "heartbeat", "in hand")]
+    for worker in workers:
+        in_hand = "; ".join(
+            f"{i.engagement} {i.kind.value} item {i.item_id} {i.opportunity_id}"
+            f" (run {i.run_id}, {(now - i.since).total_seconds():.0f} s)"
+            for i in worker.in_hand
+        )
+        rows.append(
+            (
+                worker.host,
+                str(worker.pid),
+                "alive" if worker.alive(now, stalled) else "dead",
+                ",".join(worker.engagements) or "all",
+                str(worker.slots),
+                f"{worker.age_s(now):.1f} s ago",
+                in_hand or "-",
+            )
+        )
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[-1]]).rstrip())
+    alive = sum(w.alive(now, stalled) for w in workers)
+    click.echo(f"{alive} alive, {len(workers) - alive} dead (silent over {stalled:g} s)")

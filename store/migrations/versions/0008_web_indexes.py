@@ -1,7 +1,7 @@
 """web indexes: the review queue's order, a run's events, rules; sign-in failures shared
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 
 The people's pages read a page at a time from a million work items: the review queue by
 when each item came into it (`work_items.queued_at`, set from the item's history here),
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
