@@ -92,6 +92,14 @@ class ItemRow(Base):
             sqlite_where=text("queued_at IS NOT NULL"),
             postgresql_where=text("queued_at IS NOT NULL"),
         ),
+        # The items workers hold now (a running run's page): a handful among a million.
+        Index(
+            "ix_work_items_held",
+            "engagement_id",
+            "lease_until",
+            sqlite_where=text("claimed_by IS NOT NULL"),
+            postgresql_where=text("claimed_by IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

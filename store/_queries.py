@@ -136,6 +136,17 @@ class QueriesMixin(StoreBase):
             ]
         return RunPage(work, dict(tally), len(chosen))
 
+    def held(self, engagement: str) -> list[WorkItem]:
+        """The engagement's items a worker holds now (claimed, lease not run out)."""
+        with self._read() as session:
+            query = (
+                select(ItemRow)
+                .where(ItemRow.engagement_id == self._engagement_id(session, engagement))
+                .where(ItemRow.claimed_by.is_not(None), ItemRow.lease_until > self.now())
+                .order_by(ItemRow.id)
+            )
+            return [convert.item(row, engagement) for row in session.scalars(query)]
+
     def events(
         self,
         item_id: int | None = None,

@@ -109,3 +109,13 @@ def test_an_item_leaves_the_queue_when_decided_and_keeps_its_place_when_escalate
     assert store.item(item.id).queued_at is None
     assert item.id not in {i.id for i in store.review_queue()}
     assert since is not None and since <= store.now() + timedelta(days=1)
+
+
+def test_the_items_workers_hold_now_are_read_from_their_leases(queued: Store) -> None:
+    """What a running run's page shows in hand, from the few claimed among many items."""
+    store = queued
+    taken = store.claim("acme", [ItemState.NEW], "host:1", lease_seconds=600)
+    brief = store.claim("acme", [ItemState.NEW], "host:2", lease_seconds=-1)  # ran out
+    assert taken is not None and brief is not None
+    assert [(i.id, i.claimed_by) for i in store.held("acme")] == [(taken.id, "host:1")]
+    assert store.held("globex") == []

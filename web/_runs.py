@@ -61,8 +61,8 @@ def held_items(store: Store, run: Run) -> list[Held]:
         ]
     return [
         Held(i.claimed_by, i.claimed_by, i.id, i.opportunity_id, None, None)
-        for i in store.items(run.engagement)
-        if i.claimed_by and i.lease_until and i.lease_until > now
+        for i in store.held(run.engagement)
+        if i.claimed_by
     ]
 
 

@@ -5,9 +5,10 @@ Revises: 0007
 
 The people's pages read a page at a time from a million work items: the review queue by
 when each item came into it (`work_items.queued_at`, set from the item's history here),
-the run page by a run's events (`item_events.run_id`), the queue's rule filter by
-`findings.rule`. Failed sign-ins are counted in the store (`sign_in_failures`), so every
-server process of the pages slows the same guesses.
+the run page by a run's events (`item_events.run_id`) and the items workers hold now
+(`ix_work_items_held`), the queue's rule filter by `findings.rule`. Failed sign-ins are
+counted in the store (`sign_in_failures`), so every server process of the pages slows
+the same guesses.
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ def upgrade() -> None:
         sqlite_where=sa.text("queued_at IS NOT NULL"),
         postgresql_where=sa.text("queued_at IS NOT NULL"),
     )
+    op.create_index(
+        "ix_work_items_held",
+        "work_items",
+        ["engagement_id", "lease_until"],
+        unique=False,
+        sqlite_where=sa.text("claimed_by IS NOT NULL"),
+        postgresql_where=sa.text("claimed_by IS NOT NULL"),
+    )
     op.execute(_BACKFILL)
     with op.batch_alter_table("item_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_item_events_run_id"), ["run_id"], unique=False)
@@ -70,5 +79,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_findings_rule"))
     with op.batch_alter_table("item_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_item_events_run_id"))
+    op.drop_index("ix_work_items_held", table_name="work_items")
     op.drop_index("ix_work_items_queue", table_name="work_items")
     op.execute("ALTER TABLE work_items DROP COLUMN queued_at")  # SQLite 3.35+ and PostgreSQL
