@@ -9,10 +9,10 @@ from datetime import datetime
 
 from sqlalchemy import Select, exists, func, select
 
-from schemas.work import STILL_TO_DO_STATES, ItemEvent, ItemState, WorkItem, outcome_key
+from schemas.work import STILL_TO_DO_STATES, ItemEvent, ItemState, Run, WorkItem, outcome_key
 from store import _convert as convert
 from store._base import StoreBase
-from store._models import EventRow, EvidenceRow, ItemRow
+from store._models import EventRow, EvidenceRow, ItemRow, RunRow
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,18 @@ class QueriesMixin(StoreBase):
                 for i in page
             ]
         return RunPage(work, dict(tally), len(chosen))
+
+    def recent_runs(self, within: Sequence[str] | None = None, limit: int = 100) -> list[Run]:
+        """The newest runs first, of the engagements `within` (None: all), `limit` of them."""
+        with self._read() as session:
+            query = select(RunRow).order_by(RunRow.id.desc()).limit(limit)
+            if within is not None:
+                ids = [self._engagement_id(session, e) for e in within]
+                query = query.where(RunRow.engagement_id.in_(ids))
+            return [
+                convert.run(row, self._engagement_name(session, row.engagement_id))
+                for row in session.scalars(query)
+            ]
 
     def held(self, engagement: str) -> list[WorkItem]:
         """The engagement's items a worker holds now (claimed, lease not run out)."""

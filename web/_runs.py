@@ -107,7 +107,7 @@ class RunLine:
 def runs(request: Request, user: SignedIn) -> Response:
     store = store_of(request)
     now = store.now()
-    listed = [RunLine(r, now) for r in reversed(store.runs()) if user.sees(r.engagement)][:100]
+    listed = [RunLine(r, now) for r in store.recent_runs(user.scope, limit=100)]
     waiting = {name: store.still_to_do(name) for name in engagement_names(request, user)}
     held = {
         line.run.id: held_items(store, line.run)
