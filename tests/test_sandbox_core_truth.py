@@ -9,6 +9,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from sandbox_helpers import TODAY
 
 from audit.batch import audit_files
@@ -35,14 +36,31 @@ def _schema(opp: models.Opportunity) -> Opportunity:
                 sku=ln.sku,
                 quantity=ln.quantity,
                 prior_unit_price=ln.prior_unit_price,
+                line_end=ln.line_end,
+                renew=ln.renew,
             )
             for ln in opp.lines
         ),
     )
 
 
-def test_a_perfect_bot_and_the_audit_find_exactly_what_was_planted(tmp_path: Path) -> None:
-    paths = generate(tmp_path / "portal", 7, 80, TODAY)
+# (rules' proration, the portal's): the same method; another client's; a portal that
+# prorates co-termed lines by another method than the client's rules.
+CLIENTS = [("month_day", None), ("day", None), ("month_day", "month")]
+
+
+@pytest.mark.parametrize(("proration", "portal_proration"), CLIENTS)
+def test_a_perfect_bot_and_the_audit_find_exactly_what_was_planted(
+    tmp_path: Path, proration: str, portal_proration: str | None
+) -> None:
+    paths = generate(
+        tmp_path / "portal",
+        7,
+        80,
+        TODAY,
+        proration=proration,
+        portal_proration=portal_proration,
+    )
     truth = json.loads(paths.ground_truth.read_text())["anomalies"]
     rules = load_rules(paths.rules)
     business_errors: dict[str, str] = {}
@@ -59,7 +77,10 @@ def test_a_perfect_bot_and_the_audit_find_exactly_what_was_planted(tmp_path: Pat
                 external_ref=f"WI-{opp.opportunity_id}",
                 term_start=expected.term_start,
                 term_end=expected.term_end,
-                lines=[(ln.sku, ln.quantity, ln.unit_price) for ln in expected.lines],
+                lines=[
+                    (ln.sku, ln.quantity, ln.unit_price, ln.line_start, ln.line_end)
+                    for ln in expected.lines
+                ],
             )
             portal.submit_quote(quote.quote_number)
         # The audit's reader refuses a whole file with an empty contract_end (AUDIT_SPEC: an
