@@ -116,6 +116,7 @@ def _price(ctx: StepContext, item: WorkItem) -> WorkItem:
         expected = price(opportunity, ctx.rules, ctx.today)
     except UnpriceableError as exc:
         raise BusinessError(exc.code, str(exc)) from None
+    _refuse_unrepresentable(ctx.bot, expected)
     return ctx.store.transition(
         item.id,
         ItemState.PRICED,
@@ -123,6 +124,25 @@ def _price(ctx: StepContext, item: WorkItem) -> WorkItem:
         worker=ctx.worker,
         data={"quote_total": str(expected.quote_total), "currency": expected.currency},
     )
+
+
+def _refuse_unrepresentable(bot: PortalBot, expected: ExpectedQuote) -> None:
+    """A co-termed line cannot be quoted in a portal whose quote lines have no dates of
+    their own: it would be entered for the whole term, at the wrong amount."""
+    if bot.carries_line_dates:
+        return
+    coterm = [
+        line
+        for line in expected.lines
+        if (line.line_start, line.line_end) != (expected.term_start, expected.term_end)
+    ]
+    if coterm:
+        lines = ", ".join(f"{line.sku} from {line.line_start}" for line in coterm)
+        raise BusinessError(
+            "line_dates_unsupported",
+            f"{expected.opportunity_id} has co-termed lines ({lines} to {expected.term_end})"
+            f" and {bot.flavour} quote lines carry no dates of their own: quote it by hand",
+        )
 
 
 def _expected(ctx: StepContext, item: WorkItem) -> ExpectedQuote:

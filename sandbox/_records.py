@@ -31,6 +31,8 @@ OPPORTUNITY_COLUMNS = [
     "sku",
     "quantity",
     "prior_unit_price",
+    "line_end",
+    "renew",
 ]
 QUOTE_COLUMNS = [
     "quote_id",
@@ -43,6 +45,8 @@ QUOTE_COLUMNS = [
     "line_no",
     "sku",
     "quantity",
+    "line_start",
+    "line_end",
     "unit_price",
     "line_amount",
     "quote_total",
@@ -91,6 +95,8 @@ def opportunity(row: sqlite3.Row, lines: list[sqlite3.Row]) -> Opportunity:
                 prior_unit_price=(
                     Decimal(line["prior_unit_price"]) if line["prior_unit_price"] else None
                 ),
+                line_end=optional_date(line["line_end"]),
+                renew=bool(line["renew"]),
             )
             for line in lines
         ],
@@ -122,6 +128,8 @@ def quote(conn: sqlite3.Connection, row: sqlite3.Row) -> Quote:
                 quantity=line["quantity"],
                 unit_price=Decimal(line["unit_price"]),
                 line_amount=Decimal(line["line_amount"]),
+                line_start=date.fromisoformat(line["line_start"]),
+                line_end=date.fromisoformat(line["line_end"]),
             )
             for line in lines
         ],

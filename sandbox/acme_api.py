@@ -95,7 +95,7 @@ def opportunity(request: Request, opportunity_id: str) -> dict[str, Any]:
         }
         for q in quotes
     ]
-    return {**jsonable(opp), "quotes": summaries}
+    return {**jsonable(opp), "quotes": summaries, "proration": portal.proration}
 
 
 @router.get("/skus")
@@ -122,7 +122,7 @@ def price(request: Request, sku: str, currency: str) -> dict[str, Any]:
     }
 
 
-def _lines(payload: dict[str, Any]) -> list[tuple[str, int, Decimal]]:
+def _lines(payload: dict[str, Any]) -> list[tuple[str, int, Decimal, str, str]]:
     raw = payload.get("lines")
     if not isinstance(raw, list):
         raise PortalValidationError("lines", "lines must be a list")
@@ -135,7 +135,8 @@ def _lines(payload: dict[str, Any]) -> list[tuple[str, int, Decimal]]:
             raise PortalValidationError(f"lines.{index}.sku", "choose a SKU")
         quantity = u.parse_int(line.get("quantity", ""), f"lines.{index}.quantity")
         unit_price = u.parse_decimal(line.get("unit_price", ""), f"lines.{index}.unit_price")
-        lines.append((sku, quantity, unit_price))
+        dates = (str(line.get("line_start") or ""), str(line.get("line_end") or ""))
+        lines.append((sku, quantity, unit_price, *dates))
     return lines
 
 

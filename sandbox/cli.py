@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from loguru import logger
 
+from sandbox._proration import METHODS
 from sandbox.config import FaultConfig, SandboxConfig
+
+if TYPE_CHECKING:
+    from sandbox.generate import GeneratedPaths
 
 log = logger.bind(part="sandbox")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,10 +55,35 @@ def _data_options(command: F) -> F:
             default=None,
             help="Default: var/sandbox/<flavour>-<seed>.",
         ),
+        click.option(
+            "--proration",
+            type=click.Choice(METHODS),
+            default="month_day",
+            show_default=True,
+            help="How the client's rules prorate a line that runs part of a year.",
+        ),
+        click.option(
+            "--portal-proration",
+            type=click.Choice(METHODS),
+            default=None,
+            help="How the portal prorates (default: as the rules; otherwise a planted finding).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def _generate(
+    folder: Path, seed: int, n: int, day: date, flavour: str, prorations: tuple[str, str | None]
+) -> GeneratedPaths:
+    """The portal's data, with the rules' proration and the portal's own."""
+    from sandbox.generate import generate
+
+    proration, portal = prorations
+    return generate(
+        folder, seed, n, day, client=flavour, proration=proration, portal_proration=portal
+    )
 
 
 @click.group("sandbox")
@@ -65,15 +94,19 @@ def sandbox_group() -> None:
 @sandbox_group.command("generate")
 @_data_options
 def generate_command(
-    flavour: str, seed: int, n_opportunities: int, today: object, data_dir: Path | None
+    flavour: str,
+    seed: int,
+    n_opportunities: int,
+    today: object,
+    data_dir: Path | None,
+    proration: str,
+    portal_proration: str | None,
 ) -> None:
     """Write a portal database, rules.yaml, ground_truth.json and credentials.json."""
-    from sandbox.generate import generate
 
     day = today.date() if today is not None else date.today()  # type: ignore[attr-defined]
-    paths = generate(
-        data_dir or _default_dir(flavour, seed), seed, n_opportunities, day, client=flavour
-    )
+    folder = data_dir or _default_dir(flavour, seed)
+    paths = _generate(folder, seed, n_opportunities, day, flavour, (proration, portal_proration))
     click.echo(f"generated {n_opportunities} opportunities (seed {seed}) in {paths.data_dir}")
 
 
@@ -111,6 +144,8 @@ def serve_command(
     n_opportunities: int,
     today: object,
     data_dir: Path | None,
+    proration: str,
+    portal_proration: str | None,
     host: str,
     port: int,
     totp: bool,
@@ -124,7 +159,6 @@ def serve_command(
     keep_data: bool,
 ) -> None:
     """Generate (unless --keep-data) and serve a portal until interrupted."""
-    from sandbox.generate import generate
     from sandbox.server import serve_forever
 
     day = today.date() if today is not None else date.today()  # type: ignore[attr-defined]
@@ -149,7 +183,7 @@ def serve_command(
         port=port,
     )
     if not (keep_data and config.db_path.exists()):
-        generate(folder, seed, n_opportunities, day, client=flavour)
+        _generate(folder, seed, n_opportunities, day, flavour, (proration, portal_proration))
     log.info("serving the {} portal from {}", flavour, folder)
 
     def announce(base_url: str) -> None:

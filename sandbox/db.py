@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS price_book (
     PRIMARY KEY (sku, currency)
 );
 -- term_end_shift_days: a planted portal bug, added to term_end on save.
+-- opportunity_lines.line_end: a line added mid-term that ends after the contract (NULL:
+-- it ends with the contract); renew = 0: the customer gave notice on the line.
 CREATE TABLE IF NOT EXISTS opportunities (
     opportunity_id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts,
     currency TEXT NOT NULL, contract_end TEXT, renewal_term_months INTEGER NOT NULL,
@@ -40,6 +42,7 @@ CREATE TABLE IF NOT EXISTS opportunities (
 CREATE TABLE IF NOT EXISTS opportunity_lines (
     opportunity_id TEXT NOT NULL REFERENCES opportunities, line_no INTEGER NOT NULL,
     sku TEXT NOT NULL, quantity INTEGER NOT NULL, prior_unit_price TEXT,
+    line_end TEXT, renew INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (opportunity_id, line_no)
 );
 CREATE TABLE IF NOT EXISTS quotes (
@@ -53,7 +56,7 @@ CREATE INDEX IF NOT EXISTS quotes_by_opportunity ON quotes (opportunity_id);
 CREATE TABLE IF NOT EXISTS quote_lines (
     quote_number TEXT NOT NULL REFERENCES quotes, line_no INTEGER NOT NULL,
     sku TEXT NOT NULL, quantity INTEGER NOT NULL, unit_price TEXT NOT NULL,
-    line_amount TEXT NOT NULL,
+    line_amount TEXT NOT NULL, line_start TEXT NOT NULL, line_end TEXT NOT NULL,
     PRIMARY KEY (quote_number, line_no)
 );
 CREATE TABLE IF NOT EXISTS customer_pos (

@@ -17,8 +17,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sandbox import _renewal_world as rw
 from sandbox import _util as u
 from sandbox import _world as w
+from sandbox._proration import METHODS
 from sandbox.config import CREDENTIALS_NAME, DB_NAME, GROUND_TRUTH_NAME, RULES_NAME
 from sandbox.db import Database
 from sandbox.models import Credentials
@@ -39,17 +41,37 @@ class GeneratedPaths:
 
 
 def generate(
-    data_dir: Path, seed: int, n_opportunities: int, today: date, *, client: str = "sandbox"
+    data_dir: Path,
+    seed: int,
+    n_opportunities: int,
+    today: date,
+    *,
+    client: str = "sandbox",
+    proration: str = "month_day",
+    portal_proration: str | None = None,
 ) -> GeneratedPaths:
-    """(Re)create a portal's data in `data_dir`; any previous portal database is replaced."""
+    """(Re)create a portal's data in `data_dir`; any previous portal database is replaced.
+
+    `proration` is the client's rules' method; `portal_proration` the one its portal
+    charges by (default: the same). Where they differ, every line the two charge
+    differently is a planted `portal_prorates_by_other_method`."""
     if n_opportunities < 1:
         raise ValueError(f"n_opportunities must be >= 1, got {n_opportunities}")
+    portal_proration = portal_proration or proration
+    for name, method in (("proration", proration), ("portal_proration", portal_proration)):
+        if method not in METHODS:
+            raise ValueError(f"{name} must be one of {', '.join(METHODS)}, got {method!r}")
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     book = w.price_book(rng)
     accounts = w.accounts(rng, max(4, n_opportunities // 3))
     opps, anomalies = w.opportunities(rng, n_opportunities, today, accounts, book)
+    prices = {(e["sku"], e["currency"]): e["list_price"] for e in book}
+    methods, holds, renewals = rw.plant(seed, today, opps, anomalies, prices)
+    business = {a["opportunity_id"] for a in anomalies if a["kind"] in rw.BUSINESS_KINDS}
+    anomalies += renewals
+    anomalies += rw.prorated_differently(opps, business, proration, portal_proration)
     creds = Credentials(
         username=USERNAME,
         password="".join(rng.choice(string.ascii_letters + string.digits) for _ in range(16)),
@@ -64,10 +86,15 @@ def generate(
     )
     for suffix in ("", "-wal", "-shm"):
         Path(f"{paths.db}{suffix}").unlink(missing_ok=True)
-    _write_db(paths.db, seed, today, rng, creds, book, accounts, opps)
-    paths.rules.write_text(rules_yaml(client, book), encoding="utf-8")
+    meta = {"seed": str(seed), "today": today.isoformat(), "proration": portal_proration}
+    _write_db(paths.db, meta, rng, creds, book, accounts, opps)
+    paths.rules.write_text(
+        rules_yaml(client, book, methods=methods, holds=holds, proration=proration),
+        encoding="utf-8",
+    )
+    body = {"proration": proration, "portal_proration": portal_proration}
     paths.ground_truth.write_text(
-        _ground_truth(seed, today, n_opportunities, anomalies), encoding="utf-8"
+        _ground_truth(seed, today, n_opportunities, anomalies, body), encoding="utf-8"
     )
     _write_credentials(paths.credentials, creds)
     return paths
@@ -94,8 +121,7 @@ def _write_credentials(path: Path, creds: Credentials) -> None:
 
 def _write_db(
     path: Path,
-    seed: int,
-    today: date,
+    meta: dict[str, str],
     rng: random.Random,
     creds: Credentials,
     book: list[dict[str, Any]],
@@ -108,7 +134,7 @@ def _write_db(
         with db.write() as conn:
             conn.executemany(
                 "INSERT INTO meta VALUES (?, ?)",
-                [("seed", str(seed)), ("today", today.isoformat()), ("format", "1")],
+                [*meta.items(), ("format", "2")],
             )
             conn.execute(
                 "INSERT INTO users VALUES (?, ?, ?, ?)",
@@ -148,7 +174,7 @@ def _write_db(
                     ),
                 )
                 conn.executemany(
-                    "INSERT INTO opportunity_lines VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO opportunity_lines VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
                             o["opportunity_id"],
@@ -156,6 +182,8 @@ def _write_db(
                             ln["sku"],
                             ln["quantity"],
                             None if ln["prior"] is None else str(ln["prior"]),
+                            ln["line_end"].isoformat() if ln.get("line_end") else None,
+                            int(ln.get("renew", True)),
                         )
                         for ln in o["lines"]
                     ],
@@ -165,8 +193,16 @@ def _write_db(
         db.close()
 
 
-def rules_yaml(client: str, book: list[dict[str, Any]]) -> str:
-    """The client's pricing rules in AUDIT_SPEC's format, with the portal's true prices."""
+def rules_yaml(
+    client: str,
+    book: list[dict[str, Any]],
+    *,
+    methods: dict[str, str] | None = None,
+    holds: list[dict[str, Any]] | None = None,
+    proration: str = "month_day",
+) -> str:
+    """The client's pricing rules in AUDIT_SPEC's format, with the portal's true prices,
+    the accounts' price methods, the contracted prices and the proration method."""
     out = [f"client: {client}", "currency_places: {USD: 2, EUR: 2, JPY: 0}", "price_book:"]
     for e in sorted(book, key=lambda e: (e["currency"], e["sku"])):
         active = "true" if e["active"] else "false"
@@ -181,12 +217,26 @@ def rules_yaml(client: str, book: list[dict[str, Any]]) -> str:
     out += [f'  - {{min_months: {m}, discount: "{d}"}}' for m, d in w.TERM_DISCOUNTS]
     caps = ", ".join(f'{k}: "{v}"' for k, v in w.MAX_DISCOUNT.items())
     out += [f"max_discount: {{{caps}}}", "lead_days: 120", "validity_days: 30", 'tolerance: "0.00"']
+    out += ["renewal_price_method: uplift", f"proration: {proration}"]
+    accounts = sorted((methods or {}).items())
+    out.append("accounts:" + ("" if accounts else " {}"))
+    out += [f"  {account}: {{price_method: {method}}}" for account, method in accounts]
+    ordered = sorted(holds or [], key=lambda h: (h["account_id"], h["sku"], h["currency"]))
+    out.append("contracted_prices:" + ("" if ordered else " []"))
+    out += [
+        f"  - {{account_id: {h['account_id']}, sku: {h['sku']}, currency: {h['currency']}, "
+        f'unit_price: "{h["unit_price"]}", from: {h["from"]}, until: {h["until"]}}}'
+        for h in ordered
+    ]
     return "\n".join(out) + "\n"
 
 
-def _ground_truth(seed: int, today: date, n: int, anomalies: list[dict[str, Any]]) -> str:
+def _ground_truth(
+    seed: int, today: date, n: int, anomalies: list[dict[str, Any]], extra: dict[str, str]
+) -> str:
+    consequences = {**w.CONSEQUENCES, **rw.CONSEQUENCES}
     records = [
-        {**a, "consequence": w.CONSEQUENCES[a["kind"]]}
+        {**a, "consequence": consequences[a["kind"]]}
         for a in sorted(anomalies, key=lambda a: (a["kind"], a["opportunity_id"], a["sku"] or ""))
     ]
     body = {
@@ -196,5 +246,6 @@ def _ground_truth(seed: int, today: date, n: int, anomalies: list[dict[str, Any]
         "username": USERNAME,
         "customer_po_share_percent": PO_SHARE_PERCENT,
         "anomalies": records,
+        **extra,
     }
     return json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -2,7 +2,10 @@
 
 What bots meet here and not in acme: grey tables without test ids, `ctl00_main_*` ids,
 full page reloads, pagination links, `<select>` dropdowns, a quote editor inside an
-iframe with a server-side "Are you sure?" page, and a multipart booking form. The core's
+iframe with a server-side "Are you sure?" page (each added line's service dates typed as
+text, `yyyy-mm-dd`, blank for the term; amounts only calculated on save), the install
+base's line ends and "Renew: No (notice given)" in plain cells, and a multipart booking
+form. The core's
 `create_app` mounts `router` when `config.flavour == "globex"`; it provides the session,
 the CSRF check and `app.state.portal`.
 """

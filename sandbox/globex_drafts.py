@@ -11,6 +11,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from fastapi import Request
@@ -26,6 +27,9 @@ class DraftLine:
     sku: str
     quantity: int
     unit_price: Decimal
+    line_start: date | None = None
+    """The line's own period as typed; None: the quote's term."""
+    line_end: date | None = None
 
 
 @dataclass
@@ -52,7 +56,16 @@ class DraftStore:
         draft = Draft(secrets.token_urlsafe(16), owner, opportunity_id, None)
         if quote is not None:
             draft.quote_number = quote.quote_number
-            draft.lines = [DraftLine(ln.sku, ln.quantity, ln.unit_price) for ln in quote.lines]
+            draft.lines = [
+                DraftLine(
+                    ln.sku,
+                    ln.quantity,
+                    ln.unit_price,
+                    None if ln.line_start == quote.term_start else ln.line_start,
+                    None if ln.line_end == quote.term_end else ln.line_end,
+                )
+                for ln in quote.lines
+            ]
         with self._lock:
             self._drafts[draft.token] = draft
             if len(self._drafts) > MAX_DRAFTS:

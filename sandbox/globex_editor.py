@@ -142,6 +142,8 @@ def _typed(form: FormData) -> dict[str, str]:
         "sku": text(form, "ddlSku"),
         "quantity": text(form, "txtQty"),
         "unit_price": text(form, "txtUnitPrice"),
+        "line_start": text(form, "txtLineStart"),
+        "line_end": text(form, "txtLineEnd"),
     }
 
 
@@ -203,9 +205,11 @@ def _add_line(
     quantity = parse_int(values["quantity"], "quantity")
     raw_price = values["unit_price"] or _default_price(request, opportunity, values["sku"])
     unit_price = parse_decimal(raw_price, "unit_price")
-    draft.lines.append(DraftLine(values["sku"], quantity, unit_price))
+    start = parse_date(values["line_start"], "line_start", required=False)
+    end = parse_date(values["line_end"], "line_end", required=False)
+    draft.lines.append(DraftLine(values["sku"], quantity, unit_price, start, end))
     draft.dirty = True
-    values.update(sku="", quantity="", unit_price="")
+    values.update(sku="", quantity="", unit_price="", line_start="", line_end="")
 
 
 def _save(
@@ -220,7 +224,10 @@ def _save(
         external_ref=values["external_ref"],
         term_start=term_start,
         term_end=term_end,
-        lines=[(line.sku, line.quantity, line.unit_price) for line in draft.lines],
+        lines=[
+            (line.sku, line.quantity, line.unit_price, line.line_start, line.line_end)
+            for line in draft.lines
+        ],
         quote_number=draft.quote_number,
     )
     draft.quote_number = saved.quote_number

@@ -39,6 +39,10 @@ class OpportunityLine:
     description: str
     quantity: int
     prior_unit_price: Decimal | None
+    line_end: date | None = None
+    """The line's own end when it was added mid-term and ends after the contract."""
+    renew: bool = True
+    """False: the customer gave notice on this line (do not renew)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,9 @@ class QuoteLine:
     quantity: int
     unit_price: Decimal
     line_amount: Decimal
+    line_start: date
+    line_end: date
+    """The line's own renewal period; the whole term unless the editor says otherwise."""
 
 
 @dataclass(frozen=True)

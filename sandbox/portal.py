@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from sandbox import _records
 from sandbox import _util as u
+from sandbox._proration import charge, year_share
 from sandbox.db import Database
 from sandbox.models import (
     Booking,
@@ -40,6 +42,8 @@ __all__ = [
     "QuoteLine",
 ]
 
+LineInput = tuple[object, ...]
+"""`(sku, quantity, unit_price[, line_start, line_end])` as typed into an editor."""
 VALIDITY_DAYS = 30
 PO_SHARE_PERCENT = 60
 SORTS = {
@@ -71,6 +75,11 @@ class Portal:
     @property
     def _conn(self) -> sqlite3.Connection:
         return self.db.read()
+
+    @property
+    def proration(self) -> str:
+        """How this portal prorates a line that runs part of a year (see `_proration`)."""
+        return self._meta("proration", "month_day")
 
     def _meta(self, key: str, default: str = "") -> str:
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -154,7 +163,8 @@ class Portal:
         rows = self._conn.execute(
             "SELECT o.opportunity_id, o.account_id, a.name, a.segment, o.currency,"
             " o.contract_end, o.renewal_term_months, l.line_no, l.sku, l.quantity,"
-            " l.prior_unit_price FROM opportunities o JOIN accounts a USING (account_id)"
+            " l.prior_unit_price, l.line_end, CASE l.renew WHEN 1 THEN 'yes' ELSE 'no' END"
+            " FROM opportunities o JOIN accounts a USING (account_id)"
             " JOIN opportunity_lines l USING (opportunity_id)"
             f" WHERE {where} ORDER BY o.opportunity_id, l.line_no",
             params,
@@ -185,13 +195,14 @@ class Portal:
     # --- quotes ------------------------------------------------------------------------
 
     def _checked_lines(
-        self, currency: str, lines: list[tuple[str, int, Decimal]]
-    ) -> list[tuple[str, int, Decimal]]:
+        self, currency: str, lines: Sequence[LineInput], term_start: date, term_end: date
+    ) -> list[tuple[str, int, Decimal, date, date]]:
+        """Each line validated, with its own period (the whole term unless it says)."""
         if not lines:
             raise PortalValidationError("lines", "a quote needs at least one line")
-        checked: list[tuple[str, int, Decimal]] = []
+        checked: list[tuple[str, int, Decimal, date, date]] = []
         seen: set[str] = set()
-        for index, (raw_sku, raw_qty, raw_price) in enumerate(lines):
+        for index, (raw_sku, raw_qty, raw_price, *dates) in enumerate(lines):
             sku = str(raw_sku).strip()
             row = self._conn.execute(
                 "SELECT active, save_price FROM price_book WHERE sku = ? AND currency = ?",
@@ -215,9 +226,10 @@ class Portal:
                     f"lines.{index}.unit_price",
                     f"at most {u.places(currency)} decimals in {currency}",
                 )
+            start, end = _line_period(index, dates, term_start, term_end)
             if row["save_price"] is not None:  # planted: a stale server-side price book
                 price = Decimal(row["save_price"])
-            checked.append((sku, quantity, price))
+            checked.append((sku, quantity, price, start, end))
         return checked
 
     def save_quote(
@@ -227,10 +239,13 @@ class Portal:
         external_ref: str,
         term_start: date,
         term_end: date,
-        lines: list[tuple[str, int, Decimal]],
+        lines: Sequence[LineInput],
         quote_number: str | None = None,
     ) -> Quote:
-        """Create a draft quote, or update the draft `quote_number`; the portal prices lines."""
+        """Create a draft quote, or update the draft `quote_number`; the portal prices lines.
+
+        A line is `(sku, quantity, unit_price)`, or with its own `line_start, line_end`
+        (either may be None: the term's); its amount is prorated by the portal's method."""
         try:
             opp = self.get_opportunity(opportunity_id)
         except KeyError:
@@ -242,13 +257,20 @@ class Portal:
         term_end = u.parse_date(term_end, "term_end")
         if term_end < term_start:
             raise PortalValidationError("term_end", "term end is before term start")
-        checked = self._checked_lines(opp.currency, lines)
-        months = Decimal(opp.renewal_term_months)
+        checked = self._checked_lines(opp.currency, lines, term_start, term_end)
+        method, places = self.proration, u.places(opp.currency)
         priced = [
-            (sku, qty, price, u.round_money(price * qty * months / 12, opp.currency))
-            for sku, qty, price in checked
+            (
+                sku,
+                qty,
+                price,
+                start,
+                end,
+                charge(price, qty, year_share(start, end, method), places),
+            )
+            for sku, qty, price, start, end in checked
         ]
-        total = sum((amount for *_, amount in priced), Decimal(0))
+        total = sum((line[-1] for line in priced), Decimal(0))
         shift = self._conn.execute(
             "SELECT term_end_shift_days FROM opportunities WHERE opportunity_id = ?",
             (opportunity_id,),
@@ -288,10 +310,19 @@ class Portal:
             )
             conn.execute("DELETE FROM quote_lines WHERE quote_number = ?", (quote_number,))
             conn.executemany(
-                "INSERT INTO quote_lines VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO quote_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (quote_number, n, sku, qty, u.money_str(p, cur), u.money_str(a, cur))
-                    for n, (sku, qty, p, a) in enumerate(priced, start=1)
+                    (
+                        quote_number,
+                        n,
+                        sku,
+                        qty,
+                        u.money_str(p, cur),
+                        u.money_str(a, cur),
+                        start.isoformat(),
+                        end.isoformat(),
+                    )
+                    for n, (sku, qty, p, start, end, a) in enumerate(priced, start=1)
                 ],
             )
         return self.get_quote(quote_number)
@@ -369,7 +400,8 @@ class Portal:
         """AUDIT_SPEC's quotes.csv: every line of every submitted or booked quote."""
         rows = self._conn.execute(
             "SELECT q.quote_number, q.opportunity_id, q.quote_date, q.valid_until, q.currency,"
-            " q.term_start, q.term_end, l.line_no, l.sku, l.quantity, l.unit_price,"
+            " q.term_start, q.term_end, l.line_no, l.sku, l.quantity, l.line_start, l.line_end,"
+            " l.unit_price,"
             " l.line_amount, q.total FROM quotes q JOIN quote_lines l USING (quote_number)"
             " WHERE q.status != 'draft' ORDER BY q.quote_number, l.line_no"
         ).fetchall()
@@ -454,3 +486,27 @@ class Portal:
                 ),
             )
         return order_number
+
+
+def _line_period(
+    index: int, dates: list[object], term_start: date, term_end: date
+) -> tuple[date, date]:
+    """A line's own period as typed (blank: the term's), inside the quote's term."""
+    raw_start, raw_end = (list(dates) + [None, None])[:2]
+    start = (
+        term_start
+        if raw_start in (None, "")
+        else u.parse_date(raw_start, f"lines.{index}.line_start")
+    )
+    end = term_end if raw_end in (None, "") else u.parse_date(raw_end, f"lines.{index}.line_end")
+    if not term_start <= start <= term_end:
+        raise PortalValidationError(
+            f"lines.{index}.line_start",
+            f"the line must start within the term ({term_start} to {term_end})",
+        )
+    if not start <= end <= term_end:
+        raise PortalValidationError(
+            f"lines.{index}.line_end",
+            f"the line must end from its start to the term end {term_end}",
+        )
+    return start, end

@@ -12,7 +12,7 @@ from typing import Any
 from sandbox_helpers import RunningPortal
 
 from schemas.engagement import Engagement, QuoteWindow
-from schemas.work import ItemState, WorkItem
+from schemas.work import FailureKind, ItemState, WorkItem
 from store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -158,3 +158,11 @@ def assert_drift_stopped_the_run(
     states = {i.state for i in store.items(engagement.name)}
     assert states <= {ItemState.NEW, ItemState.PRICED}, states
     assert store.review_queue(engagement.name) == [], "nothing sent to the audit team"
+
+
+def assert_refused(item: WorkItem, quotes: list[Any], codes: set[str]) -> None:
+    """A renewal refused as bad data: failed to review with one of `codes`, nothing entered."""
+    assert item.state is ItemState.FAILED, item.opportunity_id
+    assert item.failure_kind is FailureKind.BUSINESS
+    assert item.failure_code in codes
+    assert quotes == [], "nothing is entered for a renewal refused as bad data"

@@ -108,9 +108,13 @@ def running_portal(
     faults: FaultConfig | None = None,
     fake_clock: bool = False,
     acme_assets: Path | None = None,
+    portal_proration: str | None = None,
 ) -> Iterator[RunningPortal]:
-    """Generate data in `data_dir` and serve it on 127.0.0.1 until the block ends."""
-    paths = generate(data_dir, seed, opportunities, TODAY, client=flavour)
+    """Generate data in `data_dir` and serve it on 127.0.0.1 until the block ends
+    (`portal_proration`: the portal prorates by another method than the rules)."""
+    paths = generate(
+        data_dir, seed, opportunities, TODAY, client=flavour, portal_proration=portal_proration
+    )
     config = SandboxConfig(
         flavour=flavour,
         data_dir=data_dir,

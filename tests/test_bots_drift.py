@@ -63,12 +63,20 @@ def test_check_selectors_runs_where_playwright_already_runs(page: Page, tmp_path
     assert report.selectors > 20
 
 
-def test_a_renamed_acme_list_cell_is_drift_not_a_missing_price(
-    tmp_path: Path, quotebot_store: Store
+@pytest.mark.parametrize(
+    ("test_id", "key"),
+    [
+        ("line-prior-price", "opportunity.lines.prior_unit_price"),
+        ("line-renew", "opportunity.lines.renew"),
+    ],
+)
+def test_a_renamed_acme_list_cell_is_drift_not_a_missing_value(
+    tmp_path: Path, quotebot_store: Store, test_id: str, key: str
 ) -> None:
-    """The opportunity page renamed its prior-price cell: read as "", it would price every
-    renewal from the list price instead. It stops the run, named, before anything is typed."""
-    assets = _upgraded_acme(tmp_path / "acme-ui", "app.js", "line-prior-price", "line-last-price")
+    """The opportunity page renamed a cell: read as "", a prior price would price every
+    renewal from the list price instead, a renew flag would renew lines the customer gave
+    notice on. It stops the run, named, before anything is typed."""
+    assets = _upgraded_acme(tmp_path / "acme-ui", "app.js", test_id, test_id + "-v2")
     with running_portal(tmp_path / "portal", "acme", opportunities=5, acme_assets=assets) as portal:
         engagement = engagement_for(portal, workers=1)
         options = RunOptions(today=portal.config.today, progress=False)
@@ -76,7 +84,6 @@ def test_a_renamed_acme_list_cell_is_drift_not_a_missing_price(
         result = run_engagement(
             engagement, "quote", quotebot_store, settings=settings, options=options
         )
-        key = "opportunity.lines.prior_unit_price"
         assert_drift_stopped_the_run(result, quotebot_store, engagement, key)
         assert "/opportunities/OPP-" in result.drift.url
         with portal.open_db() as db:

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from playwright.sync_api import Page, expect
 from sandbox_helpers import TODAY, RunningPortal, login, running_portal, sign_in, term_start_of
 
+from sandbox._proration import charge, year_share
 from sandbox.generate import generate
 from sandbox.portal import Quote
 
@@ -140,7 +142,7 @@ def test_quote_entry_with_typeahead_modal_and_toasts(page: Page, acme: RunningPo
     expect(page.get_by_test_id("install-base-line")).to_have_count(len(opp.lines))
     page.get_by_test_id("new-quote").click()
     start = term_start_of(opp)
-    end = start + timedelta(days=364)
+    end = start + relativedelta(months=opp.renewal_term_months) - timedelta(days=1)
     page.get_by_test_id("term-start").fill(start.isoformat())
     page.get_by_test_id("term-end").fill(end.isoformat())
     page.get_by_test_id("external-ref").fill("WI-ACME-1")
@@ -159,6 +161,34 @@ def test_quote_entry_with_typeahead_modal_and_toasts(page: Page, acme: RunningPo
         for ln in opp.lines
     ]
     expect(page.get_by_test_id("line-amount")).to_have_text([str(a) for a in amounts])
+    expect(page.get_by_test_id("quote-total")).to_have_text(str(sum(amounts)))
+    # A line with its own dates is prorated in the browser by the portal's method, the
+    # server's arithmetic (a month and ten days in, to the end of a February).
+    first = page.get_by_test_id("quote-line-row").first
+    own_start, own_end = start + relativedelta(months=1, days=10), date(2027, 2, 28)
+    first.get_by_test_id("line-start").fill(own_start.isoformat())
+    first.get_by_test_id("line-end").fill(own_end.isoformat())
+    sku, quantity = opp.lines[0].sku, opp.lines[0].quantity
+    digits = 0 if opp.currency == "JPY" else 2
+    for method in ("month_day", "month", "day"):
+        share = year_share(own_start, own_end, method)
+        shown = page.evaluate(
+            "([p, q, s, e, m, c]) => formatMinor(lineAmountMinor(p, q, "
+            "yearShare(parseDay(s), parseDay(e), m), c), places(c))",
+            [
+                str(prices[sku]),
+                str(quantity),
+                own_start.isoformat(),
+                own_end.isoformat(),
+                method,
+                opp.currency,
+            ],
+        )
+        assert shown == str(charge(prices[sku], quantity, share, digits)), method
+    prorated = charge(prices[sku], quantity, year_share(own_start, own_end, "month_day"), digits)
+    expect(first.get_by_test_id("line-amount")).to_have_text(str(prorated))
+    first.get_by_test_id("line-start").fill("")
+    first.get_by_test_id("line-end").fill("")
     expect(page.get_by_test_id("quote-total")).to_have_text(str(sum(amounts)))
 
     first_price = page.get_by_test_id("line-unit-price").first

@@ -68,7 +68,15 @@ def test_rules_file_follows_the_audit_spec(data_dir: Path) -> None:
         "lead_days",
         "validity_days",
         "tolerance",
+        "renewal_price_method",
+        "proration",
+        "accounts",
+        "contracted_prices",
     }
+    assert rules["proration"] == "month_day" and rules["renewal_price_method"] == "uplift"
+    assert {m["price_method"] for m in rules["accounts"].values()} == {"same", "list"}
+    hold = rules["contracted_prices"][0]
+    assert set(hold) == {"account_id", "sku", "currency", "unit_price", "from", "until"}
     assert rules["lead_days"] == 120 and rules["tolerance"] == "0.00"
     assert "default" in rules["uplift"]
     entry = rules["price_book"][0]
@@ -96,7 +104,29 @@ def test_ground_truth_plants_every_kind(data_dir: Path, portal: Portal) -> None:
         "volume_tier_crossing",
         "portal_reprices_line",
         "portal_term_end_off_by_one",
+        "coterm_line",
+        "do_not_renew_line",
+        "price_method_same",
+        "price_method_list",
+        "contracted_price",
+        "contracted_price_day_short",
+    }, "portal_prorates_by_other_method only where the portal's method is not the rules'"
+    for coterm in _truth(data_dir, "coterm_line"):
+        opp = portal.get_opportunity(coterm["opportunity_id"])
+        line = next(ln for ln in opp.lines if ln.sku == coterm["sku"])
+        assert line.line_end is not None and opp.contract_end is not None
+        assert line.line_end > opp.contract_end
+        assert (line.line_end + timedelta(days=1)).day == 1, "added lines end on a month end"
+    ends = {
+        ln.line_end
+        for a in _truth(data_dir, "coterm_line")
+        for ln in portal.get_opportunity(a["opportunity_id"]).lines
+        if ln.sku == a["sku"]
     }
+    assert date(2028, 2, 29) in ends, "one add-on line ends on Feb 29"
+    for notice in _truth(data_dir, "do_not_renew_line"):
+        opp = portal.get_opportunity(notice["opportunity_id"])
+        assert [ln.sku for ln in opp.lines if not ln.renew] == [notice["sku"]]
     missing = _truth(data_dir, "missing_contract_end")[0]["opportunity_id"]
     assert portal.get_opportunity(missing).contract_end is None
     markup = _truth(data_dir, "markup_account_name")[0]["opportunity_id"]
@@ -156,9 +186,11 @@ def test_save_prices_server_side_and_submit_and_book(data_dir: Path, portal: Por
         opp.opportunity_id, external_ref="WI-1", term_start=start, term_end=end, lines=lines
     )
     assert quote.status == "draft" and quote.quote_number.startswith("Q-")
-    months = Decimal(opp.renewal_term_months)
     for line, source in zip(quote.lines, opp.lines, strict=True):
-        expected = (Decimal("10.01") * source.quantity * months / 12).quantize(
+        # The typed term is 365 days (12 whole months): a year's price, whatever the
+        # opportunity's term.
+        assert (line.line_start, line.line_end) == (start, end), "a line runs the whole term"
+        expected = (Decimal("10.01") * source.quantity).quantize(
             Decimal("1") if opp.currency == "JPY" else Decimal("0.01")
         )
         assert line.line_amount == expected
@@ -291,3 +323,47 @@ def test_planted_portal_quirks(data_dir: Path, portal: Portal) -> None:
         lines=lines,
     )
     assert quote.term_end == start + timedelta(days=31)
+
+
+def test_line_dates_are_stored_prorated_by_the_portals_method_and_exported(
+    tmp_path: Path,
+) -> None:
+    paths = generate(tmp_path, 3, 40, TODAY, portal_proration="day")
+    with Portal(paths.db, today=TODAY) as db:
+        assert db.proration == "day"
+        opp = db.get_opportunity(_regular_opportunity(db, tmp_path))
+        start = term_start_of(opp)
+        end = start + timedelta(days=364)
+        sku = opp.lines[0].sku
+        late = start + timedelta(days=100)
+        quote = db.save_quote(
+            opp.opportunity_id,
+            external_ref="WI-2",
+            term_start=start,
+            term_end=end,
+            lines=[(sku, 3, Decimal("365.00"), late, None)],
+        )
+        line = quote.lines[0]
+        assert (line.line_start, line.line_end) == (late, end)
+        assert line.line_amount == Decimal(3 * 265), "265 days of 365 at 1.00 a day, 3 units"
+        for dates, field in (
+            ((start - timedelta(days=1), None), "lines.0.line_start"),
+            ((None, end + timedelta(days=1)), "lines.0.line_end"),
+            ((late, late - timedelta(days=1)), "lines.0.line_end"),
+        ):
+            with pytest.raises(PortalValidationError) as refused:
+                db.save_quote(
+                    opp.opportunity_id,
+                    external_ref="WI-3",
+                    term_start=start,
+                    term_end=end,
+                    lines=[(sku, 3, Decimal("365.00"), *dates)],
+                )
+            assert refused.value.field == field
+        db.submit_quote(quote.quote_number)
+        header, row = db.quotes_csv().splitlines()[:2]
+        assert header.split(",")[10:14] == ["line_start", "line_end", "unit_price", "line_amount"]
+        assert row.split(",")[10:12] == [late.isoformat(), end.isoformat()]
+        opportunities = db.opportunities_csv().splitlines()
+        assert opportunities[0].endswith(",prior_unit_price,line_end,renew")
+        assert {row.rsplit(",", 1)[1] for row in opportunities[1:]} == {"yes", "no"}

@@ -25,6 +25,7 @@ from bots.portals.base import (
     QuoteReadBack,
     SessionLost,
     install_base,
+    own_period,
     parse_date,
     quote_lines,
     quote_search,
@@ -35,6 +36,7 @@ from bots.portals.base import (
 from schemas import ExpectedQuote, Opportunity
 
 _NOT_EMPTY = re.compile(r"\S")
+_ROW_INPUTS = ("line_sku", "line_quantity", "line_unit_price", "line_start", "line_end")
 
 
 class AcmeBot(PortalBot):
@@ -44,13 +46,14 @@ class AcmeBot(PortalBot):
     required = requires(
         PAGE_PER_URL,
         opportunities="rows next rows.opportunity_id rows.account rows.contract_end",
-        opportunity="title lines lines.line_no lines.sku lines.quantity lines.prior_unit_price",
+        opportunity="title lines lines.line_no lines.sku lines.quantity lines.prior_unit_price "
+        "lines.line_end lines.renew",
         editor="form term_start term_end external_ref line_rows line_sku sku_option_of "
-        "sku_no_match line_quantity line_unit_price add_line total save saved_number submit "
-        "confirm_ok toast_error field_error",
+        "sku_no_match line_quantity line_unit_price line_start line_end add_line total save "
+        "saved_number submit confirm_ok toast_error field_error",
         quote_search="rows rows.quote_number rows.opportunity_id rows.external_ref rows.status",
         quote="status edit lines lines.line_no lines.sku lines.quantity lines.unit_price "
-        "lines.line_amount",
+        "lines.line_amount lines.line_start lines.line_end",
         booking="order_number confirm_ok book toast_error field_error",
     )
 
@@ -117,6 +120,8 @@ class AcmeBot(PortalBot):
             "line_sku",
             "line_quantity",
             "line_unit_price",
+            "line_start",
+            "line_end",
             "add_line",
             "total",
             "save",
@@ -124,23 +129,34 @@ class AcmeBot(PortalBot):
         view("term_start").fill(expected.term_start.isoformat())
         view("term_end").fill(expected.term_end.isoformat())
         view("external_ref").fill(reference)
+        typed = []
         for index, line in enumerate(expected.lines):
             if index:
                 view("add_line").click()
             row = view("line_rows").nth(index)
             self._choose_sku(view, row, line.sku)
-            row.locator(view.spec.selectors["line_quantity"]).fill(str(line.quantity))
-            row.locator(view.spec.selectors["line_unit_price"]).fill(str(line.unit_price))
-        shown = view("total").inner_text().strip()
-        if shown != str(expected.quote_total):
-            raise PortalError(
-                "editor_total",
-                f"the editor shows {shown}, the lines typed make {expected.quote_total}",
-            )
+            start, end = own_period(line, expected)
+            values = [line.sku, str(line.quantity), str(line.unit_price), start, end]
+            for key, value in zip(_ROW_INPUTS[1:], values[1:], strict=True):
+                row.locator(view.spec.selectors[key]).fill(value)
+            typed.append(values)
+        self._check_typed(view, typed)
         view("save").click()
         saved = view("saved_number").filter(has_text=_NOT_EMPTY)
         self._outcome(view, saved, "save quote")
         return saved.inner_text().strip()
+
+    def _check_typed(self, view: PortalPage, typed: list[list[str]]) -> None:
+        """Every row's inputs hold what was typed (a late pre-fill overwrites a price)."""
+        selectors = [view.spec.selectors[key] for key in _ROW_INPUTS]
+        shown = view("line_rows").evaluate_all(
+            "(rows, keys) => rows.map(r => keys.map(k => r.querySelector(k).value.trim()))",
+            selectors,
+        )
+        if shown != typed:
+            raise PortalError(
+                "editor_input", f"the editor's lines hold {shown}, the bot typed {typed}"
+            )
 
     def _choose_sku(self, view: PortalPage, row: Locator, sku: str) -> None:
         """Type into the typeahead, pick the SKU, and wait until the editor has pre-filled

@@ -21,6 +21,7 @@ from bots._errors import BusinessError, PortalBusy, PortalError, SelectorDrift
 from bots._retry import InPlace
 from bots._session import is_login_url
 from schemas import (
+    ExpectedLine,
     ExpectedQuote,
     Opportunity,
     OpportunityLine,
@@ -219,8 +220,24 @@ def parse_date(text: str, what: str) -> date:
         raise PortalError("unreadable_date", f"{what}: '{text[:40]}' is not a date") from None
 
 
+def optional_date(text: str, what: str) -> date | None:
+    """A date cell that may be blank."""
+    return parse_date(text, what) if text.strip() else None
+
+
+def renews(text: str, what: str) -> bool:
+    """A renew cell: `yes`, or `no` (with any explanation after it) for a do-not-renew line."""
+    word = text.strip().lower()
+    if word.startswith("yes"):
+        return True
+    if word.startswith("no"):
+        return False
+    raise PortalError("unreadable_flag", f"{what}: '{text[:40]}' is neither yes nor no")
+
+
 def install_base(view: PortalPage) -> list[OpportunityLine]:
-    """The opportunity page's `lines` (cells line_no, sku, quantity, prior_unit_price)."""
+    """The opportunity page's `lines` (cells line_no, sku, quantity, prior_unit_price,
+    line_end, renew)."""
     return [
         OpportunityLine(
             line_no=parse_int(row["line_no"], "install-base line number"),
@@ -231,13 +248,16 @@ def install_base(view: PortalPage) -> list[OpportunityLine]:
                 if row["prior_unit_price"]
                 else None
             ),
+            line_end=optional_date(row["line_end"], f"{row['sku']} line end"),
+            renew=renews(row["renew"], f"{row['sku']} renew"),
         )
         for row in view.rows("lines")
     ]
 
 
 def quote_lines(view: PortalPage) -> tuple[QuoteLineSnapshot, ...]:
-    """The quote page's `lines` (cells line_no, sku, quantity, unit_price, line_amount)."""
+    """The quote page's `lines` (cells line_no, sku, quantity, unit_price, line_amount,
+    line_start, line_end)."""
     return tuple(
         QuoteLineSnapshot(
             line_no=parse_int(r["line_no"], "quote line number"),
@@ -245,9 +265,19 @@ def quote_lines(view: PortalPage) -> tuple[QuoteLineSnapshot, ...]:
             quantity=parse_int(r["quantity"], f"{r['sku']} quantity"),
             unit_price=parse_money(r["unit_price"], f"{r['sku']} unit price"),
             line_amount=parse_money(r["line_amount"], f"{r['sku']} line amount"),
+            line_start=optional_date(r["line_start"], f"{r['sku']} line start"),
+            line_end=optional_date(r["line_end"], f"{r['sku']} line end"),
         )
         for r in view.rows("lines")
     )
+
+
+def own_period(line: ExpectedLine, quote: ExpectedQuote) -> tuple[str, str]:
+    """What to type as a line's own dates: blank where it runs the whole term."""
+    whole = (line.line_start, line.line_end) == (quote.term_start, quote.term_end)
+    if whole or line.line_start is None or line.line_end is None:
+        return "", ""
+    return line.line_start.isoformat(), line.line_end.isoformat()
 
 
 def quote_search(view: PortalPage, external_ref: str | None) -> list[PortalQuote]:
@@ -336,6 +366,9 @@ class PortalBot(ABC):
     required: ClassVar[dict[str, frozenset[str]]]
     """The keys of the flavour's map that its page objects use, cells included: a map
     lacking one is refused when it is loaded, naming the file and the key."""
+    carries_line_dates: ClassVar[bool] = True
+    """Whether a quote line in this portal has dates of its own: where it has none, a
+    renewal with a co-termed line cannot be quoted there (a business error)."""
 
     def __init__(
         self,

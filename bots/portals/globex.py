@@ -23,6 +23,7 @@ from bots.portals.base import (
     PortalQuote,
     QuoteReadBack,
     install_base,
+    own_period,
     parse_date,
     quote_lines,
     quote_search,
@@ -41,12 +42,13 @@ class GlobexBot(PortalBot):
         PAGE_PER_URL,
         opportunities="rows next rows.opportunity_id rows.account rows.contract_end",
         opportunity="opportunity_id lines lines.line_no lines.sku lines.quantity "
-        "lines.prior_unit_price",
-        editor="term_start term_end external_ref lines sku quantity unit_price add_line save "
-        "submit confirm_yes quote_number quote_status validation",
+        "lines.prior_unit_price lines.line_end lines.renew",
+        editor="term_start term_end external_ref lines sku quantity unit_price line_start "
+        "line_end add_line save submit confirm_yes quote_number quote_status validation",
         draft_editor="quote_number quote_status submit confirm_yes",
         quote_search="rows rows.quote_number rows.opportunity_id rows.external_ref rows.status",
-        quote="lines lines.line_no lines.sku lines.quantity lines.unit_price lines.line_amount",
+        quote="lines lines.line_no lines.sku lines.quantity lines.unit_price lines.line_amount "
+        "lines.line_start lines.line_end",
         booking="order_number validation",
     )
 
@@ -114,6 +116,8 @@ class GlobexBot(PortalBot):
             "sku",
             "quantity",
             "unit_price",
+            "line_start",
+            "line_end",
             "add_line",
             "save",
         )
@@ -130,6 +134,9 @@ class GlobexBot(PortalBot):
                 ) from None
             view("quantity").fill(str(line.quantity))
             view("unit_price").fill(str(line.unit_price))  # overwrite the pre-filled price
+            start, end = own_period(line, expected)
+            view("line_start").fill(start)
+            view("line_end").fill(end)
             self._postback(view, "add_line", done=view("lines").nth(line_count - 1))
         view("term_start").fill(expected.term_start.isoformat())
         view("term_end").fill(expected.term_end.isoformat())

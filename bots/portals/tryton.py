@@ -69,6 +69,7 @@ class TrytonBot(SaoBot):
     """Reads renewal opportunities, quotes and books them as sales in Tryton's web client."""
 
     flavour = "tryton"
+    carries_line_dates = False  # a sale line has no dates of its own
     required = requires(
         login="username next password submit",
         home="logged_in tab_close dialog",

@@ -55,13 +55,42 @@ function formatMinor(minor, digits) {
   return (negative ? "-" : "") + (digits ? `${whole}.${text.slice(-digits)}` : whole);
 }
 
-// round_half_up(unit_price * quantity * months / 12) in the currency's minor units
-function lineAmountMinor(priceText, quantityText, months, currency) {
+// ---------------------------------------------------------------- a line's share of a year
+
+const DAY_MS = 86400000;
+
+function parseDay(text) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec((text ?? "").trim());
+  return match ? Date.UTC(+match[1], +match[2] - 1, +match[3]) : null;
+}
+
+function plusMonths(day, months) {  // a day past the month's end clamps to it
+  const d = new Date(day);
+  const first = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, 1);
+  const last = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months + 1, 0)).getUTCDate();
+  return first + (Math.min(d.getUTCDate(), last) - 1) * DAY_MS;
+}
+
+// [numerator, denominator] of the share of a year in [start, end] by the portal's method
+function yearShare(start, end, method) {
+  const stop = end + DAY_MS;
+  const a = new Date(start), b = new Date(stop);
+  let months = (b.getUTCFullYear() - a.getUTCFullYear()) * 12 + b.getUTCMonth() - a.getUTCMonth();
+  while (months > 0 && plusMonths(start, months) > stop) months -= 1;
+  months = Math.max(months, 0);
+  const days = Math.round((stop - plusMonths(start, months)) / DAY_MS);
+  if (method === "day") return [BigInt(Math.round((end - start) / DAY_MS) + 1), 365n];
+  if (method === "month") return [BigInt(months + (days > 0 ? 1 : 0)), 12n];
+  return [BigInt(365 * months + 12 * days), 4380n];
+}
+
+// round_half_up(unit_price * quantity * share) in the currency's minor units
+function lineAmountMinor(priceText, quantityText, share, currency) {
   const price = parseDecimal(priceText);
   const quantity = /^\s*\d+\s*$/.test(quantityText ?? "") ? BigInt(quantityText.trim()) : null;
-  if (price === null || quantity === null) return null;
-  const numerator = price.units * quantity * BigInt(months) * 10n ** BigInt(places(currency));
-  const denominator = 10n ** BigInt(price.scale) * 12n;
+  if (price === null || quantity === null || share === null) return null;
+  const numerator = price.units * quantity * share[0] * 10n ** BigInt(places(currency));
+  const denominator = 10n ** BigInt(price.scale) * share[1];
   return (2n * numerator + denominator) / (2n * denominator);
 }
 
@@ -272,15 +301,17 @@ async function viewOpportunity(app, id) {
       text: "This opportunity has no contract end date." }),
     el("h2", { text: "Install base" }),
     el("table", { class: "grid", testid: "install-base" },
-      el("thead", {}, el("tr", {}, ["#", "SKU", "Description", "Quantity", "Prior unit price"]
-        .map((text) => el("th", { text })))),
+      el("thead", {}, el("tr", {}, ["#", "SKU", "Description", "Quantity", "Prior unit price",
+        "Line ends", "Renew"].map((text) => el("th", { text })))),
       el("tbody", {}, opp.lines.map((line) => el("tr", { testid: "install-base-line",
-        "data-line-no": line.line_no },
+        "data-line-no": line.line_no, class: line.renew ? null : "muted" },
       el("td", { testid: "line-no", text: String(line.line_no) }),
       el("td", { testid: "line-sku", text: line.sku }),
       el("td", { testid: "line-description", text: line.description }),
       el("td", { testid: "line-quantity", text: String(line.quantity) }),
-      el("td", { testid: "line-prior-price", text: line.prior_unit_price || "" }))))),
+      el("td", { testid: "line-prior-price", text: line.prior_unit_price || "" }),
+      el("td", { testid: "line-end", text: line.line_end || "", title: "blank: ends with the contract" }),
+      el("td", { testid: "line-renew", text: line.renew ? "yes" : "no" }))))),
     el("h2", { text: "Quotes" }),
     opp.quotes.length ? el("ul", { testid: "opp-quotes" }, opp.quotes.map((q) => el("li",
       { testid: "opp-quote-row", "data-quote-number": q.quote_number },
@@ -356,15 +387,17 @@ async function viewQuote(app, number) {
       detail("Term end", "quote-term-end", q.term_end),
       detail("Order number", "order-number", q.order_number || "")),
     el("table", { class: "grid", testid: "quote-lines" },
-      el("thead", {}, el("tr", {}, ["#", "SKU", "Quantity", "Unit price", "Line amount"]
+      el("thead", {}, el("tr", {}, ["#", "SKU", "Quantity", "From", "To", "Unit price", "Line amount"]
         .map((text) => el("th", { text })))),
       el("tbody", {}, q.lines.map((line) => el("tr", { testid: "quote-line", "data-sku": line.sku },
         el("td", { testid: "ql-line-no", text: String(line.line_no) }),
         el("td", { testid: "ql-sku", text: line.sku }),
         el("td", { testid: "ql-quantity", text: String(line.quantity) }),
+        el("td", { testid: "ql-line-start", text: line.line_start }),
+        el("td", { testid: "ql-line-end", text: line.line_end }),
         el("td", { testid: "ql-unit-price", text: line.unit_price }),
         el("td", { testid: "ql-line-amount", text: line.line_amount })))),
-      el("tfoot", {}, el("tr", {}, el("td", { colspan: 4, text: "Total" }),
+      el("tfoot", {}, el("tr", {}, el("td", { colspan: 6, text: "Total" }),
         el("td", { testid: "quote-total", text: q.total })))),
     el("h2", { text: "Customer acceptance" }),
     po ? el("dl", { class: "details", testid: "customer-po" },

@@ -6,7 +6,8 @@ async function viewEditor(app, opportunityId, query) {
   const opp = await api("GET", `/api/opportunities/${encodeURIComponent(opportunityId)}`);
   const draftNumber = query.get("quote");
   const draft = draftNumber ? await api("GET", `/api/quotes/${encodeURIComponent(draftNumber)}`) : null;
-  const editor = { opp, quoteNumber: draft ? draft.quote_number : null, dirty: false };
+  const editor = { opp, quoteNumber: draft ? draft.quote_number : null, dirty: false,
+    draftTerm: draft ? [draft.term_start, draft.term_end] : null };
   const form = el("form", { class: "stack", testid: "quote-editor", novalidate: true });
   const termStart = el("input", { type: "date", name: "term_start", testid: "term-start",
     value: draft ? draft.term_start : "" });
@@ -24,8 +25,13 @@ async function viewEditor(app, opportunityId, query) {
     let sum = 0n;
     let complete = true;
     lines.querySelectorAll("[data-testid=quote-line-row]").forEach((row) => {
+      // A line runs the whole term unless its own dates say otherwise.
+      const start = parseDay($("[data-testid=line-start]", row).value || termStart.value);
+      const end = parseDay($("[data-testid=line-end]", row).value || termEnd.value);
+      const share = start === null || end === null || end < start ? null
+        : yearShare(start, end, opp.proration);
       const minor = lineAmountMinor($("[data-testid=line-unit-price]", row).value,
-        $("[data-testid=line-quantity]", row).value, opp.renewal_term_months, opp.currency);
+        $("[data-testid=line-quantity]", row).value, share, opp.currency);
       $("[data-testid=line-amount]", row).textContent =
         minor === null ? "" : formatMinor(minor, places(opp.currency));
       if (minor === null) complete = false; else sum += minor;
@@ -54,6 +60,8 @@ async function viewEditor(app, opportunityId, query) {
       sku: $("[data-testid=line-sku]", row).value.trim(),
       quantity: $("[data-testid=line-quantity]", row).value.trim(),
       unit_price: $("[data-testid=line-unit-price]", row).value.trim(),
+      line_start: $("[data-testid=line-start]", row).value,
+      line_end: $("[data-testid=line-end]", row).value,
     })),
   });
   const save = async () => {
@@ -96,7 +104,7 @@ async function viewEditor(app, opportunityId, query) {
       submitButton.disabled = false;
     }
   });
-  [termStart, termEnd, externalRef].forEach((input) => input.addEventListener("input", () => { editor.dirty = true; }));
+  [termStart, termEnd, externalRef].forEach((input) => input.addEventListener("input", () => { editor.dirty = true; recompute(); }));
 
   form.append(
     el("div", { class: "grid-2" }, field("Term start", termStart, "term_start"),
@@ -111,7 +119,8 @@ async function viewEditor(app, opportunityId, query) {
     el("div", { class: "title-row" }, el("h1", { text: `Quote for ${opp.opportunity_id}` }),
       el("span", { class: "muted" }, "Quote number: ", numberLabel)),
     el("p", { class: "muted" }, el("span", { testid: "editor-account", text: opp.account_name }),
-      ` · ${opp.currency} · ${opp.renewal_term_months}-month term · contract end ${opp.contract_end || "none"}`),
+      ` · ${opp.currency} · ${opp.renewal_term_months}-month term · contract end ${opp.contract_end || "none"}`
+      + ` · line amounts prorated by ${opp.proration.replace("_", " + ")}`),
     form,
   );
   if (draft) draft.lines.forEach((line) => addLine(line));
@@ -127,11 +136,21 @@ function lineRow(editor, line, hooks) {
     value: line.quantity === undefined ? "1" : String(line.quantity) });
   const price = el("input", { inputmode: "decimal", testid: "line-unit-price", autocomplete: "off",
     value: line.unit_price || "" });
+  // The line's own period (a line added mid-term renews from the day after it ends);
+  // blank: the quote's term.
+  const draftDates = line.line_start && editor.draftTerm
+    && (line.line_start !== editor.draftTerm[0] || line.line_end !== editor.draftTerm[1]);
+  const lineStart = el("input", { type: "date", testid: "line-start",
+    value: draftDates ? line.line_start : "" });
+  const lineEnd = el("input", { type: "date", testid: "line-end",
+    value: draftDates ? line.line_end : "" });
   const suggestions = el("ul", { class: "suggestions", testid: "sku-suggestions", role: "listbox", hidden: true });
   const error = (part) => el("span", { class: "field-error", testid: "field-error", "data-part": part });
   const row = el("div", { class: "line-row", testid: "quote-line-row" },
     el("label", { class: "field sku-field" }, el("span", { text: "SKU" }), sku, suggestions, error("sku")),
     el("label", { class: "field" }, el("span", { text: "Quantity" }), quantity, error("quantity")),
+    el("label", { class: "field" }, el("span", { text: "From" }), lineStart, error("line_start")),
+    el("label", { class: "field" }, el("span", { text: "To" }), lineEnd, error("line_end")),
     el("label", { class: "field" }, el("span", { text: `Unit price (${opp.currency}/year)` }), price, error("unit_price")),
     el("div", { class: "field" }, el("span", { text: "Line amount" }), el("output", { testid: "line-amount" })),
     el("button", { type: "button", class: "link", testid: "remove-line", text: "Remove",
@@ -173,7 +192,6 @@ function lineRow(editor, line, hooks) {
     }, DEBOUNCE_MS);
   });
   sku.addEventListener("blur", () => setTimeout(close, 150));
-  quantity.addEventListener("input", hooks.touched);
-  price.addEventListener("input", hooks.touched);
+  [quantity, price, lineStart, lineEnd].forEach((input) => input.addEventListener("input", hooks.touched));
   return row;
 }
