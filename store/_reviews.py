@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from schemas.work import ItemState, Review, ReviewAction, WorkItem
 from store import _convert as convert
 from store._errors import InvalidTransition, ItemChanged
 from store._items import ItemsMixin
-from store._models import EventRow, ItemRow, ReviewRow
+from store._models import ItemRow, ReviewRow
 from store._people import add_trail
 
 # Where each decision moves an item, by the state it is in; escalating leaves it in place.
@@ -100,31 +97,3 @@ class ReviewsMixin(ItemsMixin):
         with self._read() as session:
             query = select(ReviewRow).where(ReviewRow.item_id == item_id).order_by(ReviewRow.id)
             return [convert.record(Review, row) for row in session.scalars(query)]
-
-    def review_marks(self, item_ids: Sequence[int]) -> dict[int, tuple[datetime | None, bool]]:
-        """For each item: when it came into the review queue (its last move to flagged or
-        failed: an escalation keeps its age and place) and whether it is escalated now (the
-        last decision on its current revision)."""
-        if not item_ids:
-            return {}
-        with self._read() as session:
-            waiting = dict(
-                session.execute(
-                    select(EventRow.item_id, func.max(EventRow.at))
-                    .where(EventRow.item_id.in_(item_ids))
-                    .where(EventRow.to_state.in_([ItemState.FLAGGED.value, ItemState.FAILED.value]))
-                    .where(EventRow.from_state != EventRow.to_state)
-                    .group_by(EventRow.item_id)
-                ).all()
-            )
-            last: dict[int, str] = {}
-            rows = session.execute(
-                select(ReviewRow.item_id, ReviewRow.action)
-                .join(ItemRow, ItemRow.id == ReviewRow.item_id)
-                .where(ReviewRow.item_id.in_(item_ids))
-                .where(ReviewRow.revision == ItemRow.revision)
-                .order_by(ReviewRow.id)
-            )
-            for item_id, action in rows:
-                last[item_id] = action
-        return {i: (waiting.get(i), last.get(i) == ReviewAction.ESCALATE.value) for i in item_ids}
