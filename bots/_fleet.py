@@ -25,7 +25,7 @@ from bots._outcomes import Outcome, classify, failure
 from bots._steps import BOOKING_STATES, QUOTE_STATES
 from schemas.engagement import Engagement
 from schemas.settings import Settings
-from schemas.work import Run, RunKind, RunStatus
+from schemas.work import Run, RunKind, RunStatus, run_count_key
 from store import RunAlreadyRunning, RunNotRunning, Store
 
 DEADLINE_DAYS = 120
@@ -162,7 +162,9 @@ def close_run(store: Store, run: Run, jobs: list[dict[str, Any]]) -> Run:
     counts: Counter[str] = Counter()
     for job in jobs:
         item = store.item(job["item_id"])
-        counts["left_open" if item.state in states else item.state.value] += 1
+        counts[
+            "left_open" if item.state in states else run_count_key(item.state, item.failure_kind)
+        ] += 1
     error = run.error
     status = RunStatus.FAILED if error else RunStatus.SUCCEEDED
     return store.finish_run(run.id, status, counts, error=error)

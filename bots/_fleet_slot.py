@@ -26,7 +26,7 @@ from schemas import PricingRules, load_rules
 from schemas.engagement import Engagement
 from schemas.fleet import InHand
 from schemas.selector_map import SelectorMap
-from schemas.work import FailureKind, ItemState, RunKind, RunStatus
+from schemas.work import FailureKind, ItemState, RunKind, RunStatus, run_count_key
 from store import RunNotRunning
 
 if TYPE_CHECKING:
@@ -243,7 +243,7 @@ class Slot:
             store.fail(
                 item_id, kind, found.reason, code=found.code, run_id=run_id, worker=worker.name
             )
-            return "to_review" if kind is FailureKind.BUSINESS else ItemState.FAILED.value
+            return run_count_key(ItemState.FAILED, kind)
         if not found.expected:
             log.opt(exception=exc).error("unexpected error: {}", found.reason)
         store.retry_later(

@@ -32,7 +32,16 @@ from schemas import PricingRules, load_rules
 from schemas.engagement import Engagement
 from schemas.selector_map import SelectorMap
 from schemas.settings import Settings
-from schemas.work import FailureKind, IntentStatus, ItemState, Run, RunKind, RunStatus, WorkItem
+from schemas.work import (
+    FailureKind,
+    IntentStatus,
+    ItemState,
+    Run,
+    RunKind,
+    RunStatus,
+    WorkItem,
+    run_count_key,
+)
 from store import LeaseLost, Store
 
 HEARTBEAT_S = 10.0
@@ -412,7 +421,7 @@ class _Pool:
                 worker=worker.name,
             )
             log.warning("to review: {}: {}", found.code, found.reason)
-            return "to_review"
+            return run_count_key(ItemState.FAILED, FailureKind.BUSINESS)
         if not found.expected:
             log.opt(exception=exc).error("unexpected error: {}", found.reason)
         return self._system_error(worker, item, found)

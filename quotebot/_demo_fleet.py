@@ -23,7 +23,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from bots import start_fleet_run, tasks
 from schemas.engagement import Engagement
 from schemas.settings import Settings
-from schemas.work import Run, RunKind, RunStatus
+from schemas.work import Run, RunKind, RunStatus, counts_text
 from store import Store, fresh_schema
 
 WORKERS = 3
@@ -136,6 +136,6 @@ def run_on_fleet(
         time.sleep(0.5)
         runs = [store.run(r.id) for r in runs]
     for run in runs:
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items())) or "nothing"
+        counts = counts_text(run.counts, "nothing")
         echo(f"  {run.engagement} {kind} run {run.id}: {run.status}; {counts}")
     return runs

@@ -6,6 +6,7 @@ immutable snapshots of rows, never live database objects. No I/O here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -73,6 +74,19 @@ def outcome_label(state: ItemState | str, failure_kind: FailureKind | str | None
     """What people read for an outcome (an unknown run count reads as itself, in words)."""
     key = outcome_key(state, failure_kind)
     return OUTCOMES.get(key, key.replace("_", " "))
+
+
+def run_count_key(state: ItemState | str, failure_kind: FailureKind | str | None = None) -> str:
+    """Under which key a run counts an item that ended in `state`: a business failure as
+    `to_review`, whether the in-process pool or the fleet counted it."""
+    if state == ItemState.FAILED and failure_kind == FailureKind.BUSINESS:
+        return "to_review"
+    return str(state)
+
+
+def counts_text(counts: Mapping[str, int], empty: str = "-") -> str:
+    """A run's (or a worker's) counts in the words of `OUTCOMES`, for a line of the CLI."""
+    return ", ".join(f"{outcome_label(k)} {v}" for k, v in sorted(counts.items())) or empty
 
 
 class RunKind(StrEnum):

@@ -130,10 +130,12 @@ def test_runs_are_listed_and_shown_and_a_failed_item_is_retried(home: Path) -> N
             code="http_503",
             run_id=run.id,
         )
-        store.finish_run(run.id, RunStatus.SUCCEEDED, {"failed": 1})
+        store.finish_run(run.id, RunStatus.SUCCEEDED, {"failed": 1, "to_review": 2, "no_po_yet": 3})
 
     assert "acme             quote    succeeded" in quotebot("runs", "list")
     shown = quotebot("runs", "show", str(run.id))
+    # The words of the web pages (schemas.work.OUTCOMES), not the counts' keys.
+    assert "counts: failed 1, no PO yet 3, bad data, to review 2" in shown, shown
     assert "failed 1" in shown and "http_503: portal answered 503 three times" in shown
     assert "is new again" in quotebot("items", "retry", str(item.id))
     again = CliRunner().invoke(cli, ["items", "retry", str(item.id)])

@@ -22,6 +22,7 @@ from quotebot._options import (
 from schemas.engagement import EngagementError
 from schemas.selector_map import SelectorMapError
 from schemas.settings import Settings
+from schemas.work import counts_text
 
 
 @click.command("run")
@@ -72,7 +73,7 @@ def run_command(
             raise click.ClickException(str(exc)) from None
         except (BusinessError, EngagementError, SelectorMapError, FileNotFoundError) as exc:
             raise click.ClickException(str(exc)) from None
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())) or "nothing to do"
+        counts = counts_text(result.counts, "nothing to do")
         click.echo(f"{target.name} {one} run {result.run.id}: {result.run.status.value}; {counts}")
         stopped = result.refused.message if result.refused is not None else result.drift
         if stopped is not None:

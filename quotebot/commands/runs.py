@@ -8,7 +8,7 @@ from datetime import datetime
 import click
 
 from schemas.settings import Settings
-from schemas.work import ItemState, Run, RunStatus
+from schemas.work import ItemState, Run, RunStatus, counts_text
 from store import InvalidTransition, Store, UnknownEngagement, UnknownRecord, open_store
 
 
@@ -25,10 +25,6 @@ def _took(run: Run) -> str:
     end = run.finished_at or run.heartbeat_at
     seconds = int((end - run.started_at).total_seconds())
     return f"{seconds // 60}m{seconds % 60:02d}s"
-
-
-def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "-"
 
 
 @click.group("runs")
@@ -64,7 +60,7 @@ def runs_list(settings: Settings, engagement: str | None, status: str | None, la
     for run in runs:
         line = (
             f"{run.id:>5}  {run.engagement:<16} {run.kind.value:<8} {run.status.value:<10} "
-            f"{_time(run.started_at)}  {_took(run):>7}  {_counts(run.counts)}"
+            f"{_time(run.started_at)}  {_took(run):>7}  {counts_text(run.counts)}"
         )
         click.echo(line + (f"  ({run.error})" if run.error else ""))
 
@@ -90,13 +86,13 @@ def runs_show(settings: Settings, run_id: int) -> None:
         fleet = _fleet_lines(store, run.id)
     click.echo(f"run {run.id}: {run.engagement} {run.kind.value}, {run.status.value}")
     click.echo(f"  started {_time(run.started_at)} UTC, took {_took(run)}, by {run.worker}")
-    click.echo(f"  counts: {_counts(run.counts)}")
+    click.echo(f"  counts: {counts_text(run.counts)}")
     if run.error:
         click.echo(f"  error: {run.error}")
     for line in fleet:
         click.echo(line)
     states = Counter(i.state.value for i in items)
-    click.echo(f"  items touched: {len(items)} (now {_counts(dict(states))})")
+    click.echo(f"  items touched: {len(items)} (now {counts_text(dict(states))})")
     for item in items:
         if item.state is not ItemState.FAILED:
             continue
@@ -118,7 +114,7 @@ def _fleet_lines(store: Store, run_id: int) -> list[str]:
     jobs = store.run_jobs(run_id)
     if not jobs:
         return []
-    lines = [f"  fleet jobs: {_counts(dict(Counter(j['status'] for j in jobs)))}"]
+    lines = [f"  fleet jobs: {counts_text(dict(Counter(j['status'] for j in jobs)))}"]
     for job in jobs:
         if job["status"] == "doing":
             item = store.item(job["item_id"])

@@ -17,7 +17,7 @@ from quotebot._options import (
 )
 from schemas.engagement import Engagement
 from schemas.settings import Settings
-from schemas.work import RunKind, RunStatus
+from schemas.work import RunKind, RunStatus, counts_text
 
 
 @click.command("worker")
@@ -75,7 +75,7 @@ def worker_command(
         raise click.ClickException(str(exc)) from None
     finally:
         store.close()
-    done = ", ".join(f"{k} {v}" for k, v in sorted(fleet.counts.items())) or "no items"
+    done = counts_text(fleet.counts, "no items")
     click.echo(f"worker {fleet.name} stopped: {done}")
 
 
@@ -98,7 +98,7 @@ def fleet_run(
                 while run.status is RunStatus.RUNNING:
                     time.sleep(1.0)
                     run = store.run(run.id)
-                counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()))
+                counts = counts_text(run.counts)
                 click.echo(f"{engagement.name} {kind} run {run.id}: {run.status}; {counts}")
                 if run.status is not RunStatus.SUCCEEDED:
                     if run.error:
