@@ -79,7 +79,7 @@ def read_text_columns(
     return _read(path, columns, progress=progress, integers=())
 
 
-_WHOLE = r"^[0-9]{1,18}$"  # what fits int64 for sure; anything else is left to the validators
+_WHOLE = r"^[0-9]{1,18}$"  # surely an int64; any other cell sends the file to pandas
 
 
 def _read_arrow(
@@ -91,7 +91,8 @@ def _read_arrow(
     integers: Sequence[str],
 ) -> dict[str, Column] | None:
     """The columns as Arrow text arrays (integers as int64), or None where Arrow refuses
-    the file: a row with too many or too few fields, a blank line, bytes not UTF-8."""
+    the file (a row with too many or too few fields, a blank line, bytes not UTF-8) or an
+    integer column holds anything but digits."""
     read = pcsv.ReadOptions(column_names=list(names), skip_rows=1, block_size=_BLOCK_BYTES)
     # A blank line is a row (of one empty field), as the pandas reader counts lines.
     parse = pcsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False)
@@ -112,8 +113,9 @@ def _read_arrow(
     cols: dict[str, Column] = {name: table.column(name).combine_chunks() for name in columns}
     for name in integers:
         text = cols[name]
-        if pc.all(pc.match_substring_regex(text, _WHOLE)).as_py() is not False:
-            cols[name] = pc.cast(text, pa.int64()).to_numpy(zero_copy_only=False)
+        if pc.all(pc.match_substring_regex(text, _WHOLE)).as_py() is False:
+            return None  # pandas reads " 5", "+5", "5.0" as 5, and says what else is wrong
+        cols[name] = pc.cast(text, pa.int64()).to_numpy(zero_copy_only=False)
     return cols
 
 
