@@ -12,7 +12,8 @@ inactive skus, late quotes), then measures, in lines per second:
 
 and checks that both paths find the same findings on the sample; then the same book with
 the new columns (co-termed add-ons, do-not-renew lines, quote line dates, accounts on other
-price methods, price holds: `_new_shape.py`), files to findings, against the old shape.
+price methods, price holds: `_new_shape.py`), files to findings, against the old shape and
+against the same audit reading with pandas' CSV reader (the reader before Arrow).
 """
 
 from __future__ import annotations
@@ -323,13 +324,22 @@ def main(lines: int, sample_lines: int, keep: Path | None, reuse: bool) -> None:
         stages = ", ".join(f"{k} {v:.2f} s" for k, v in result_new.timings.items())
         click.echo(f"files to findings, new columns: {batch_new}  ({stages})")
         click.echo(f"  ratio: new columns to old shape: {batch_new.ratio(batch)}")
+        # Today's reader (pandas' C parser, before Arrow) on the same files, same validators.
+        with Clock() as clock:
+            result_pandas = audit_files(*new, engine="pandas")
+        batch_pandas = clock.rate(result_pandas.lines)
+        stages = ", ".join(f"{k} {v:.2f} s" for k, v in result_pandas.timings.items())
+        click.echo(f"  with the pandas reader:       {batch_pandas}  ({stages})")
+        click.echo(f"  ratio: Arrow reader to pandas reader: {batch_new.ratio(batch_pandas)}")
+        same_readers = result_pandas.findings.equals(result_new.findings)
+        click.echo(f"Arrow and pandas readers give the same findings: {same_readers}")
         click.echo(f"findings, new columns: {len(result_new.findings):,} ({result_new.by_rule})")
         small_new = sample(new, Path(scratch) / "sample-new", sample_lines)
         agree_new = as_findings(audit_files(*small_new).findings) == audit_files_reference(
             *small_new
         )
         click.echo(f"batch and per-quote findings on the new-columns sample agree: {agree_new}")
-        if not (agree and agree_new):
+        if not (agree and agree_new and same_readers):
             raise SystemExit(1)
 
 
