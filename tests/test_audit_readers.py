@@ -7,11 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from test_audit_helpers import opportunity_line, quote_line, write_csv, write_rules
 
 from audit._csvfile import _read_arrow
+from audit._parse import parse_exact
 from audit.readers import (
     OPPORTUNITY_COLUMNS,
     OPPORTUNITY_OPTIONAL,
@@ -103,3 +106,23 @@ def test_both_readers_agree_on_quotes_with_line_dates(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(arrow, read_quotes(tmp_path / "q.csv", rules, engine="pandas"))
     assert arrow["line_start"].tolist() == [20635, 20666]  # 2026-07-01 (the term), 08-01
     assert arrow["unit_price"].tolist() == [99750, 50]  # cents, exactly as written
+
+
+@pytest.mark.parametrize("repeated", [True, False])
+def test_amounts_scanned_from_arrow_buffers_parse_as_from_python_strings(repeated: bool) -> None:
+    rng = np.random.default_rng(14)
+    alphabet = np.array(list("0123456789.-é x"), dtype=object)
+    cells = ["".join(rng.choice(alphabet, rng.integers(0, 27))) for _ in range(3_000)]
+    cells += ["12.345", "-0.5", "930340.34", "9" * 18, "9" * 19, "1" * 23, "1" * 24, ".5", "5."]
+    text = np.array(cells, dtype=object)
+    places = rng.integers(0, 3, len(cells))
+    arrow = pa.array(["-", *cells], pa.string()).slice(1)  # buffers starting at an offset
+    for by_arrow, by_python in zip(
+        parse_exact(arrow, places, repeated=repeated),
+        parse_exact(text, places, repeated=repeated),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(by_arrow, by_python)
+    # Exact, with no float: a JPY PO with cents is read, its extra decimals kept.
+    units, bad, _, extra = parse_exact(pa.array(["12.345", "930340.34"]), np.array([2, 0]))
+    assert extra == 2 and not bad.any() and units.tolist() == [123450, 93034034]
