@@ -184,12 +184,12 @@ def audit_frames(
     quote_ids = head["quote_id"].to_numpy()
     opp_head = opps.iloc[first_rows(ocode)].reset_index(drop=True)
     opp_ids = opp_head["opportunity_id"].to_numpy()
-    qopp = pd.Index(opp_ids).get_indexer(head["opportunity_id"])
+    qopp = pd.Index(opp_ids, dtype=object).get_indexer(head["opportunity_id"])
     tol = _tolerance_units(rules.tolerance)
     _batch_checks.quote_level(rules, out, head, opp_head, qopp, quotes, qcode, tol)
     _batch_checks.lines(rules, out, quotes, qcode, qopp, opps, ocode, tol)
     if bookings is not None:
-        _batch_checks.bookings(out, bookings, head, pd.Index(quote_ids), tol)
+        _batch_checks.bookings(out, bookings, head, pd.Index(quote_ids, dtype=object), tol)
     found = out.frame()
     failing = found.loc[(found["severity"] == "error") & found["rule"].isin(_QUOTE_LEVEL_RULES)]
     failed = failing["quote_id"].nunique()
