@@ -133,7 +133,7 @@ def lines(
     # Quote skus numbered as the opportunities' skus (-1: no opportunity has it).
     opp_sku = opps["sku_code"].to_numpy()
     quote_sku = quotes["sku_code"].to_numpy()
-    opp_skus = pd.Index(opps["sku"].to_numpy()[first_rows(opp_sku)])
+    opp_skus = pd.Index(opps["sku"].to_numpy()[first_rows(opp_sku)], dtype=object)
     quote_sku = opp_skus.get_indexer(sku[first_rows(quote_sku)])[quote_sku]
     n_sku = len(opp_skus) + 1
     wanted_key = np.where(known & (quote_sku >= 0), line_opp * n_sku + quote_sku, -1)

@@ -11,7 +11,9 @@ from datetime import date
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
+import pyarrow as pa
+
+from audit._text import Text, factorize
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -24,18 +26,47 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 EPOCH = date(1970, 1, 1)
 
 
-def _ascii_bytes(values: npt.NDArray[np.object_]) -> npt.NDArray[np.uint8]:
-    """The values as a (rows, width) byte matrix, zero-padded; non-ASCII text becomes `?`."""
+def _byte_columns(values: Text) -> tuple[npt.NDArray[np.uint8], IntArray]:
+    """The cells' bytes as a (position, row) matrix, zero-padded, and each cell's length.
+
+    Cells longer than `_WIDTH` are cut there (and refused: see `_scan`); a non-ASCII
+    character is never a digit, so its cell is refused either way.
+    """
+    if isinstance(values, pa.Array):
+        return _arrow_byte_columns(values)
     try:
         raw = values.astype(f"S{_WIDTH}")
     except UnicodeEncodeError:
         ascii_only = np.fromiter((v.isascii() for v in values), bool, len(values))
         raw = np.where(ascii_only, values, "?").astype(f"S{_WIDTH}")
-    return raw.view(np.uint8).reshape(len(values), _WIDTH)
+    m = raw.view(np.uint8).reshape(len(values), _WIDTH)
+    length = np.count_nonzero(m, axis=1)
+    width = max(int(length.max(initial=0)), 1)
+    return np.ascontiguousarray(m[:, :width].T), length
+
+
+def _arrow_byte_columns(values: pa.Array) -> tuple[npt.NDArray[np.uint8], IntArray]:
+    """As `_byte_columns`, straight from the Arrow buffers: no Python string per cell."""
+    offset_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    _, offsets_buffer, data_buffer = values.buffers()
+    n = len(values)
+    skip = values.offset * np.dtype(offset_type).itemsize
+    offsets = np.frombuffer(offsets_buffer, offset_type, count=n + 1, offset=skip)
+    offsets = offsets.astype(np.int64)
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else None
+    start, length = offsets[:-1], np.minimum(np.diff(offsets), _WIDTH)
+    width = max(int(length.max(initial=0)), 1)
+    cols = np.zeros((width, n), dtype=np.uint8)
+    if data is not None and len(data):
+        last = len(data) - 1
+        for j in range(width):
+            inside = j < length
+            cols[j] = np.where(inside, data[np.minimum(start + j, last)], 0)
+    return cols, length
 
 
 def parse_decimal(
-    values: npt.NDArray[np.object_],
+    values: Text,
     places: IntArray | int,
     *,
     signed: bool = True,
@@ -52,7 +83,7 @@ def parse_decimal(
 
 
 def parse_exact(
-    values: npt.NDArray[np.object_], places: IntArray | int, *, repeated: bool = True
+    values: Text, places: IntArray | int, *, repeated: bool = True
 ) -> tuple[IntArray, BoolArray, BoolArray, int]:
     """Like `parse_decimal`, but more decimals than `places` are read, not refused.
 
@@ -63,18 +94,19 @@ def parse_exact(
 
 
 def _parse(
-    values: npt.NDArray[np.object_],
+    values: Text,
     places: IntArray | int,
     *,
     signed: bool,
     repeated: bool,
     excess: bool,
 ) -> tuple[IntArray, BoolArray, BoolArray, int]:
+    uniques: Text
     if repeated:
-        codes, uniques = pd.factorize(values)
+        codes, uniques = factorize(values)
     else:
         codes, uniques = np.arange(len(values)), values
-    digits, fraction, malformed, empty = _scan(np.asarray(uniques, dtype=object), signed=signed)
+    digits, fraction, malformed, empty = _scan(uniques, signed=signed)
     places = np.broadcast_to(np.asarray(places, dtype=np.int64), (len(values),))
     fraction, digits, malformed = fraction[codes], digits[codes], malformed[codes]
     extra = 0
@@ -93,15 +125,11 @@ def _magnitude(numbers: IntArray) -> IntArray:
     return np.searchsorted(_POW10, np.abs(numbers), side="right").astype(np.int64)
 
 
-def _scan(
-    values: npt.NDArray[np.object_], *, signed: bool
-) -> tuple[IntArray, IntArray, BoolArray, BoolArray]:
+def _scan(values: Text, *, signed: bool) -> tuple[IntArray, IntArray, BoolArray, BoolArray]:
     """`(all digits as one signed integer, decimals written, malformed, empty)` per text."""
     n = len(values)
-    m = _ascii_bytes(values)
-    length = np.count_nonzero(m, axis=1)
-    width = max(int(length.max(initial=0)), 1)
-    cols = np.ascontiguousarray(m[:, :width].T)  # one row per character position: fast
+    cols, length = _byte_columns(values)  # one row per character position: fast
+    width = len(cols)
     is_digit = (cols >= _ZERO) & (cols <= _ZERO + 9)
     is_dot = cols == _DOT
     neg = cols[0] == _MINUS
@@ -121,9 +149,9 @@ def _scan(
     return np.where(bad, 0, digits), fraction.astype(np.int64), bad, length == 0
 
 
-def parse_dates(values: npt.NDArray[np.object_]) -> tuple[IntArray, BoolArray]:
+def parse_dates(values: Text) -> tuple[IntArray, BoolArray]:
     """`YYYY-MM-DD` to days since 1970-01-01; each distinct text is parsed once."""
-    codes, uniques = pd.factorize(values)
+    codes, uniques = factorize(values)
     days = np.empty(len(uniques), dtype=np.int64)
     ok = np.empty(len(uniques), dtype=bool)
     for i, text in enumerate(uniques):

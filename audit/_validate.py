@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from audit._csvfile import Text
 from audit._parse import BoolArray, IntArray, parse_dates, parse_decimal, parse_exact
+from audit._text import Column, Text, cell, differs, factorize
 from audit._vector import Array
 from schemas.errors import InputError
 
@@ -67,15 +68,15 @@ class Grouped:
         self._describe = describe
 
     def column(
-        self, name: str, values: Array, parse: Callable[[Problems, IntArray], Array]
+        self, name: str, values: Column, parse: Callable[[Problems, IntArray], Array]
     ) -> Array:
         """Per row, `parse(problems, rows)` of its group's first row (`rows` ascending)."""
-        differs = values != values[self.head]
-        odd = np.flatnonzero(differs)  # never a first row: those equal themselves
+        changed = differs(values, self.head)
+        odd = np.flatnonzero(changed)  # never a first row: those equal themselves
         rows = np.sort(np.concatenate([self.first, odd])) if len(odd) else self.first
         parsed = parse(self.problems.subset(rows), rows)
         head = self.head
-        self.problems.flag(name, differs, lambda row: self._describe(name, row, int(head[row])))
+        self.problems.flag(name, changed, lambda row: self._describe(name, row, int(head[row])))
         per_group = parsed[np.searchsorted(rows, self.first)] if len(odd) else parsed
         return per_group[self.group] if len(self.group) else parsed[:0]
 
@@ -90,8 +91,7 @@ def text(
     what: str = "a value",
 ) -> tuple[IntArray, Text]:
     """Codes and distinct values of a text column that must not be empty (nor break rules)."""
-    codes, uniques = pd.factorize(values)
-    uniques = np.asarray(uniques, dtype=object)
+    codes, uniques = factorize(values)
     ok = np.array(
         [
             bool(u)
@@ -101,20 +101,20 @@ def text(
         ],
         dtype=bool,
     )
-    problems.flag(column, ~ok[codes], lambda row: f"{values[row]!r} is not {what}")
-    return codes.astype(np.int64), uniques
+    problems.flag(column, ~ok[codes], lambda row: f"{cell(values, row)!r} is not {what}")
+    return codes, uniques
 
 
-def whole(problems: Problems, column: str, values: Text, low: int, high: int) -> IntArray:
+def whole(problems: Problems, column: str, values: Column, low: int, high: int) -> IntArray:
     """A column of whole numbers from `low` to `high` (text, or int64 already parsed)."""
-    if values.dtype == object:
+    if isinstance(values, pa.Array) or values.dtype == object:
         numbers, bad, empty = parse_decimal(values, 0, signed=False)
         bad |= empty
     else:
         numbers, bad = values.astype(np.int64), np.zeros(len(values), dtype=bool)
     bad |= (numbers < low) | (numbers > high)
     span = f"from {low}" + (f" to {high}" if high < 10**15 else "")
-    problems.flag(column, bad, lambda row: f"'{values[row]}' is not a whole number {span}")
+    problems.flag(column, bad, lambda row: f"'{cell(values, row)}' is not a whole number {span}")
     return numbers
 
 
@@ -138,14 +138,17 @@ def money(
     problems.flag(
         column,
         bad,
-        lambda row: f"{values[row]!r} is not an amount in {currencies[row]} (digits, optional '-')",
+        lambda row: (
+            f"{cell(values, row)!r} is not an amount in {cell(currencies, row)} "
+            "(digits, optional '-')"
+        ),
     )
     return units, empty, extra
 
 
 def dates(problems: Problems, column: str, values: Text) -> IntArray:
     days, bad = parse_dates(values)
-    problems.flag(column, bad, lambda row: f"{values[row]!r} is not a date (YYYY-MM-DD)")
+    problems.flag(column, bad, lambda row: f"{cell(values, row)!r} is not a date (YYYY-MM-DD)")
     return days
 
 

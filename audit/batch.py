@@ -21,6 +21,7 @@ from tqdm import tqdm
 from tqdm.std import TqdmDefaultWriteLock
 
 from audit import _batch_checks
+from audit._csvfile import Engine
 from audit._emit import Findings
 from audit._validate import first_rows
 from audit._vector import tolerance_units as _tolerance_units
@@ -65,8 +66,11 @@ def audit_files(
     quotes_path: str | Path,
     bookings_path: str | Path | None = None,
     progress: bool = False,
+    engine: Engine = "arrow",
 ) -> AuditResult:
-    """Read and validate the files (`InputError` on the first bad one), then audit them."""
+    """Read and validate the files (`InputError` on the first bad one), then audit them.
+
+    `engine`: the CSV reader (`audit._csvfile`); "pandas" is the benchmark's baseline."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -81,13 +85,13 @@ def audit_files(
         # bookings in a forked process on the other core while this one reads the quotes.
         fork = get_context("fork")
         with ProcessPoolExecutor(1, fork, initializer=_fresh_progress_lock) as pool:
-            reading = pool.submit(_read_others, opps_path, books_path, rules, progress)
-            quotes_or_error = _attempt(read_quotes, quotes_path, rules, progress)
+            reading = pool.submit(_read_others, opps_path, books_path, rules, progress, engine)
+            quotes_or_error = _attempt(read_quotes, quotes_path, rules, progress, engine)
             opps_or_error, bookings_or_error = reading.result()
     else:
-        opps_or_error = _attempt(read_opportunities, opps_path, rules, progress)
-        quotes_or_error = _attempt(read_quotes, quotes_path, rules, progress)
-        bookings_or_error = _attempt(read_bookings, books_path, rules, progress)
+        opps_or_error = _attempt(read_opportunities, opps_path, rules, progress, engine)
+        quotes_or_error = _attempt(read_quotes, quotes_path, rules, progress, engine)
+        bookings_or_error = _attempt(read_bookings, books_path, rules, progress, engine)
     # The same file is blamed either way: opportunities, then quotes, then bookings.
     opps, quotes, bookings = (
         _value(opps_or_error),
@@ -126,21 +130,29 @@ def _fresh_progress_lock() -> None:
 
 
 def _attempt(
-    read: Callable[..., pd.DataFrame], path: Path | None, rules: PricingRules, progress: bool
+    read: Callable[..., pd.DataFrame],
+    path: Path | None,
+    rules: PricingRules,
+    progress: bool,
+    engine: Engine,
 ) -> Read:
     """The file read, or the `InputError` it raised (None when there is no file)."""
     try:
-        return read(path, rules, progress=progress) if path is not None else None
+        return read(path, rules, progress=progress, engine=engine) if path is not None else None
     except InputError as exc:
         return exc
 
 
 def _read_others(
-    opps_path: Path, bookings_path: Path | None, rules: PricingRules, progress: bool
+    opps_path: Path,
+    bookings_path: Path | None,
+    rules: PricingRules,
+    progress: bool,
+    engine: Engine,
 ) -> tuple[Read, Read]:
     return (
-        _attempt(read_opportunities, opps_path, rules, progress),
-        _attempt(read_bookings, bookings_path, rules, progress),
+        _attempt(read_opportunities, opps_path, rules, progress, engine),
+        _attempt(read_bookings, bookings_path, rules, progress, engine),
     )
 
 
@@ -172,12 +184,12 @@ def audit_frames(
     quote_ids = head["quote_id"].to_numpy()
     opp_head = opps.iloc[first_rows(ocode)].reset_index(drop=True)
     opp_ids = opp_head["opportunity_id"].to_numpy()
-    qopp = pd.Index(opp_ids).get_indexer(head["opportunity_id"])
+    qopp = pd.Index(opp_ids, dtype=object).get_indexer(head["opportunity_id"])
     tol = _tolerance_units(rules.tolerance)
     _batch_checks.quote_level(rules, out, head, opp_head, qopp, quotes, qcode, tol)
     _batch_checks.lines(rules, out, quotes, qcode, qopp, opps, ocode, tol)
     if bookings is not None:
-        _batch_checks.bookings(out, bookings, head, pd.Index(quote_ids), tol)
+        _batch_checks.bookings(out, bookings, head, pd.Index(quote_ids, dtype=object), tol)
     found = out.frame()
     failing = found.loc[(found["severity"] == "error") & found["rule"].isin(_QUOTE_LEVEL_RULES)]
     failed = failing["quote_id"].nunique()

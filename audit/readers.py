@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from audit import _validate as v
-from audit._csvfile import Text, read_text_columns
+from audit._csvfile import Engine, read_text_columns
 from audit._parse import IntArray
+from audit._text import Column, Objects, Text, cell, equals, factorize, objects, one_of, take
 from audit._vector import Array, add_months
 from schemas.rules import PricingRules
 
@@ -55,37 +56,37 @@ BOOKING_COLUMNS = ("quote_id", "po_number", "po_date", "po_amount", "po_currency
 _MANY = 10**15
 
 
-def _places(codes: IntArray, currencies: Text, rules: PricingRules) -> IntArray:
+def _places(codes: IntArray, currencies: Objects, rules: PricingRules) -> IntArray:
     per_currency = np.array([rules.places(c) for c in currencies], dtype=np.int64)
     return per_currency[codes] if len(codes) else np.zeros(0, dtype=np.int64)
 
 
-def _differs(what: str, group_of: Text, cols: dict[str, Array]) -> Callable[[str, int, int], str]:
+def _differs(what: str, group_of: Text, cols: dict[str, Column]) -> Callable[[str, int, int], str]:
     return lambda column, row, first: (
-        f"'{cols[column][row]}' differs from line {v.line_of(first)} of the same {what} "
-        f"{group_of[row]} ('{cols[column][first]}')"
+        f"'{cell(cols[column], row)}' differs from line {v.line_of(first)} of the same {what} "
+        f"{cell(group_of, row)} ('{cell(cols[column], first)}')"
     )
 
 
 def _repeated(
-    what: str, group_of: Text, cols: dict[str, Array], column: str
+    what: str, group_of: Text, cols: dict[str, Column], column: str
 ) -> Callable[[int, int], str]:
     return lambda row, first: (
-        f"{column} {cols[column][row]} appears twice in {what} {group_of[row]} "
+        f"{column} {cell(cols[column], row)} appears twice in {what} {cell(group_of, row)} "
         f"(first on line {v.line_of(first)})"
     )
 
 
-def _categories(codes: IntArray, distinct: Text) -> pd.Categorical:
+def _categories(codes: IntArray, distinct: Objects) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(distinct, dtype=object))
 
 
-def _coded(grouped: v.Grouped, name: str, values: Text, **checks: Any) -> tuple[IntArray, Text]:
+def _coded(grouped: v.Grouped, name: str, values: Text, **checks: Any) -> tuple[IntArray, Objects]:
     """A text column of a group as codes (in order of first appearance) and distinct values."""
-    distinct: list[Text] = []
+    distinct: list[Objects] = []
 
     def parse(problems: v.Problems, rows: IntArray) -> IntArray:
-        codes, uniques = v.text(problems, name, values[rows], **checks)
+        codes, uniques = v.text(problems, name, take(values, rows), **checks)
         distinct.append(uniques)
         return codes
 
@@ -93,13 +94,21 @@ def _coded(grouped: v.Grouped, name: str, values: Text, **checks: Any) -> tuple[
 
 
 def _dates(name: str, values: Text) -> Callable[[v.Problems, IntArray], IntArray]:
-    return lambda problems, rows: v.dates(problems, name, values[rows])
+    return lambda problems, rows: v.dates(problems, name, take(values, rows))
 
 
 _CURRENCY = {"pattern": v.CURRENCY, "what": "a currency code (3 capital letters)"}
 
 
-def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = False) -> pd.DataFrame:
+def _spread(codes: IntArray, distinct: Objects) -> pd.Series:
+    """A text column from its codes: `str` objects (not pandas' `str` dtype, which would
+    copy every cell into Arrow and back out at each `to_numpy`)."""
+    return pd.Series(distinct[codes] if len(codes) else distinct[:0], dtype=object)
+
+
+def read_opportunities(
+    path: Path, rules: PricingRules, *, progress: bool = False, engine: Engine = "arrow"
+) -> pd.DataFrame:
     """opportunities.csv: one row per opportunity line, checked against the rules' segments."""
     integers = ("renewal_term_months", "line_no", "quantity")
     cols = read_text_columns(
@@ -108,6 +117,7 @@ def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = Fals
         progress=progress,
         integers=integers,
         optional=OPPORTUNITY_OPTIONAL,
+        engine=engine,
     )
     p = v.Problems(path)
     ids = cols["opportunity_id"]
@@ -129,7 +139,7 @@ def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = Fals
         "renewal_term_months",
         cols["renewal_term_months"],
         lambda sub, rows: v.whole(
-            sub, "renewal_term_months", cols["renewal_term_months"][rows], 1, 60
+            sub, "renewal_term_months", take(cols["renewal_term_months"], rows), 1, 60
         ),
     )
     line_no = v.whole(p, "line_no", cols["line_no"], 1, _MANY)
@@ -144,7 +154,7 @@ def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = Fals
     v.unique(p, "sku", opp, sku, _repeated("opportunity", ids, cols, "sku"))
     v.unique(p, "line_no", opp, line_no, _repeated("opportunity", ids, cols, "line_no"))
     p.raise_first()
-    account, accounts = pd.factorize(cols["account_id"])
+    account, accounts = factorize(cols["account_id"])
     frame = pd.DataFrame(
         {
             # Text as categories (codes and distinct values): compact, and cheap to hand over
@@ -162,11 +172,12 @@ def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = Fals
             "has_prior": ~no_prior,
             "line_end": line_end,
             "renew": renew,
-            "account_id": _categories(account.astype(np.int64), np.asarray(accounts, object)),
+            "account_id": _categories(account, accounts),
             "code": opp,
             "sku_code": sku,
             "currency_code": currency,
-        }
+        },
+        copy=False,  # one block per column: stacking a million rows of each type copies them
     )
     frame.attrs["extra_places"] = {"prior": prior_extra}
     return frame
@@ -174,56 +185,66 @@ def read_opportunities(path: Path, rules: PricingRules, *, progress: bool = Fals
 
 def _optional_dates(p: v.Problems, name: str, values: Text, default: IntArray) -> IntArray:
     """An optional date column: empty cells take `default`."""
-    given = np.flatnonzero(values != "")
+    given = np.flatnonzero(~equals(values, ""))
     days = default.copy()
     if len(given):
-        days[given] = v.dates(p.subset(given), name, values[given])
+        days[given] = v.dates(p.subset(given), name, take(values, given))
     return days
 
 
-def _line_ends(p: v.Problems, cols: dict[str, Array], end: IntArray, months: IntArray) -> IntArray:
+def _line_ends(p: v.Problems, cols: dict[str, Column], end: IntArray, months: IntArray) -> IntArray:
     """Each line's own end (default: the contract's), from contract end to before term end."""
     if "line_end" not in cols:
         return end
     values = cols["line_end"]
     line_end = _optional_dates(p, "line_end", values, end)
     term_end = add_months(end + 1, months) - 1
-    outside = (values != "") & ((line_end < end) | (line_end >= term_end))
+    outside = ~equals(values, "") & ((line_end < end) | (line_end >= term_end))
     p.flag(
         "line_end",
         outside,
         lambda row: (
-            f"{values[row]} is not from the contract end {cols['contract_end'][row]} to before "
+            f"{cell(values, row)} is not from the contract end {cell(cols['contract_end'], row)} "
+            "to before "
             f"the renewal's term end"
         ),
     )
     return line_end
 
 
-def _renew(p: v.Problems, cols: dict[str, Array]) -> Array:
+def _renew(p: v.Problems, cols: dict[str, Column]) -> Array:
     """`renew`: yes (the default) or no, a do-not-renew line."""
     if "renew" not in cols:
         return np.ones(len(cols["sku"]), dtype=bool)
     values = cols["renew"]
     p.flag(
         "renew",
-        ~np.isin(values, ["yes", "no", ""]),
-        lambda row: f"{values[row]!r} is not yes or no",
+        ~one_of(values, ["yes", "no", ""]),
+        lambda row: f"{cell(values, row)!r} is not yes or no",
     )
-    return values != "no"
+    return ~equals(values, "no")
 
 
-def read_quotes(path: Path, rules: PricingRules, *, progress: bool = False) -> pd.DataFrame:
+def read_quotes(
+    path: Path, rules: PricingRules, *, progress: bool = False, engine: Engine = "arrow"
+) -> pd.DataFrame:
     """quotes.csv: one row per quote line, amounts in minor units of the quote's currency."""
     integers = ("line_no", "quantity")
     cols = read_text_columns(
-        path, QUOTE_COLUMNS, progress=progress, integers=integers, optional=QUOTE_OPTIONAL
+        path,
+        QUOTE_COLUMNS,
+        progress=progress,
+        integers=integers,
+        optional=QUOTE_OPTIONAL,
+        engine=engine,
     )
     p = v.Problems(path)
     ids = cols["quote_id"]
-    quote, _ = v.text(p, "quote_id", ids, what="a quote id")
+    quote, quote_ids = v.text(p, "quote_id", ids, what="a quote id")
     per_quote = v.Grouped(p, quote, _differs("quote", ids, cols))
-    _coded(per_quote, "opportunity_id", cols["opportunity_id"], what="an opportunity id")
+    opp, opp_ids = _coded(
+        per_quote, "opportunity_id", cols["opportunity_id"], what="an opportunity id"
+    )
     day = {
         name: per_quote.column(name, cols[name], _dates(name, cols[name]))
         for name in ("quote_date", "valid_until", "term_start", "term_end")
@@ -234,13 +255,17 @@ def read_quotes(path: Path, rules: PricingRules, *, progress: bool = False) -> p
 
     def totals(sub: v.Problems, rows: IntArray) -> IntArray:
         units, _, extra["quote_total"] = v.money(
-            sub, "quote_total", cols["quote_total"][rows], cols["currency"][rows], places[rows]
+            sub,
+            "quote_total",
+            take(cols["quote_total"], rows),
+            take(cols["currency"], rows),
+            places[rows],
         )
         return units
 
     total = per_quote.column("quote_total", cols["quote_total"], totals)
     line_no = v.whole(p, "line_no", cols["line_no"], 1, _MANY)
-    sku, _ = v.text(p, "sku", cols["sku"], what="a sku")
+    sku, skus = v.text(p, "sku", cols["sku"], what="a sku")
     quantity = v.whole(p, "quantity", cols["quantity"], 0, _MANY)
     # Line amounts are mostly distinct: scanning every cell beats hashing them first.
     amounts = {}
@@ -259,31 +284,35 @@ def read_quotes(path: Path, rules: PricingRules, *, progress: bool = False) -> p
     p.raise_first()
     frame = pd.DataFrame(
         {
-            "quote_id": ids,
-            "opportunity_id": cols["opportunity_id"],
+            # Text as `str` objects, each distinct value once (the readers' codes spread).
+            "quote_id": _spread(quote, quote_ids),
+            "opportunity_id": _spread(opp, opp_ids),
             **day,
-            "currency": cols["currency"],
+            "currency": _spread(currency, currencies),
             "places": places,
             "line_no": line_no,
-            "sku": cols["sku"],
+            "sku": _spread(sku, skus),
             "quantity": quantity,
             **amounts,
             "quote_total": total,
             **period,
             "code": quote,
             "sku_code": sku,
-        }
+        },
+        copy=False,  # one block per column: stacking a million rows of each type copies them
     )
     frame.attrs["extra_places"] = extra
     frame.attrs["line_dates"] = dated
     return frame
 
 
-def read_bookings(path: Path, rules: PricingRules, *, progress: bool = False) -> pd.DataFrame:
+def read_bookings(
+    path: Path, rules: PricingRules, *, progress: bool = False, engine: Engine = "arrow"
+) -> pd.DataFrame:
     """bookings.csv: one booking per quote, the PO amount in minor units of its currency."""
-    cols = read_text_columns(path, BOOKING_COLUMNS, progress=progress)
+    cols = read_text_columns(path, BOOKING_COLUMNS, progress=progress, engine=engine)
     p = v.Problems(path)
-    quote, _ = v.text(p, "quote_id", cols["quote_id"], what="a quote id")
+    quote, quote_ids = v.text(p, "quote_id", cols["quote_id"], what="a quote id")
     po_date = v.dates(p, "po_date", cols["po_date"])
     currency, currencies = v.text(
         p,
@@ -296,17 +325,18 @@ def read_bookings(path: Path, rules: PricingRules, *, progress: bool = False) ->
     amount, _, extra = v.money(p, "po_amount", cols["po_amount"], cols["po_currency"], places)
     p.raise_first()
     repeats = pd.Series(quote).duplicated().to_numpy()
-    p.flag("quote_id", repeats, lambda row: f"quote {cols['quote_id'][row]} is booked twice")
+    p.flag("quote_id", repeats, lambda row: f"quote {cell(cols['quote_id'], row)} is booked twice")
     p.raise_first()
     frame = pd.DataFrame(
         {
-            "quote_id": cols["quote_id"],
-            "po_number": cols["po_number"],
+            "quote_id": _spread(quote, quote_ids),
+            "po_number": pd.Series(objects(cols["po_number"]), dtype=object),
             "po_date": po_date,
             "po_amount": amount,
-            "po_currency": cols["po_currency"],
+            "po_currency": _spread(currency, currencies),
             "places": places,
-        }
+        },
+        copy=False,  # one block per column: stacking a million rows of each type copies them
     )
     frame.attrs["extra_places"] = {"po_amount": extra}
     return frame

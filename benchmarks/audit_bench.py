@@ -1,6 +1,7 @@
 """Benchmark: the batch audit against the per-quote reference, lines per second.
 
-    .venv/bin/python benchmarks/audit_bench.py --lines 1000000 --sample 20000 [--keep DIR]
+    .venv/bin/python benchmarks/audit_bench.py --lines 1000000 --sample 20000 \
+        [--keep DIR] [--repeat 3]
 
 Generates a book of renewal quotes (5 lines each; 3% of lines with a wrong unit price,
 inactive skus, late quotes), then measures, in lines per second:
@@ -12,7 +13,9 @@ inactive skus, late quotes), then measures, in lines per second:
 
 and checks that both paths find the same findings on the sample; then the same book with
 the new columns (co-termed add-ons, do-not-renew lines, quote line dates, accounts on other
-price methods, price holds: `_new_shape.py`), files to findings, against the old shape.
+price methods, price holds: `_new_shape.py`), files to findings, against the old shape and
+against the same audit reading with pandas' CSV reader (the reader before Arrow), the
+fastest of `--repeat` interleaved runs of each.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ import pandas as pd
 import yaml
 from _new_shape import new_shape
 
-from audit.batch import as_findings, audit_files, audit_frames
+from audit._csvfile import Engine
+from audit.batch import AuditResult, as_findings, audit_files, audit_frames
 from audit.readers import read_bookings, read_opportunities, read_quotes
 from audit.reference import audit_files_reference, audit_models
 from audit.reference import read_bookings as reference_bookings
@@ -246,6 +250,33 @@ class Clock:
 
 
 READERS = (read_opportunities, read_quotes, read_bookings)
+Timed = tuple[AuditResult, Rate]
+ENGINES: tuple[Engine, ...] = ("arrow", "pandas")
+
+
+def findings_csv(result: AuditResult) -> str:
+    """findings.csv's text (the frames' text columns differ in pandas storage, not content)."""
+    return result.findings.to_csv(index=False)
+
+
+def compare_readers(paths: tuple[Path, ...], repeat: int) -> tuple[Timed, Timed]:
+    """Files to findings with the Arrow reader and with today's (pandas'), runs interleaved,
+    the fastest of `repeat` each: on a shared machine the fastest is the least disturbed.
+
+    Today's reader runs as it does without pyarrow installed: pandas then keeps text in
+    Python objects, while with pyarrow its `str` columns are Arrow-backed and every cell
+    read crosses into Arrow and back (slower, and not today's cost)."""
+    best: dict[str, Timed] = {}
+    for _ in range(repeat):
+        for engine in ENGINES:
+            storage = "pyarrow" if engine == "arrow" else "python"
+            with pd.option_context("mode.string_storage", storage), Clock() as clock:
+                result = audit_files(paths[0], paths[1], paths[2], paths[3], engine=engine)
+            rate = clock.rate(result.lines)
+            click.echo(f"  {engine:6} reader, one run: {rate}")
+            if engine not in best or rate.seconds < best[engine][1].seconds:
+                best[engine] = (result, rate)
+    return best["arrow"], best["pandas"]
 
 
 @click.command()
@@ -264,7 +295,13 @@ READERS = (read_opportunities, read_quotes, read_bookings)
     help="Keep the generated files here (to time the CLI on them).",
 )
 @click.option("--reuse", is_flag=True, help="Audit the files already in --keep, if any.")
-def main(lines: int, sample_lines: int, keep: Path | None, reuse: bool) -> None:
+@click.option(
+    "--repeat",
+    default=3,
+    show_default=True,
+    help="Runs of each reader on the new-columns book (the fastest is reported).",
+)
+def main(lines: int, sample_lines: int, keep: Path | None, reuse: bool, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
@@ -317,19 +354,22 @@ def main(lines: int, sample_lines: int, keep: Path | None, reuse: bool) -> None:
         # The same book with the new columns (line_end, renew, line_start/line_end) and
         # rules keys (accounts, contracted_prices), audited in the same run.
         new = new_shape(paths, folder / "new")
-        with Clock() as clock:
-            result_new = audit_files(*new)
-        batch_new = clock.rate(result_new.lines)
+        (result_new, batch_new), (result_pandas, batch_pandas) = compare_readers(new, repeat)
         stages = ", ".join(f"{k} {v:.2f} s" for k, v in result_new.timings.items())
         click.echo(f"files to findings, new columns: {batch_new}  ({stages})")
         click.echo(f"  ratio: new columns to old shape: {batch_new.ratio(batch)}")
+        stages = ", ".join(f"{k} {v:.2f} s" for k, v in result_pandas.timings.items())
+        click.echo(f"  with the pandas reader:       {batch_pandas}  ({stages})")
+        click.echo(f"  ratio: Arrow reader to pandas reader: {batch_new.ratio(batch_pandas)}")
+        same_readers = findings_csv(result_pandas) == findings_csv(result_new)
+        click.echo(f"Arrow and pandas readers give the same findings.csv: {same_readers}")
         click.echo(f"findings, new columns: {len(result_new.findings):,} ({result_new.by_rule})")
         small_new = sample(new, Path(scratch) / "sample-new", sample_lines)
         agree_new = as_findings(audit_files(*small_new).findings) == audit_files_reference(
             *small_new
         )
         click.echo(f"batch and per-quote findings on the new-columns sample agree: {agree_new}")
-        if not (agree and agree_new):
+        if not (agree and agree_new and same_readers):
             raise SystemExit(1)
 
 
