@@ -246,6 +246,7 @@ class TrytonBot(SaoBot):
         sale("party").wait_for()
         self.settle()  # the new record's defaults would wipe what is typed before they arrive
         sale.require("party", "reference", "description", "add_line", "save", "quote")
+        self._step("open new sale")
         self._choose(sale, sale("party"), party)
         sale("reference").fill(reference)
         sale("description").fill(
@@ -253,6 +254,7 @@ class TrytonBot(SaoBot):
             f"term {expected.term_start.isoformat()}..{expected.term_end.isoformat()}"
         )
         self.settle()
+        self._step("party")
         for line in expected.lines:
             sale("add_line").click()
             sale("line_product").wait_for()
@@ -261,13 +263,16 @@ class TrytonBot(SaoBot):
             sale("line_ok").click()
             sale("line_product").wait_for(state="detached")
             self.settle()
+            self._step("line: OK")
         shown = amount(sale("total").input_value(), "total")
         if shown != expected.quote_total:
             raise PortalError(
                 "editor_total", f"Tryton shows {shown}, expected {expected.quote_total}"
             )
+        self._step("total check")
         sale("save").click()
         self._wait_saved("sale", "sale.sale")
+        self._step("save")
         return self._record_id()
 
     def _enter_line(self, sale: PortalPage, line: ExpectedLine) -> None:
@@ -277,9 +282,14 @@ class TrytonBot(SaoBot):
 
         def once() -> None:
             self._choose(sale, sale("line_product"), line.sku)
+            self._step("line: product")
             self._type_number(sale("line_quantity"), str(line.quantity))
+            self._step("line: quantity")
             self._type_number(sale("line_unit_price"), str(line.unit_price))
-            if not self._line_kept(sale, line):
+            self._step("line: unit price")
+            kept = self._line_kept(sale, line)
+            self._step("line: check")
+            if not kept:
                 raise InputNotTaken(
                     "line_not_taken", f"the line for {line.sku} did not keep its values"
                 )
