@@ -24,12 +24,17 @@ from urllib.parse import urlsplit
 from loguru import logger
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Request
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bots._errors import BusinessError, InputNotTaken, PortalError, SelectorDrift
 from bots.portals.base import PortalBot, PortalPage, parse_money
 
 _ACTIVE_REQUESTS = "() => (window.jQuery ? window.jQuery.active : 0)"
+_IDLE = """(token) => {
+    if (window.__qbToken !== token) { window.__qbToken = token; window.__qbQuiet = 0; }
+    window.__qbQuiet = window.jQuery && window.jQuery.active ? 0 : window.__qbQuiet + 1;
+    return window.__qbQuiet >= 3;
+}"""
+_POLL_MS = 20  # how often a wait looks again at the page (a round trip costs a few ms)
 
 
 def domain_date(value: date) -> dict[str, object]:
@@ -76,6 +81,7 @@ class SaoBot(PortalBot):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._in_flight: set[Request] = set()
+        self._idle_calls = 0
         self.on_step: Callable[[str], None] | None = None
         """Told each step's name as it ends (the benchmark's clock: where a quote's time goes)."""
         self.page.on("request", self._sent)
@@ -113,6 +119,12 @@ class SaoBot(PortalBot):
                 raise PortalError("no_answer", "Tryton kept a request open too long")
             self.page.wait_for_timeout(25)
 
+    def idle(self) -> None:
+        """Until sao has had no request in flight for three looks 10 ms apart, in the page:
+        where what follows needs no answer shown, only none pending (a click after a save)."""
+        self._idle_calls += 1
+        self.page.wait_for_function(_IDLE, arg=self._idle_calls, polling=10)
+
     def _app_requests(self) -> int:
         try:
             active: int = self.page.evaluate(_ACTIVE_REQUESTS)
@@ -121,7 +133,15 @@ class SaoBot(PortalBot):
         return active
 
     def open(self, name: str, **params: object) -> PortalPage:
-        """The page as a single tab of the app, nothing left over from the last page.
+        """The page as a single tab of the app, nothing left over from the last page, once
+        the app has no request in flight (its record is shown)."""
+        view = self._open(name, **params)
+        self.settle()
+        return view
+
+    def _open(self, name: str, **params: object) -> PortalPage:
+        """The page as a single tab of the app, as soon as its anchor shows (a list's caller
+        waits for its rows, which says more than a quiet moment).
 
         Where the app is already loaded, its tabs are closed by their close buttons and the
         page is opened by its URL fragment, as sao follows the address bar: no reload of
@@ -131,15 +151,11 @@ class SaoBot(PortalBot):
         """
         if self._close_tabs():
             try:
-                view = super().open(name, **params)
-                self.settle()
-                return view
+                return super().open(name, **params)
             except (PortalError, SelectorDrift) as exc:
                 logger.debug("tryton: {} by its fragment failed, loading the app: {}", name, exc)
         self.page.goto("about:blank")
-        view = super().open(name, **params)
-        self.settle()
-        return view
+        return super().open(name, **params)
 
     def _close_tabs(self) -> bool:
         """Close every tab of a loaded app; False when the app is not loaded, a dialog is
@@ -157,47 +173,68 @@ class SaoBot(PortalBot):
                 while app("tab_close").count() >= left:
                     if app("dialog").count() or time.monotonic() > deadline:
                         return False
-                    self.page.wait_for_timeout(50)
+                    self.page.wait_for_timeout(_POLL_MS)
             # with the last tab gone, sao points the address at the bare database
             return urlsplit(self.page.url).fragment == urlsplit(self.url("home")).fragment
         except PlaywrightError:
             return False
 
     def _list(self, name: str, domain: list[object]) -> PortalPage:
-        """A list filtered by `domain`, once its counter ("_/6") and its rows agree."""
-        view = self.open(name, domain=json.dumps(domain))
+        """A list filtered by `domain`, once its counter ("_/6") and its rows agree. A new
+        tab counts "_/0" until its search answers: an empty list is believed only once the
+        app is quiet (a quote looked up before it is entered must not be missed)."""
+        view = self._open(name, domain=json.dumps(domain))
         deadline = time.monotonic() + self.timeout_ms / 1000
         while True:
             counter = re.search(r"/\s*(\d+)\s*$", view("counter").first.inner_text())
             if counter and view("rows").count() >= int(counter.group(1)):
-                return view
+                if int(counter.group(1)) > 0:
+                    return view
+                self.settle()
+                if re.search(r"/\s*0\s*$", view("counter").first.inner_text()):
+                    return view
             if time.monotonic() > deadline:
                 raise PortalError("list_not_loaded", f"{name}: the list did not load")
-            self.page.wait_for_timeout(100)
+            self.page.wait_for_timeout(_POLL_MS)
 
-    def _to_form(self, view: PortalPage, form: str) -> PortalPage:
-        """Select the first row and switch to the form view (page `form` of the map)."""
+    def _to_form(self, view: PortalPage, form: str, number: str | None = None) -> PortalPage:
+        """Select the first row and switch to the form view (page `form` of the map), shown
+        once its `number` reads `number` (known: no quiet moment to wait for) or, not known,
+        once the app is quiet."""
         view("row_select").first.check()
         view("switch").click()
         record = PortalPage(self, form, self.map.page(form))
-        record("number").wait_for()
-        self.settle()
+        if number is None:
+            record("number").wait_for()
+            self.settle()
+        else:
+            self._wait_value(record("number"), number, f"{form} {number}")
         return record
 
-    def _wait_lines(self, view: PortalPage) -> None:
-        """Until every line the counter announces ("_ / 3") is a row of the list."""
+    def _wait_value(self, box: Locator, value: str, what: str) -> None:
+        """Until the input shows `value` (the record it belongs to is displayed)."""
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        while box.first.input_value().strip() != value:
+            if time.monotonic() > deadline:
+                raise PortalError("not_shown", f"{what}: the form did not show it")
+            self.page.wait_for_timeout(_POLL_MS)
+
+    def _wait_lines(self, view: PortalPage) -> list[dict[str, str]]:
+        """The rows of the lines list (its map cells), once every line the counter announces
+        ("_ / 3") is a row and every cell of theirs has its text."""
         deadline = time.monotonic() + self.timeout_ms / 1000
         while True:
             counter = re.search(r"(\d+)\s*$", view("lines_count").first.inner_text())
             expected = int(counter.group(1)) if counter else -1
             if expected >= 0 and view("lines").count() >= expected:
-                break
+                rows = view.rows("lines")
+                if all(all(row.values()) for row in rows):
+                    return rows
             if view("lines_more").count() and view("lines_more").first.is_visible():
                 view("lines_more").first.click()
             if time.monotonic() > deadline:
                 raise PortalError("lines_not_loaded", "the lines did not load")
-            self.page.wait_for_timeout(100)
-        self.settle()
+            self.page.wait_for_timeout(_POLL_MS)
 
     def _record_id(self) -> str:
         found = re.search(r"/model/[\w.]+/(\d+)", self.page.url)
@@ -205,34 +242,58 @@ class SaoBot(PortalBot):
             raise PortalError("no_record", f"no record id in {self.page.url}")
         return found.group(1)
 
-    def _type_number(self, box: Locator, value: str) -> None:
-        """Numeric fields show a text input that swaps to a number input on focus."""
-        box.first.click()
-        self.page.keyboard.press("Control+A")
-        self.page.keyboard.type(value)
-        self.page.keyboard.press("Tab")
-        self.settle()  # a new quantity makes the server recompute the unit price
+    def _type_number(self, form: PortalPage, key: str, value: Decimal) -> None:
+        """A number field: its text input (`key`) swaps to a number input on focus, a moment
+        later (`focused_number`); typed there once it has the focus, and left with Tab,
+        which sends the change to the server (its answer blocks the page). Typed again at
+        once when a late redraw wiped it."""
+        box = form(key).first
+        for _ in range(3):
+            box.click()
+            focused = form("focused_number").first
+            focused.wait_for()
+            focused.fill(str(value))
+            self.page.keyboard.press("Tab")
+            if self._shows(box, value):
+                return
+        raise InputNotTaken("number_not_taken", f"{key} did not keep {value}")
+
+    def _shows(self, box: Locator, value: Decimal, wait_s: float = 1.0) -> bool:
+        """Whether a number field shows `value` (blank for a moment while it redraws)."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                if amount(box.input_value(), "number") == value:
+                    return True
+            except PortalError:
+                pass  # blank: being redrawn
+            if time.monotonic() > deadline:
+                return False
+            self.page.wait_for_timeout(_POLL_MS)
 
     def _choose(self, sale: PortalPage, box: Locator, text: str) -> None:
         """A many-to-one: type, then pick the completion Tryton offers for it.
 
-        Typed too early into a new record, the text is wiped by the defaults arriving: it is
-        typed again a few times before the value counts as unknown to Tryton.
+        sao asks the server for completions 300 ms after the last keystroke; a late answer
+        for the record (a new record's defaults) redraws the form and wipes the text, which
+        is then typed again at once. Offered nothing, it counts as unknown to Tryton.
         """
         choice = sale("completion").filter(has_text=text).first
 
         def once() -> None:
-            self.settle()
-            box.fill("")
-            box.fill(text)
-            try:
-                choice.wait_for(timeout=min(self.timeout_ms, 8_000))
-            except PlaywrightTimeout:
-                raise NotOffered("not_offered", f"Tryton offers nothing for '{text}' yet") from None
+            deadline = time.monotonic() + min(self.timeout_ms, 8_000) / 1000
+            while not choice.is_visible():
+                if box.input_value() != text:
+                    box.fill(text)
+                if time.monotonic() > deadline:
+                    raise NotOffered("not_offered", f"Tryton offers nothing for '{text}' yet")
+                self.page.wait_for_timeout(_POLL_MS)
             choice.click()
-            self.settle()
-            if text not in box.input_value():
-                raise InputNotTaken("choice_not_taken", f"'{text}' did not stay chosen")
+            deadline = time.monotonic() + 2
+            while text not in box.input_value():
+                if time.monotonic() > deadline:
+                    raise InputNotTaken("choice_not_taken", f"'{text}' did not stay chosen")
+                self.page.wait_for_timeout(_POLL_MS)
 
         self.in_place(f"tryton choice {text[:40]}", once, exhausted=unknown_if_never_offered)
 
@@ -244,8 +305,8 @@ class SaoBot(PortalBot):
             self._raise_dialog(form, "save")
             if time.monotonic() > deadline:
                 raise PortalError("no_answer", "save: Tryton did not answer")
-            self.page.wait_for_timeout(100)
-        self.settle()
+            self.page.wait_for_timeout(_POLL_MS)
+        self.idle()
 
     def _raise_dialog(self, form: str, what: str) -> None:
         """An error dialog over `form`: a validation message (bad data, to review)."""
@@ -264,5 +325,4 @@ class SaoBot(PortalBot):
             self._raise_dialog(form, what)
             if time.monotonic() > deadline:
                 raise PortalError("no_answer", f"{what}: Tryton did not answer")
-            self.page.wait_for_timeout(100)
-        self.settle()
+            self.page.wait_for_timeout(_POLL_MS)

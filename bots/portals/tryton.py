@@ -78,7 +78,8 @@ class TrytonBot(SaoBot):
         sales="table counter rows new switch next",
         sale="number party reference description comment currency quotation_date "
         "quotation_expire state total lines lines_count lines_more add_line line_product "
-        "line_quantity line_unit_price line_ok completion save quote confirm warning_ok error "
+        "line_quantity line_unit_price focused_number line_ok line_next line_dialog completion "
+        "save quote confirm warning_ok error "
         "lines.product lines.quantity lines.unit_price lines.amount",
     )
 
@@ -108,7 +109,7 @@ class TrytonBot(SaoBot):
             raise BusinessError(
                 "unknown_opportunity", f"Tryton has no opportunity {opportunity_id}"
             )
-        view = self._to_form(view, "opportunity")
+        view = self._to_form(view, "opportunity", number=opportunity_id)
         view.require("party", "description", "end_date", "currency")
         described = _DESCRIPTION.match(view("description").input_value().strip())
         if described is None:
@@ -117,9 +118,8 @@ class TrytonBot(SaoBot):
                 f"{opportunity_id}: description is not '<segment> renewal, <n> months'",
             )
         view("lines_tab").click()  # the notebook page's rows load when it is shown
-        self._wait_lines(view)
         lines = []
-        for no, row in enumerate(view.rows("lines"), 1):
+        for no, row in enumerate(self._wait_lines(view), 1):
             sku = _SKU.match(row["product"])
             if sku is None:
                 raise BusinessError(
@@ -185,12 +185,11 @@ class TrytonBot(SaoBot):
         ]
 
     def read_quote(self, quote_number: str) -> QuoteReadBack:
-        view = self.open("sale", quote_number=quote_number)
+        view = self._shown_sale(quote_number) or self.open("sale", quote_number=quote_number)
         view.require("description", "state", "currency", "total")
         described = _SALE.match(view("description").input_value().strip())
         if described is None:
             raise BusinessError("not_a_renewal", f"sale {quote_number} is not a renewal quote")
-        self._wait_lines(view)
         lines = tuple(
             QuoteLineSnapshot(
                 line_no=no,
@@ -199,7 +198,7 @@ class TrytonBot(SaoBot):
                 unit_price=amount(r["unit_price"], "unit price"),
                 line_amount=amount(r["amount"], "amount"),
             )
-            for no, r in enumerate(view.rows("lines"), 1)
+            for no, r in enumerate(self._wait_lines(view), 1)
         )
         state = selection(view("state"))
         quoted = view("quotation_date").input_value().strip()
@@ -244,7 +243,6 @@ class TrytonBot(SaoBot):
         view("new").click()
         sale = PortalPage(self, "sale", self.map.page("sale"))
         sale("party").wait_for()
-        self.settle()  # the new record's defaults would wipe what is typed before they arrive
         sale.require("party", "reference", "description", "add_line", "save", "quote")
         self._step("open new sale")
         self._choose(sale, sale("party"), party)
@@ -253,39 +251,43 @@ class TrytonBot(SaoBot):
             f"Renewal of {expected.opportunity_id} ({reference}), "
             f"term {expected.term_start.isoformat()}..{expected.term_end.isoformat()}"
         )
-        self.settle()
         self._step("party")
-        for line in expected.lines:
-            sale("add_line").click()
-            sale("line_product").wait_for()
-            self.settle()
+        sale("add_line").click()
+        for index, line in enumerate(expected.lines):
             self._enter_line(sale, line)
-            sale("line_ok").click()
-            sale("line_product").wait_for(state="detached")
-            self.settle()
+            if index < len(expected.lines) - 1:
+                # "Add and New": the dialog stays, emptied for the next line (once opened)
+                sale("line_next").click()
+                self._wait_value(sale("line_product"), "", f"the line after {line.sku}")
+            else:
+                sale("line_ok").click()
+                sale("line_dialog").last.wait_for(state="hidden")  # faded out, not only closing
             self._step("line: OK")
-        shown = amount(sale("total").input_value(), "total")
-        if shown != expected.quote_total:
-            raise PortalError(
-                "editor_total", f"Tryton shows {shown}, expected {expected.quote_total}"
-            )
+        self._wait_total(sale, expected.quote_total)
         self._step("total check")
         sale("save").click()
         self._wait_saved("sale", "sale.sale")
         self._step("save")
         return self._record_id()
 
+    def _wait_total(self, sale: PortalPage, total: Decimal, wait_s: float = 3.0) -> None:
+        """Until the sale shows `total` (the server sums the lines as the dialog closes)."""
+        if not self._shows(sale("total").first, total, wait_s):
+            shown = sale("total").first.input_value().strip()
+            raise PortalError("editor_total", f"Tryton shows {shown}, expected {total}")
+
     def _enter_line(self, sale: PortalPage, line: ExpectedLine) -> None:
-        """Product, quantity, unit price into the line's dialog, typed again until the
-        dialog shows all three: a late answer from the server (the product's defaults, the
-        price for a quantity) can overwrite what was typed before it arrived."""
+        """Product, then quantity (the server prices it from the product and quantity),
+        then the unit price where the server's is not ours; then all three checked. A
+        line that does not keep them is typed again."""
 
         def once() -> None:
             self._choose(sale, sale("line_product"), line.sku)
             self._step("line: product")
-            self._type_number(sale("line_quantity"), str(line.quantity))
+            self._type_number(sale, "line_quantity", Decimal(line.quantity))
             self._step("line: quantity")
-            self._type_number(sale("line_unit_price"), str(line.unit_price))
+            if not self._shows(sale("line_unit_price").first, line.unit_price, wait_s=0):
+                self._type_number(sale, "line_unit_price", line.unit_price)
             self._step("line: unit price")
             kept = self._line_kept(sale, line)
             self._step("line: check")
@@ -302,7 +304,7 @@ class TrytonBot(SaoBot):
         deadline = time.monotonic() + wait_s
         while True:
             shown = [
-                sale(key).input_value().strip()
+                sale(key).first.input_value().strip()
                 for key in ("line_product", "line_quantity", "line_unit_price")
             ]
             try:
@@ -314,7 +316,7 @@ class TrytonBot(SaoBot):
             if time.monotonic() > deadline:
                 logger.debug("tryton: line {} shows {}, typing it again", line.sku, shown)
                 return False
-            self.page.wait_for_timeout(100)
+            self.page.wait_for_timeout(20)
 
     def _party(self, opportunity_id: str) -> str:
         """The opportunity's party from the list (after a restart, nothing was read yet)."""
@@ -327,8 +329,9 @@ class TrytonBot(SaoBot):
     def _shown_sale(self, quote_number: str) -> PortalPage | None:
         """The sale's form when it is what the page shows, saved, and nothing else is open
         (right after `save_quote`): no need to load it again."""
+        # the address may go on with the list's domain: ".../sale.sale/7;domain=..."
         fragment = urlsplit(self.page.url).fragment
-        if not fragment.endswith(f"/model/sale.sale/{quote_number}"):
+        if not re.search(rf"/model/sale\.sale/{quote_number}(;|$)", fragment):
             return None
         app = PortalPage(self, "home", self.map.page("home"))
         sale = PortalPage(self, "sale", self.map.page("sale"))
