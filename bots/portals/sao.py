@@ -34,6 +34,13 @@ _IDLE = """(token) => {
     window.__qbQuiet = window.jQuery && window.jQuery.active ? 0 : window.__qbQuiet + 1;
     return window.__qbQuiet >= 3;
 }"""
+_VALUES = """(selectors) => Object.fromEntries(Object.entries(selectors).map(([k, s]) => {
+    try {
+        const el = document.querySelector(s);
+        return [k, el ? el.value : null];
+    } catch (e) { return [k, "\u0000not-css"]; }
+}))"""
+_NOT_CSS = "\u0000not-css"
 _POLL_MS = 20  # how often a wait looks again at the page (a round trip costs a few ms)
 
 
@@ -57,7 +64,12 @@ def amount(text: str, what: str) -> Decimal:
 
 def selection(select: Locator) -> str:
     """A selection's value (sao keeps it JSON-encoded in the option: '"draft"')."""
-    return select.input_value().strip().strip('"')
+    return selected(select.input_value())
+
+
+def selected(value: str) -> str:
+    """A selection's value as read from its element ('"draft"' -> 'draft')."""
+    return value.strip().strip('"')
 
 
 class NotOffered(InputNotTaken):
@@ -124,6 +136,21 @@ class SaoBot(PortalBot):
         where what follows needs no answer shown, only none pending (a click after a save)."""
         self._idle_calls += 1
         self.page.wait_for_function(_IDLE, arg=self._idle_calls, polling=10)
+
+    def values(self, view: PortalPage, *keys: str) -> dict[str, str]:
+        """What each key's first input or selection holds, read in one round trip; drift for
+        a key that matches nothing. Selectors plain CSS cannot express are read one by one."""
+        selectors = {key: view.spec.selectors[key] for key in keys}
+        found: dict[str, str | None] = self.page.evaluate(_VALUES, selectors)
+        result: dict[str, str] = {}
+        for key in keys:
+            value = found[key]
+            if value == _NOT_CSS:
+                value = view(key).first.input_value() if view(key).count() else None
+            if value is None:
+                raise SelectorDrift(self.flavour, f"{view.name}.{key}", self.page.url)
+            result[key] = value
+        return result
 
     def _app_requests(self) -> int:
         try:

@@ -18,6 +18,7 @@ The web client itself is driven by `bots.portals.sao`.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import date
@@ -41,6 +42,7 @@ from bots.portals.sao import (
     SaoBot,
     amount,
     domain_date,
+    selected,
     selection,
     shown_date,
     unknown_if_never_offered,
@@ -110,8 +112,8 @@ class TrytonBot(SaoBot):
                 "unknown_opportunity", f"Tryton has no opportunity {opportunity_id}"
             )
         view = self._to_form(view, "opportunity", number=opportunity_id)
-        view.require("party", "description", "end_date", "currency")
-        described = _DESCRIPTION.match(view("description").input_value().strip())
+        shown = self.values(view, "party", "description", "end_date", "currency")
+        described = _DESCRIPTION.match(shown["description"].strip())
         if described is None:
             raise BusinessError(
                 "unreadable_description",
@@ -127,13 +129,13 @@ class TrytonBot(SaoBot):
                 )
             quantity = amount(row["quantity"], "quantity")
             lines.append(OpportunityLine(line_no=no, sku=sku["sku"], quantity=int(quantity)))
-        ends = view("end_date").input_value()
-        self._parties[opportunity_id] = view("party").input_value().strip()
+        ends = shown["end_date"]
+        self._parties[opportunity_id] = shown["party"].strip()
         return Opportunity(
             opportunity_id=opportunity_id,
             account_name=self._parties[opportunity_id],
             segment=described["segment"],
-            currency=self._currency(view("currency").input_value()),
+            currency=self._currency(shown["currency"]),
             contract_end=self._date(ends, "end date") if ends.strip() else None,
             renewal_term_months=int(described["months"]),
             lines=tuple(lines),
@@ -186,8 +188,12 @@ class TrytonBot(SaoBot):
 
     def read_quote(self, quote_number: str) -> QuoteReadBack:
         view = self._shown_sale(quote_number) or self.open("sale", quote_number=quote_number)
-        view.require("description", "state", "currency", "total")
-        described = _SALE.match(view("description").input_value().strip())
+        shown = self.values(
+            view,
+            *("description", "state", "currency", "total", "quotation_date", "quotation_expire"),
+            *("comment", "number"),
+        )
+        described = _SALE.match(shown["description"].strip())
         if described is None:
             raise BusinessError("not_a_renewal", f"sale {quote_number} is not a renewal quote")
         lines = tuple(
@@ -200,22 +206,22 @@ class TrytonBot(SaoBot):
             )
             for no, r in enumerate(self._wait_lines(view), 1)
         )
-        state = selection(view("state"))
-        quoted = view("quotation_date").input_value().strip()
-        expires = view("quotation_expire").input_value().strip()
+        state = selected(shown["state"])
+        quoted = shown["quotation_date"].strip()
+        expires = shown["quotation_expire"].strip()
         today = date.today()
         snapshot = QuoteSnapshot(
             quote_id=quote_number,
             opportunity_id=described["opp"],
             quote_date=self._date(quoted, "quotation date") if quoted else today,
             valid_until=self._date(expires, "quotation expire") if expires else today,
-            currency=self._currency(view("currency").input_value()),
+            currency=self._currency(shown["currency"]),
             term_start=date.fromisoformat(described["start"]),
             term_end=date.fromisoformat(described["end"]),
             lines=lines,
-            quote_total=amount(view("total").input_value(), "total"),
+            quote_total=amount(shown["total"], "total"),
         )
-        po = _PO.search(view("comment").input_value())
+        po = _PO.search(shown["comment"])
         customer_po = (
             CustomerPO(
                 po["number"].strip(),
@@ -226,7 +232,7 @@ class TrytonBot(SaoBot):
             if po
             else None
         )
-        number = view("number").input_value().strip()
+        number = shown["number"].strip()
         return QuoteReadBack(
             snapshot=snapshot,
             external_ref=described["ref"],
@@ -239,7 +245,8 @@ class TrytonBot(SaoBot):
 
     def save_quote(self, expected: ExpectedQuote, reference: str) -> str:
         party = self._parties.get(expected.opportunity_id) or self._party(expected.opportunity_id)
-        view = self._list("sales", [["id", "=", -1]])
+        # an empty list only for its New button: no need to wait for its (no) rows
+        view = self._open("sales", domain=json.dumps([["id", "=", -1]]))
         view("new").click()
         sale = PortalPage(self, "sale", self.map.page("sale"))
         sale("party").wait_for()
