@@ -5,9 +5,10 @@ sao-based portal would subclass `SaoBot` with its own mapping and map file.
 Traps of the web client handled here: a page is opened by closing the app's tabs and
 following the URL fragment, as sao's address bar does (a fresh load of the app only when
 something unexpected shows, which is also where drift is reported); numeric fields swap
-to a second input on focus (the visible one is typed into); a new record's defaults, and
-the unit price after a quantity, arrive from the server a moment later, so typing waits
-until no RPC request is in flight.
+to a second input on focus, a moment later (typed once it has the focus); a new record's
+defaults, and the unit price after a quantity, arrive from the server a moment later and
+sao redraws the form, wiping what was typed: each step waits for the widget's value it
+needs (typing again what was wiped), a quiet moment only where nothing shown can tell.
 """
 
 from __future__ import annotations
