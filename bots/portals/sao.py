@@ -42,6 +42,11 @@ _VALUES = """(selectors) => Object.fromEntries(Object.entries(selectors).map(([k
     } catch (e) { return [k, "\u0000not-css"]; }
 }))"""
 _NOT_CSS = "\u0000not-css"
+_SHOWS_RECORD = """([id, names]) => {
+    const tab = window.Sao && window.Sao.Tab ? window.Sao.Tab.tabs.get_current() : null;
+    const record = tab && tab.screen ? tab.screen.current_record : null;
+    return Boolean(record) && String(record.id) === id && names.every(n => record.is_loaded(n));
+}"""
 _POLL_MS = 20  # how often a wait looks again at the page (a round trip costs a few ms)
 
 
@@ -165,6 +170,17 @@ class SaoBot(PortalBot):
         the app has no request in flight (its record is shown)."""
         view = self._open(name, **params)
         self.settle()
+        return view
+
+    def open_record(
+        self, name: str, record_id: str, fields: tuple[str, ...], **params: object
+    ) -> PortalPage:
+        """A record's form by its address, once sao holds the record with `fields` loaded
+        (a form shows its inputs, empty, before the record's values arrive, and loads some
+        fields, a text's, in a second request), and has drawn them."""
+        view = self._open(name, **params)
+        self.page.wait_for_function(_SHOWS_RECORD, arg=[record_id, list(fields)], polling=_POLL_MS)
+        self.idle()
         return view
 
     def _open(self, name: str, **params: object) -> PortalPage:

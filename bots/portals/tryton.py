@@ -64,6 +64,10 @@ _SALE = re.compile(
 _PO = re.compile(
     r"Customer PO: (?P<number>[^,]+), (?P<date>[\d-]+), (?P<amount>[\d.]+) (?P<currency>[A-Z]{3})"
 )
+_SALE_FIELDS = (  # what the bot reads or types on a sale's form
+    *("number", "party", "reference", "description", "comment", "currency", "state"),
+    *("quotation_date", "quotation_expire", "untaxed_amount", "lines"),
+)
 _SKU = re.compile(r"^\[(?P<sku>[^\]]+)\]")
 
 
@@ -187,7 +191,7 @@ class TrytonBot(SaoBot):
         ]
 
     def read_quote(self, quote_number: str) -> QuoteReadBack:
-        view = self._shown_sale(quote_number) or self.open("sale", quote_number=quote_number)
+        view = self._shown_sale(quote_number) or self._open_sale(quote_number)
         shown = self.values(
             view,
             *("description", "state", "currency", "total", "quotation_date", "quotation_expire"),
@@ -333,6 +337,9 @@ class TrytonBot(SaoBot):
             raise BusinessError("unknown_opportunity", f"no opportunity {opportunity_id}")
         return rows[0]["party"]
 
+    def _open_sale(self, quote_number: str) -> PortalPage:
+        return self.open_record("sale", quote_number, _SALE_FIELDS, quote_number=quote_number)
+
     def _shown_sale(self, quote_number: str) -> PortalPage | None:
         """The sale's form when it is what the page shows, saved, and nothing else is open
         (right after `save_quote`): no need to load it again."""
@@ -347,7 +354,7 @@ class TrytonBot(SaoBot):
         return sale
 
     def submit_quote(self, quote_number: str) -> None:
-        view = self._shown_sale(quote_number) or self.open("sale", quote_number=quote_number)
+        view = self._shown_sale(quote_number) or self._open_sale(quote_number)
         if selection(view("state")) != "draft":
             return
         self._click_and_wait_state("sale", "quote", {"quotation"}, "quote")
@@ -356,7 +363,7 @@ class TrytonBot(SaoBot):
 
     def download_po(self, quote_number: str, folder: Path) -> Path:
         """Tryton keeps no PO document: the PO as the customer wrote it in the comment."""
-        view = self.open("sale", quote_number=quote_number)
+        view = self._open_sale(quote_number)
         found = _PO.search(view("comment").input_value())
         if found is None:
             raise BusinessError("no_po", f"sale {quote_number} has no customer PO")
@@ -365,7 +372,7 @@ class TrytonBot(SaoBot):
         return target
 
     def book(self, quote_number: str, po: CustomerPO, pdf: Path) -> str:
-        view = self.open("sale", quote_number=quote_number)
+        view = self._open_sale(quote_number)
         view.require("reference", "confirm", "save")
         if selection(view("state")) in ORDERED:
             return view("number").input_value().strip()
