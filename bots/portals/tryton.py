@@ -373,14 +373,18 @@ class TrytonBot(SaoBot):
 
     def book(self, quote_number: str, po: CustomerPO, pdf: Path) -> str:
         view = self._open_sale(quote_number)
-        view.require("reference", "confirm", "save")
-        if selection(view("state")) in ORDERED:
-            return view("number").input_value().strip()
-        view("reference").fill(po.po_number)
-        view("reference").press("Tab")  # the record counts as changed when the field is left
-        self.settle()
-        view("save").click()
-        self.settle()
-        self._raise_dialog("sale", "save PO")
+        view.require("confirm", "save")
+        shown = self.values(view, "state", "reference", "number")
+        if selected(shown["state"]) in ORDERED:
+            return shown["number"].strip()
+        # saved by a run killed before its Confirm: sao keeps Save disabled for a record
+        # with nothing changed, and a click on it would wait for ever
+        if shown["reference"].strip() != po.po_number:
+            view("reference").fill(po.po_number)
+            view("reference").press("Tab")  # the record counts as changed when it is left
+            self.settle()
+            view("save").click()
+            self.settle()
+            self._raise_dialog("sale", "save PO")
         self._click_and_wait_state("sale", "confirm", ORDERED, "confirm")
         return view("number").input_value().strip()
