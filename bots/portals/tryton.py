@@ -84,7 +84,7 @@ class TrytonBot(SaoBot):
         sales="table counter rows new switch next",
         sale="number party reference description comment currency quotation_date "
         "quotation_expire state total lines lines_count lines_more add_line line_product "
-        "line_quantity line_unit_price focused_number line_ok line_next line_dialog completion "
+        "line_quantity line_unit_price focused_number line_ok line_next completion "
         "save quote confirm warning_ok error "
         "lines.product lines.quantity lines.unit_price lines.amount",
     )
@@ -272,7 +272,7 @@ class TrytonBot(SaoBot):
                 self._wait_value(sale("line_product"), "", f"the line after {line.sku}")
             else:
                 sale("line_ok").click()
-                sale("line_dialog").last.wait_for(state="hidden")  # faded out, not only closing
+                sale("line_product").wait_for(state="detached")  # closing (fading out)
             self._step("line: OK")
         self._wait_total(sale, expected.quote_total)
         self._step("total check")
