@@ -5,9 +5,10 @@ sao-based portal would subclass `SaoBot` with its own mapping and map file.
 Traps of the web client handled here: a page is opened by closing the app's tabs and
 following the URL fragment, as sao's address bar does (a fresh load of the app only when
 something unexpected shows, which is also where drift is reported); numeric fields swap
-to a second input on focus (the visible one is typed into); a new record's defaults, and
-the unit price after a quantity, arrive from the server a moment later, so typing waits
-until no RPC request is in flight.
+to a second input on focus, a moment later (typed once it has the focus); a new record's
+defaults, and the unit price after a quantity, arrive from the server a moment later and
+sao redraws the form, wiping what was typed: each step waits for the widget's value it
+needs (typing again what was wiped), a quiet moment only where nothing shown can tell.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,12 +25,29 @@ from urllib.parse import urlsplit
 from loguru import logger
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Request
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bots._errors import BusinessError, InputNotTaken, PortalError, SelectorDrift
 from bots.portals.base import PortalBot, PortalPage, parse_money
 
 _ACTIVE_REQUESTS = "() => (window.jQuery ? window.jQuery.active : 0)"
+_IDLE = """(token) => {
+    if (window.__qbToken !== token) { window.__qbToken = token; window.__qbQuiet = 0; }
+    window.__qbQuiet = window.jQuery && window.jQuery.active ? 0 : window.__qbQuiet + 1;
+    return window.__qbQuiet >= 3;
+}"""
+_VALUES = """(selectors) => Object.fromEntries(Object.entries(selectors).map(([k, s]) => {
+    try {
+        const el = document.querySelector(s);
+        return [k, el ? el.value : null];
+    } catch (e) { return [k, "\u0000not-css"]; }
+}))"""
+_NOT_CSS = "\u0000not-css"
+_SHOWS_RECORD = """([id, names]) => {
+    const tab = window.Sao && window.Sao.Tab ? window.Sao.Tab.tabs.get_current() : null;
+    const record = tab && tab.screen ? tab.screen.current_record : null;
+    return Boolean(record) && String(record.id) === id && names.every(n => record.is_loaded(n));
+}"""
+_POLL_MS = 20  # how often a wait looks again at the page (a round trip costs a few ms)
 
 
 def domain_date(value: date) -> dict[str, object]:
@@ -51,7 +70,12 @@ def amount(text: str, what: str) -> Decimal:
 
 def selection(select: Locator) -> str:
     """A selection's value (sao keeps it JSON-encoded in the option: '"draft"')."""
-    return select.input_value().strip().strip('"')
+    return selected(select.input_value())
+
+
+def selected(value: str) -> str:
+    """A selection's value as read from its element ('"draft"' -> 'draft')."""
+    return value.strip().strip('"')
 
 
 class NotOffered(InputNotTaken):
@@ -75,9 +99,16 @@ class SaoBot(PortalBot):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._in_flight: set[Request] = set()
+        self._idle_calls = 0
+        self.on_step: Callable[[str], None] | None = None
+        """Told each step's name as it ends (the benchmark's clock: where a quote's time goes)."""
         self.page.on("request", self._sent)
         self.page.on("requestfinished", self._answered)
         self.page.on("requestfailed", self._answered)
+
+    def _step(self, name: str) -> None:
+        if self.on_step is not None:
+            self.on_step(name)
 
     def _sent(self, request: Request) -> None:
         if "/rpc/" in request.url:
@@ -106,6 +137,27 @@ class SaoBot(PortalBot):
                 raise PortalError("no_answer", "Tryton kept a request open too long")
             self.page.wait_for_timeout(25)
 
+    def idle(self) -> None:
+        """Until sao has had no request in flight for three looks 10 ms apart, in the page:
+        where what follows needs no answer shown, only none pending (a click after a save)."""
+        self._idle_calls += 1
+        self.page.wait_for_function(_IDLE, arg=self._idle_calls, polling=10)
+
+    def values(self, view: PortalPage, *keys: str) -> dict[str, str]:
+        """What each key's first input or selection holds, read in one round trip; drift for
+        a key that matches nothing. Selectors plain CSS cannot express are read one by one."""
+        selectors = {key: view.spec.selectors[key] for key in keys}
+        found: dict[str, str | None] = self.page.evaluate(_VALUES, selectors)
+        result: dict[str, str] = {}
+        for key in keys:
+            value = found[key]
+            if value == _NOT_CSS:
+                value = view(key).first.input_value() if view(key).count() else None
+            if value is None:
+                raise SelectorDrift(self.flavour, f"{view.name}.{key}", self.page.url)
+            result[key] = value
+        return result
+
     def _app_requests(self) -> int:
         try:
             active: int = self.page.evaluate(_ACTIVE_REQUESTS)
@@ -114,7 +166,26 @@ class SaoBot(PortalBot):
         return active
 
     def open(self, name: str, **params: object) -> PortalPage:
-        """The page as a single tab of the app, nothing left over from the last page.
+        """The page as a single tab of the app, nothing left over from the last page, once
+        the app has no request in flight (its record is shown)."""
+        view = self._open(name, **params)
+        self.settle()
+        return view
+
+    def open_record(
+        self, name: str, record_id: str, fields: tuple[str, ...], **params: object
+    ) -> PortalPage:
+        """A record's form by its address, once sao holds the record with `fields` loaded
+        (a form shows its inputs, empty, before the record's values arrive, and loads some
+        fields, a text's, in a second request), and has drawn them."""
+        view = self._open(name, **params)
+        self.page.wait_for_function(_SHOWS_RECORD, arg=[record_id, list(fields)], polling=_POLL_MS)
+        self.idle()
+        return view
+
+    def _open(self, name: str, **params: object) -> PortalPage:
+        """The page as a single tab of the app, as soon as its anchor shows (a list's caller
+        waits for its rows, which says more than a quiet moment).
 
         Where the app is already loaded, its tabs are closed by their close buttons and the
         page is opened by its URL fragment, as sao follows the address bar: no reload of
@@ -124,15 +195,11 @@ class SaoBot(PortalBot):
         """
         if self._close_tabs():
             try:
-                view = super().open(name, **params)
-                self.settle()
-                return view
+                return super().open(name, **params)
             except (PortalError, SelectorDrift) as exc:
                 logger.debug("tryton: {} by its fragment failed, loading the app: {}", name, exc)
         self.page.goto("about:blank")
-        view = super().open(name, **params)
-        self.settle()
-        return view
+        return super().open(name, **params)
 
     def _close_tabs(self) -> bool:
         """Close every tab of a loaded app; False when the app is not loaded, a dialog is
@@ -150,47 +217,68 @@ class SaoBot(PortalBot):
                 while app("tab_close").count() >= left:
                     if app("dialog").count() or time.monotonic() > deadline:
                         return False
-                    self.page.wait_for_timeout(50)
+                    self.page.wait_for_timeout(_POLL_MS)
             # with the last tab gone, sao points the address at the bare database
             return urlsplit(self.page.url).fragment == urlsplit(self.url("home")).fragment
         except PlaywrightError:
             return False
 
     def _list(self, name: str, domain: list[object]) -> PortalPage:
-        """A list filtered by `domain`, once its counter ("_/6") and its rows agree."""
-        view = self.open(name, domain=json.dumps(domain))
+        """A list filtered by `domain`, once its counter ("_/6") and its rows agree. A new
+        tab counts "_/0" until its search answers: an empty list is believed only once the
+        app is quiet (a quote looked up before it is entered must not be missed)."""
+        view = self._open(name, domain=json.dumps(domain))
         deadline = time.monotonic() + self.timeout_ms / 1000
         while True:
             counter = re.search(r"/\s*(\d+)\s*$", view("counter").first.inner_text())
             if counter and view("rows").count() >= int(counter.group(1)):
-                return view
+                if int(counter.group(1)) > 0:
+                    return view
+                self.settle()
+                if re.search(r"/\s*0\s*$", view("counter").first.inner_text()):
+                    return view
             if time.monotonic() > deadline:
                 raise PortalError("list_not_loaded", f"{name}: the list did not load")
-            self.page.wait_for_timeout(100)
+            self.page.wait_for_timeout(_POLL_MS)
 
-    def _to_form(self, view: PortalPage, form: str) -> PortalPage:
-        """Select the first row and switch to the form view (page `form` of the map)."""
+    def _to_form(self, view: PortalPage, form: str, number: str | None = None) -> PortalPage:
+        """Select the first row and switch to the form view (page `form` of the map), shown
+        once its `number` reads `number` (known: no quiet moment to wait for) or, not known,
+        once the app is quiet."""
         view("row_select").first.check()
         view("switch").click()
         record = PortalPage(self, form, self.map.page(form))
-        record("number").wait_for()
-        self.settle()
+        if number is None:
+            record("number").wait_for()
+            self.settle()
+        else:
+            self._wait_value(record("number"), number, f"{form} {number}")
         return record
 
-    def _wait_lines(self, view: PortalPage) -> None:
-        """Until every line the counter announces ("_ / 3") is a row of the list."""
+    def _wait_value(self, box: Locator, value: str, what: str) -> None:
+        """Until the input shows `value` (the record it belongs to is displayed)."""
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        while box.first.input_value().strip() != value:
+            if time.monotonic() > deadline:
+                raise PortalError("not_shown", f"{what}: the form did not show it")
+            self.page.wait_for_timeout(_POLL_MS)
+
+    def _wait_lines(self, view: PortalPage) -> list[dict[str, str]]:
+        """The rows of the lines list (its map cells), once every line the counter announces
+        ("_ / 3") is a row and every cell of theirs has its text."""
         deadline = time.monotonic() + self.timeout_ms / 1000
         while True:
             counter = re.search(r"(\d+)\s*$", view("lines_count").first.inner_text())
             expected = int(counter.group(1)) if counter else -1
             if expected >= 0 and view("lines").count() >= expected:
-                break
+                rows = view.rows("lines")
+                if all(all(row.values()) for row in rows):
+                    return rows
             if view("lines_more").count() and view("lines_more").first.is_visible():
                 view("lines_more").first.click()
             if time.monotonic() > deadline:
                 raise PortalError("lines_not_loaded", "the lines did not load")
-            self.page.wait_for_timeout(100)
-        self.settle()
+            self.page.wait_for_timeout(_POLL_MS)
 
     def _record_id(self) -> str:
         found = re.search(r"/model/[\w.]+/(\d+)", self.page.url)
@@ -198,34 +286,58 @@ class SaoBot(PortalBot):
             raise PortalError("no_record", f"no record id in {self.page.url}")
         return found.group(1)
 
-    def _type_number(self, box: Locator, value: str) -> None:
-        """Numeric fields show a text input that swaps to a number input on focus."""
-        box.first.click()
-        self.page.keyboard.press("Control+A")
-        self.page.keyboard.type(value)
-        self.page.keyboard.press("Tab")
-        self.settle()  # a new quantity makes the server recompute the unit price
+    def _type_number(self, form: PortalPage, key: str, value: Decimal) -> None:
+        """A number field: its text input (`key`) swaps to a number input on focus, a moment
+        later (`focused_number`); typed there once it has the focus, and left with Tab,
+        which sends the change to the server (its answer blocks the page). Typed again at
+        once when a late redraw wiped it."""
+        box = form(key).first
+        for _ in range(3):
+            box.click()
+            focused = form("focused_number").first
+            focused.wait_for()
+            focused.fill(str(value))
+            self.page.keyboard.press("Tab")
+            if self._shows(box, value):
+                return
+        raise InputNotTaken("number_not_taken", f"{key} did not keep {value}")
+
+    def _shows(self, box: Locator, value: Decimal, wait_s: float = 1.0) -> bool:
+        """Whether a number field shows `value` (blank for a moment while it redraws)."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                if amount(box.input_value(), "number") == value:
+                    return True
+            except PortalError:
+                pass  # blank: being redrawn
+            if time.monotonic() > deadline:
+                return False
+            self.page.wait_for_timeout(_POLL_MS)
 
     def _choose(self, sale: PortalPage, box: Locator, text: str) -> None:
         """A many-to-one: type, then pick the completion Tryton offers for it.
 
-        Typed too early into a new record, the text is wiped by the defaults arriving: it is
-        typed again a few times before the value counts as unknown to Tryton.
+        sao asks the server for completions 300 ms after the last keystroke; a late answer
+        for the record (a new record's defaults) redraws the form and wipes the text, which
+        is then typed again at once. Offered nothing, it counts as unknown to Tryton.
         """
         choice = sale("completion").filter(has_text=text).first
 
         def once() -> None:
-            self.settle()
-            box.fill("")
-            box.fill(text)
-            try:
-                choice.wait_for(timeout=min(self.timeout_ms, 8_000))
-            except PlaywrightTimeout:
-                raise NotOffered("not_offered", f"Tryton offers nothing for '{text}' yet") from None
+            deadline = time.monotonic() + min(self.timeout_ms, 8_000) / 1000
+            while not choice.is_visible():
+                if box.input_value() != text:
+                    box.fill(text)
+                if time.monotonic() > deadline:
+                    raise NotOffered("not_offered", f"Tryton offers nothing for '{text}' yet")
+                self.page.wait_for_timeout(_POLL_MS)
             choice.click()
-            self.settle()
-            if text not in box.input_value():
-                raise InputNotTaken("choice_not_taken", f"'{text}' did not stay chosen")
+            deadline = time.monotonic() + 2
+            while text not in box.input_value():
+                if time.monotonic() > deadline:
+                    raise InputNotTaken("choice_not_taken", f"'{text}' did not stay chosen")
+                self.page.wait_for_timeout(_POLL_MS)
 
         self.in_place(f"tryton choice {text[:40]}", once, exhausted=unknown_if_never_offered)
 
@@ -237,8 +349,8 @@ class SaoBot(PortalBot):
             self._raise_dialog(form, "save")
             if time.monotonic() > deadline:
                 raise PortalError("no_answer", "save: Tryton did not answer")
-            self.page.wait_for_timeout(100)
-        self.settle()
+            self.page.wait_for_timeout(_POLL_MS)
+        self.idle()
 
     def _raise_dialog(self, form: str, what: str) -> None:
         """An error dialog over `form`: a validation message (bad data, to review)."""
@@ -257,5 +369,4 @@ class SaoBot(PortalBot):
             self._raise_dialog(form, what)
             if time.monotonic() > deadline:
                 raise PortalError("no_answer", f"{what}: Tryton did not answer")
-            self.page.wait_for_timeout(100)
-        self.settle()
+            self.page.wait_for_timeout(_POLL_MS)

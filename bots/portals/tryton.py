@@ -18,6 +18,7 @@ The web client itself is driven by `bots.portals.sao`.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import date
@@ -41,6 +42,7 @@ from bots.portals.sao import (
     SaoBot,
     amount,
     domain_date,
+    selected,
     selection,
     shown_date,
     unknown_if_never_offered,
@@ -62,6 +64,10 @@ _SALE = re.compile(
 _PO = re.compile(
     r"Customer PO: (?P<number>[^,]+), (?P<date>[\d-]+), (?P<amount>[\d.]+) (?P<currency>[A-Z]{3})"
 )
+_SALE_FIELDS = (  # what the bot reads or types on a sale's form
+    *("number", "party", "reference", "description", "comment", "currency", "state"),
+    *("quotation_date", "quotation_expire", "untaxed_amount", "lines"),
+)
 _SKU = re.compile(r"^\[(?P<sku>[^\]]+)\]")
 
 
@@ -79,7 +85,8 @@ class TrytonBot(SaoBot):
         sales="table counter rows new switch next",
         sale="number party reference description comment currency quotation_date "
         "quotation_expire state total lines lines_count lines_more add_line line_product "
-        "line_quantity line_unit_price line_ok completion save quote confirm warning_ok error "
+        "line_quantity line_unit_price focused_number line_ok line_next completion "
+        "save quote confirm warning_ok error "
         "lines.product lines.quantity lines.unit_price lines.amount",
     )
 
@@ -109,18 +116,17 @@ class TrytonBot(SaoBot):
             raise BusinessError(
                 "unknown_opportunity", f"Tryton has no opportunity {opportunity_id}"
             )
-        view = self._to_form(view, "opportunity")
-        view.require("party", "description", "end_date", "currency")
-        described = _DESCRIPTION.match(view("description").input_value().strip())
+        view = self._to_form(view, "opportunity", number=opportunity_id)
+        shown = self.values(view, "party", "description", "end_date", "currency")
+        described = _DESCRIPTION.match(shown["description"].strip())
         if described is None:
             raise BusinessError(
                 "unreadable_description",
                 f"{opportunity_id}: description is not '<segment> renewal, <n> months'",
             )
         view("lines_tab").click()  # the notebook page's rows load when it is shown
-        self._wait_lines(view)
         lines = []
-        for no, row in enumerate(view.rows("lines"), 1):
+        for no, row in enumerate(self._wait_lines(view), 1):
             sku = _SKU.match(row["product"])
             if sku is None:
                 raise BusinessError(
@@ -128,13 +134,13 @@ class TrytonBot(SaoBot):
                 )
             quantity = amount(row["quantity"], "quantity")
             lines.append(OpportunityLine(line_no=no, sku=sku["sku"], quantity=int(quantity)))
-        ends = view("end_date").input_value()
-        self._parties[opportunity_id] = view("party").input_value().strip()
+        ends = shown["end_date"]
+        self._parties[opportunity_id] = shown["party"].strip()
         return Opportunity(
             opportunity_id=opportunity_id,
             account_name=self._parties[opportunity_id],
             segment=described["segment"],
-            currency=self._currency(view("currency").input_value()),
+            currency=self._currency(shown["currency"]),
             contract_end=self._date(ends, "end date") if ends.strip() else None,
             renewal_term_months=int(described["months"]),
             lines=tuple(lines),
@@ -186,12 +192,15 @@ class TrytonBot(SaoBot):
         ]
 
     def read_quote(self, quote_number: str) -> QuoteReadBack:
-        view = self.open("sale", quote_number=quote_number)
-        view.require("description", "state", "currency", "total")
-        described = _SALE.match(view("description").input_value().strip())
+        view = self._shown_sale(quote_number) or self._open_sale(quote_number)
+        shown = self.values(
+            view,
+            *("description", "state", "currency", "total", "quotation_date", "quotation_expire"),
+            *("comment", "number"),
+        )
+        described = _SALE.match(shown["description"].strip())
         if described is None:
             raise BusinessError("not_a_renewal", f"sale {quote_number} is not a renewal quote")
-        self._wait_lines(view)
         lines = tuple(
             QuoteLineSnapshot(
                 line_no=no,
@@ -200,24 +209,24 @@ class TrytonBot(SaoBot):
                 unit_price=amount(r["unit_price"], "unit price"),
                 line_amount=amount(r["amount"], "amount"),
             )
-            for no, r in enumerate(view.rows("lines"), 1)
+            for no, r in enumerate(self._wait_lines(view), 1)
         )
-        state = selection(view("state"))
-        quoted = view("quotation_date").input_value().strip()
-        expires = view("quotation_expire").input_value().strip()
+        state = selected(shown["state"])
+        quoted = shown["quotation_date"].strip()
+        expires = shown["quotation_expire"].strip()
         today = date.today()
         snapshot = QuoteSnapshot(
             quote_id=quote_number,
             opportunity_id=described["opp"],
             quote_date=self._date(quoted, "quotation date") if quoted else today,
             valid_until=self._date(expires, "quotation expire") if expires else today,
-            currency=self._currency(view("currency").input_value()),
+            currency=self._currency(shown["currency"]),
             term_start=date.fromisoformat(described["start"]),
             term_end=date.fromisoformat(described["end"]),
             lines=lines,
-            quote_total=amount(view("total").input_value(), "total"),
+            quote_total=amount(shown["total"], "total"),
         )
-        po = _PO.search(view("comment").input_value())
+        po = _PO.search(shown["comment"])
         customer_po = (
             CustomerPO(
                 po["number"].strip(),
@@ -228,7 +237,7 @@ class TrytonBot(SaoBot):
             if po
             else None
         )
-        number = view("number").input_value().strip()
+        number = shown["number"].strip()
         return QuoteReadBack(
             snapshot=snapshot,
             external_ref=described["ref"],
@@ -241,46 +250,60 @@ class TrytonBot(SaoBot):
 
     def save_quote(self, expected: ExpectedQuote, reference: str) -> str:
         party = self._parties.get(expected.opportunity_id) or self._party(expected.opportunity_id)
-        view = self._list("sales", [["id", "=", -1]])
+        # an empty list only for its New button: no need to wait for its (no) rows
+        view = self._open("sales", domain=json.dumps([["id", "=", -1]]))
         view("new").click()
         sale = PortalPage(self, "sale", self.map.page("sale"))
         sale("party").wait_for()
-        self.settle()  # the new record's defaults would wipe what is typed before they arrive
         sale.require("party", "reference", "description", "add_line", "save", "quote")
+        self._step("open new sale")
         self._choose(sale, sale("party"), party)
         sale("reference").fill(reference)
         sale("description").fill(
             f"Renewal of {expected.opportunity_id} ({reference}), "
             f"term {expected.term_start.isoformat()}..{expected.term_end.isoformat()}"
         )
-        self.settle()
-        for line in expected.lines:
-            sale("add_line").click()
-            sale("line_product").wait_for()
-            self.settle()
+        self._step("party")
+        sale("add_line").click()
+        for index, line in enumerate(expected.lines):
             self._enter_line(sale, line)
-            sale("line_ok").click()
-            sale("line_product").wait_for(state="detached")
-            self.settle()
-        shown = amount(sale("total").input_value(), "total")
-        if shown != expected.quote_total:
-            raise PortalError(
-                "editor_total", f"Tryton shows {shown}, expected {expected.quote_total}"
-            )
+            if index < len(expected.lines) - 1:
+                # "Add and New": the dialog stays, emptied for the next line (once opened)
+                sale("line_next").click()
+                self._wait_value(sale("line_product"), "", f"the line after {line.sku}")
+            else:
+                sale("line_ok").click()
+                sale("line_product").wait_for(state="detached")  # closing (fading out)
+            self._step("line: OK")
+        self._wait_total(sale, expected.quote_total)
+        self._step("total check")
         sale("save").click()
         self._wait_saved("sale", "sale.sale")
+        self._step("save")
         return self._record_id()
 
+    def _wait_total(self, sale: PortalPage, total: Decimal, wait_s: float = 3.0) -> None:
+        """Until the sale shows `total` (the server sums the lines as the dialog closes)."""
+        if not self._shows(sale("total").first, total, wait_s):
+            shown = sale("total").first.input_value().strip()
+            raise PortalError("editor_total", f"Tryton shows {shown}, expected {total}")
+
     def _enter_line(self, sale: PortalPage, line: ExpectedLine) -> None:
-        """Product, quantity, unit price into the line's dialog, typed again until the
-        dialog shows all three: a late answer from the server (the product's defaults, the
-        price for a quantity) can overwrite what was typed before it arrived."""
+        """Product, then quantity (the server prices it from the product and quantity),
+        then the unit price where the server's is not ours; then all three checked. A
+        line that does not keep them is typed again."""
 
         def once() -> None:
             self._choose(sale, sale("line_product"), line.sku)
-            self._type_number(sale("line_quantity"), str(line.quantity))
-            self._type_number(sale("line_unit_price"), str(line.unit_price))
-            if not self._line_kept(sale, line):
+            self._step("line: product")
+            self._type_number(sale, "line_quantity", Decimal(line.quantity))
+            self._step("line: quantity")
+            if not self._shows(sale("line_unit_price").first, line.unit_price, wait_s=0):
+                self._type_number(sale, "line_unit_price", line.unit_price)
+            self._step("line: unit price")
+            kept = self._line_kept(sale, line)
+            self._step("line: check")
+            if not kept:
                 raise InputNotTaken(
                     "line_not_taken", f"the line for {line.sku} did not keep its values"
                 )
@@ -293,7 +316,7 @@ class TrytonBot(SaoBot):
         deadline = time.monotonic() + wait_s
         while True:
             shown = [
-                sale(key).input_value().strip()
+                sale(key).first.input_value().strip()
                 for key in ("line_product", "line_quantity", "line_unit_price")
             ]
             try:
@@ -305,7 +328,7 @@ class TrytonBot(SaoBot):
             if time.monotonic() > deadline:
                 logger.debug("tryton: line {} shows {}, typing it again", line.sku, shown)
                 return False
-            self.page.wait_for_timeout(100)
+            self.page.wait_for_timeout(20)
 
     def _party(self, opportunity_id: str) -> str:
         """The opportunity's party from the list (after a restart, nothing was read yet)."""
@@ -315,11 +338,15 @@ class TrytonBot(SaoBot):
             raise BusinessError("unknown_opportunity", f"no opportunity {opportunity_id}")
         return rows[0]["party"]
 
+    def _open_sale(self, quote_number: str) -> PortalPage:
+        return self.open_record("sale", quote_number, _SALE_FIELDS, quote_number=quote_number)
+
     def _shown_sale(self, quote_number: str) -> PortalPage | None:
         """The sale's form when it is what the page shows, saved, and nothing else is open
         (right after `save_quote`): no need to load it again."""
+        # the address may go on with the list's domain: ".../sale.sale/7;domain=..."
         fragment = urlsplit(self.page.url).fragment
-        if not fragment.endswith(f"/model/sale.sale/{quote_number}"):
+        if not re.search(rf"/model/sale\.sale/{quote_number}(;|$)", fragment):
             return None
         app = PortalPage(self, "home", self.map.page("home"))
         sale = PortalPage(self, "sale", self.map.page("sale"))
@@ -328,7 +355,7 @@ class TrytonBot(SaoBot):
         return sale
 
     def submit_quote(self, quote_number: str) -> None:
-        view = self._shown_sale(quote_number) or self.open("sale", quote_number=quote_number)
+        view = self._shown_sale(quote_number) or self._open_sale(quote_number)
         if selection(view("state")) != "draft":
             return
         self._click_and_wait_state("sale", "quote", {"quotation"}, "quote")
@@ -337,7 +364,7 @@ class TrytonBot(SaoBot):
 
     def download_po(self, quote_number: str, folder: Path) -> Path:
         """Tryton keeps no PO document: the PO as the customer wrote it in the comment."""
-        view = self.open("sale", quote_number=quote_number)
+        view = self._open_sale(quote_number)
         found = _PO.search(view("comment").input_value())
         if found is None:
             raise BusinessError("no_po", f"sale {quote_number} has no customer PO")
@@ -346,15 +373,19 @@ class TrytonBot(SaoBot):
         return target
 
     def book(self, quote_number: str, po: CustomerPO, pdf: Path) -> str:
-        view = self.open("sale", quote_number=quote_number)
-        view.require("reference", "confirm", "save")
-        if selection(view("state")) in ORDERED:
-            return view("number").input_value().strip()
-        view("reference").fill(po.po_number)
-        view("reference").press("Tab")  # the record counts as changed when the field is left
-        self.settle()
-        view("save").click()
-        self.settle()
-        self._raise_dialog("sale", "save PO")
+        view = self._open_sale(quote_number)
+        view.require("confirm", "save")
+        shown = self.values(view, "state", "reference", "number")
+        if selected(shown["state"]) in ORDERED:
+            return shown["number"].strip()
+        # saved by a run killed before its Confirm: sao keeps Save disabled for a record
+        # with nothing changed, and a click on it would wait for ever
+        if shown["reference"].strip() != po.po_number:
+            view("reference").fill(po.po_number)
+            view("reference").press("Tab")  # the record counts as changed when it is left
+            self.settle()
+            view("save").click()
+            self.settle()
+            self._raise_dialog("sale", "save PO")
         self._click_and_wait_state("sale", "confirm", ORDERED, "confirm")
         return view("number").input_value().strip()
