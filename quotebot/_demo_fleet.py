@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from bots import start_fleet_run, tasks
 from schemas.engagement import Engagement
+from schemas.errors import first_line
 from schemas.settings import Settings
 from schemas.work import Run, RunKind, RunStatus, counts_text
 from store import Store, fresh_schema
@@ -56,7 +57,7 @@ def fleet_database(settings: Settings) -> str:
     try:
         return fresh_schema(url, SCHEMA)
     except DBAPIError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        reason = first_line(exc.orig or exc)
         raise click.ClickException(f"cannot reach PostgreSQL at {shown}: {reason}") from None
 
 
