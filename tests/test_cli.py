@@ -144,3 +144,24 @@ def test_runs_are_listed_and_shown_and_a_failed_item_is_retried(home: Path) -> N
         retried = store.item(item.id)
         assert retried.state == "new" and retried.attempts == 0
         assert store.events(item.id)[-1].reason == "retried by operations"
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("", "quotebot demo --fleet needs QUOTEBOT_DATABASE_URL"),
+        ("::nonsense", "QUOTEBOT_DATABASE_URL is not a database URL"),
+        ("sqlite:///elsewhere.sqlite", "the fleet needs PostgreSQL"),
+        (
+            "postgresql+psycopg://ops:s3cret-pw@127.0.0.1:1/fleet",
+            "cannot reach PostgreSQL at postgresql+psycopg://ops:***@127.0.0.1:1/fleet",
+        ),
+    ],
+)
+def test_the_fleet_demo_refuses_a_database_it_cannot_use_and_never_shows_its_password(
+    home: Path, monkeypatch: pytest.MonkeyPatch, url: str, said: str
+) -> None:
+    monkeypatch.setenv("QUOTEBOT_DATABASE_URL", url)
+    result = CliRunner().invoke(cli, ["demo", "--fleet", "--home", str(home)])
+    assert result.exit_code == 1, result.output
+    assert said in result.output and "s3cret-pw" not in result.output
