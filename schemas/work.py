@@ -174,6 +174,12 @@ class WorkItem(Record):
     escalation, so an escalated item keeps its age and place."""
     created_at: datetime
     updated_at: datetime
+    entered_at: datetime | None = None
+    """When a quote of it was first entered (None: never, so it is still to do)."""
+    verified_at: datetime | None = None
+    booked_at: datetime | None = None
+    checked_at: datetime | None = None
+    """Its first read-back (entered → verified or flagged)."""
 
 
 class ItemEvent(Record):

@@ -58,6 +58,11 @@ class StoreBase:
     def _write(self) -> Iterator[Session]:
         with self._writes.begin() as session:
             yield session
+            # What the transaction's moves add to the figures' tallies, in its last moment:
+            # committed with them, and their rows locked no longer than the commit takes.
+            tally = session.info.pop("tally", None)
+            if tally:
+                tally.write(session)
 
     def _insert(self, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
         """INSERT with the dialect's ON CONFLICT support."""

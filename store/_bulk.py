@@ -2,7 +2,8 @@
 
 Not a demo and not for production data: `fill_synthetic` writes engagements, their daily
 runs, work items in every state, their events and findings straight into the tables (in
-chunks, no ORM objects), so that the web pages can be measured against a million items.
+chunks, no ORM objects), with the figures' tallies those events add up to, so that the
+web pages can be measured against a million items.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from store._base import StoreBase
 from store._engine import writer
 from store._machine import reference
 from store._models import EngagementRow, EventRow, FindingRow, ItemRow, RunRow
+from store._tally import Replayed, Tally
 
 _CHUNK = 20_000
 _RULES = ("unit_price", "discount_cap", "term_months", "currency", "line_total")
@@ -76,6 +78,7 @@ class BulkMixin(StoreBase):
             item_rows: list[dict[str, Any]] = []
             event_rows: list[dict[str, Any]] = []
             finding_rows: list[dict[str, Any]] = []
+            tally = Tally()
             for n in range(items):
                 item_id = first_item + n
                 e = n % len(ids)
@@ -85,21 +88,31 @@ class BulkMixin(StoreBase):
                 _, state, path = _pick(rng)
                 name = engagements[e]
                 opportunity = f"OPP-{item_id:07d}"
-                item_rows.append(_item(item_id, ids[e], name, opportunity, state, path, at, rng))
-                event_rows.append(_event_row(item_id, None, ItemState.NEW, at, run_id))
+                row = _item(item_id, ids[e], name, opportunity, state, path, at, rng)
+                history = [_event_row(item_id, None, ItemState.NEW, at, run_id)]
                 came = ItemState.NEW
                 for step, to in enumerate(path, start=1):
                     when = at + timedelta(minutes=step)
                     if to is ItemState.BOOKED:
                         when = at + timedelta(days=2)
-                    event_rows.append(_event_row(item_id, came, to, when, run_id))
+                    history.append(_event_row(item_id, came, to, when, run_id))
                     came = to
+                # The tallies and milestones the store keeps as items move, from the same
+                # definition (`store._tally`): the figures read them, not the history.
+                replayed = Replayed(ids[e], at, row["contract_end"], row["snapshot"])
+                for event in history:
+                    tally.event(replayed, event["from_state"], event["to_state"], event["at"])
+                tally.state(ids[e], None, (row["state"], row["failure_kind"]))
+                row.update(replayed.milestones())
+                item_rows.append(row)
+                event_rows.extend(history)
                 if state is ItemState.FLAGGED:
                     for rule in rng.sample(_RULES, rng.choice((1, 1, 2))):
                         finding_rows.append(_finding(item_id, opportunity, rule, at, rng))
                 if len(item_rows) >= _CHUNK:
                     _flush(connection, item_rows, event_rows, finding_rows, written)
             _flush(connection, item_rows, event_rows, finding_rows, written)
+            tally.write(connection)
             events = self._next_id(connection, EventRow) - first_event
             connection.commit()
             if self.dialect == "postgresql":

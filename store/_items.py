@@ -17,6 +17,7 @@ from store._base import StoreBase
 from store._errors import InvalidTransition, LeaseLost
 from store._machine import allowed, reference
 from store._models import EventRow, IntentRow, ItemRow
+from store._tally import tally_of
 from store._types import to_json
 
 _TERMINAL = {ItemState.BOOKED, ItemState.FAILED}
@@ -31,6 +32,7 @@ def _event(
     reason: str | None,
     data: dict[str, Any] | None,
 ) -> None:
+    tally_of(session).event(row, row.state, to.value, at)
     session.add(
         EventRow(
             item_id=row.id,
@@ -83,6 +85,7 @@ class ItemsMixin(StoreBase):
             )
             if created is not None:
                 session.add(EventRow(item_id=created, to_state=ItemState.NEW.value, at=now))
+                tally_of(session).state(engagement_id, None, (ItemState.NEW.value, None))
             row = session.scalars(
                 select(ItemRow)
                 .where(ItemRow.engagement_id == engagement_id)
@@ -141,8 +144,11 @@ class ItemsMixin(StoreBase):
             if not allowed(came_from, ItemState.FAILED):
                 raise InvalidTransition(item_id, came_from, ItemState.FAILED)
             reason += _unknown_submits(session, item_id)
+            before = (row.state, row.failure_kind)
             row.failure_kind, row.failure_code, row.failure_reason = kind.value, code, reason
-            self._move(session, row, ItemState.FAILED, run_id=run_id, reason=reason, data=payload)
+            self._move(
+                session, row, ItemState.FAILED, before, run_id=run_id, reason=reason, data=payload
+            )
             return convert.item(row, self._engagement_name(session, row.engagement_id))
 
     def retry_later(
@@ -220,6 +226,7 @@ class ItemsMixin(StoreBase):
         came_from = ItemState(row.state)
         if to is ItemState.FAILED or not allowed(came_from, to):
             raise InvalidTransition(row.id, came_from, to)
+        before = (row.state, row.failure_kind)
         if came_from is ItemState.FLAGGED and to is ItemState.PRICED:
             # Sent back for correction: the corrected quote carries a new reference.
             engagement = self._engagement_name(session, row.engagement_id)
@@ -233,13 +240,14 @@ class ItemsMixin(StoreBase):
             # quote) gets a budget of attempts of its own. Failed tries of the quote, long
             # since recovered, must not count against the booking.
             row.attempts, row.next_attempt_at = 0, None
-        self._move(session, row, to, run_id=run_id, reason=reason, data=data)
+        self._move(session, row, to, before, run_id=run_id, reason=reason, data=data)
 
     def _move(
         self,
         session: Session,
         row: ItemRow,
         to: ItemState,
+        before: tuple[str, str | None],
         *,
         run_id: int | None,
         reason: str | None,
@@ -252,6 +260,7 @@ class ItemsMixin(StoreBase):
             "work item {} → {}{}", row.state, to.value, f": {reason}" if reason else ""
         )
         row.state = to.value
+        tally_of(session).state(row.engagement_id, before, (row.state, row.failure_kind))
         row.updated_at = now
         row.queued_at = now if _in_review_queue(to, row.failure_kind) else None
         if to in _TERMINAL:

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from schemas.work import STILL_TO_DO_STATES
 from store._types import UTCDateTime
 
 # Explicit constraint names, so migrations can name what they alter on both databases.
@@ -29,6 +30,12 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+STILL_TO_DO_WHERE = "entered_at IS NULL AND state IN ({})".format(
+    ", ".join(f"'{state.value}'" for state in STILL_TO_DO_STATES)
+)
+"""`schemas.work.STILL_TO_DO` in SQL: in a state of `STILL_TO_DO_STATES`, never entered."""
 
 
 class Base(DeclarativeBase):
@@ -100,6 +107,15 @@ class ItemRow(Base):
             sqlite_where=text("claimed_by IS NOT NULL"),
             postgresql_where=text("claimed_by IS NOT NULL"),
         ),
+        # The renewals still to do (`schemas.work.STILL_TO_DO`) by engagement and end date:
+        # the dashboard's backlog and the runs' "still to do" count them from here alone.
+        Index(
+            "ix_work_items_still_to_do",
+            "engagement_id",
+            "contract_end",
+            sqlite_where=text(STILL_TO_DO_WHERE),
+            postgresql_where=text(STILL_TO_DO_WHERE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -126,7 +142,14 @@ class ItemRow(Base):
     """When it came into the audit team's queue (flagged, or failed on bad data); None while
     it is not there. An escalation keeps it: the item keeps its age and place."""
     created_at: Mapped[datetime]
+    """When it was first read from the portal: its cycle times start here."""
     updated_at: Mapped[datetime]
+    # Its milestones, each the first time it happened (`schemas.figures`), kept as it moves:
+    entered_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
+    booked_at: Mapped[datetime | None]
+    checked_at: Mapped[datetime | None]
+    """Its first read-back (entered → verified or flagged)."""
 
 
 class EventRow(Base):
@@ -174,7 +197,7 @@ class FindingRow(Base):
     expected: Mapped[str | None] = mapped_column(Text)
     actual: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text)
-    recorded_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class EvidenceRow(Base):
@@ -307,3 +330,37 @@ class FleetWorkerRow(Base):
     started_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
     in_hand: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class CountTallyRow(Base):
+    """Per engagement, UTC day and metric: how often it happened (`schemas.figures`)."""
+
+    __tablename__ = "tally_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id"), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class CycleTallyRow(Base):
+    """Per engagement, UTC day a span ended, span and 1 % duration bucket: how many."""
+
+    __tablename__ = "tally_cycles"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id"), primary_key=True)
+    span: Mapped[str] = mapped_column(String(40), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class StateTallyRow(Base):
+    """Per engagement, state and failure kind ('' for none): how many items are there now."""
+
+    __tablename__ = "tally_states"
+
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    failure_kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)

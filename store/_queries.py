@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, func, select, text
 
-from schemas.work import STILL_TO_DO_STATES, ItemEvent, ItemState, Run, WorkItem, outcome_key
+from schemas.work import ItemEvent, ItemState, Run, WorkItem, outcome_key
 from store import _convert as convert
 from store._base import StoreBase
-from store._models import EventRow, EvidenceRow, ItemRow, RunRow
+from store._models import STILL_TO_DO_WHERE, EventRow, EvidenceRow, ItemRow, RunRow
 
 
 @dataclass(frozen=True)
@@ -194,14 +194,10 @@ class QueriesMixin(StoreBase):
 
     def still_to_do(self, engagement: str) -> int:
         """How many of the engagement's renewals are still to do (`schemas.work.STILL_TO_DO`):
-        in a state of `STILL_TO_DO_STATES` and never entered."""
-        entered = exists().where(
-            EventRow.item_id == ItemRow.id, EventRow.to_state == ItemState.ENTERED.value
-        )
+        in a state of `STILL_TO_DO_STATES` and never entered (their own index counts them)."""
         with self._read() as session:
             query = select(func.count()).where(
                 ItemRow.engagement_id == self._engagement_id(session, engagement),
-                ItemRow.state.in_([s.value for s in STILL_TO_DO_STATES]),
-                ~entered,
+                text(STILL_TO_DO_WHERE),
             )
             return int(session.scalar(query) or 0)

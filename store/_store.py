@@ -8,8 +8,8 @@ from datetime import datetime
 from store._bulk import BulkMixin
 from store._claims import ClaimsMixin
 from store._engine import make_engine, migrate
+from store._figures import FiguresMixin
 from store._fleet_workers import FleetWorkersMixin
-from store._frames import FramesMixin
 from store._intents import IntentsMixin
 from store._jobs import JobsMixin
 from store._people import PeopleMixin
@@ -36,7 +36,7 @@ class Store(
     SessionsMixin,
     SignInFailuresMixin,
     JobsMixin,
-    FramesMixin,
+    FiguresMixin,
     QueueMixin,
     BulkMixin,
     FleetWorkersMixin,
@@ -58,7 +58,9 @@ def open_store(url: str, *, clock: Callable[[], datetime] = utcnow) -> Store:
     engine = make_engine(url)
     try:
         migrate(engine)
+        store = Store(engine, clock=clock)
+        store.rebuild_tallies_if_missing()
     except BaseException:
         engine.dispose()
         raise
-    return Store(engine, clock=clock)
+    return store

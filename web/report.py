@@ -35,8 +35,8 @@ def figures(
     shows and the report writes."""
     until = until or store.now().date()
     since = since or until - timedelta(days=29)
-    items, events, findings = store.metric_frames(engagement, within=within)
-    return compute(items, events, findings, since=since, until=until, today=today)
+    tallies = store.tallies(since, until, engagement, within=within)
+    return compute(tallies, since=since, until=until, today=today)
 
 
 def tables(figures: Figures) -> dict[str, pd.DataFrame]:
