@@ -1,14 +1,15 @@
 """The people's pages over real HTTP with a million work items in the store.
 
-    .venv/bin/python benchmarks/web_bench.py [--items 1000000] [--small 10000]
-        [--samples 40] [--pages queue,run,dashboard] [--pg postgresql://postgres@127.0.0.1:5432/]
+    .venv/bin/python benchmarks/web_bench.py [--items 1000000] [--small 10000] [--samples 40]
+        [--pages queue,run,dashboard,runs] [--pg postgresql://postgres@127.0.0.1:5432/]
 
 Fills a store (SQLite in a temporary folder by default; with `--pg`, a scratch PostgreSQL
 database) through `Store.fill_synthetic` with `--small` work items across five
 engagements and a year of daily runs, serves the real app (`web.WebServer`), signs a
-manager in, and times the review queue, a run page and the dashboard (`--samples` each,
-after a warm-up); then fills up to `--items` and times the same pages again. Prints the
-median and p95 of each page at both sizes against the target: under 300 ms at the median.
+manager in, and times the review queue, a run page, the dashboard and the runs list
+(`--samples` each, after a warm-up); then fills up to `--items` and times the same pages
+again. Prints the median and p95 of each page at both sizes against the target: under
+300 ms at the median.
 """
 
 # ruff: noqa: T201  (a benchmark prints its figures)
@@ -74,7 +75,12 @@ def _time(web: httpx.Client, path: str, samples: int) -> list[float]:
 
 def _pages(store: Store, wanted: list[str]) -> dict[str, str]:
     run = store.runs(ENGAGEMENTS[0])[-1]
-    pages = {"queue": "/review", "run": f"/runs/{run.id}", "dashboard": "/dashboard"}
+    pages = {
+        "queue": "/review",
+        "run": f"/runs/{run.id}",
+        "dashboard": "/dashboard",
+        "runs": "/runs",  # the runs list: each engagement's still-to-do count
+    }
     return {name: path for name, path in pages.items() if name in wanted}
 
 
@@ -105,7 +111,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=40)
-    parser.add_argument("--pages", default="queue,run,dashboard")
+    parser.add_argument("--pages", default="queue,run,dashboard,runs")
     parser.add_argument("--pg", default=None, help="a PostgreSQL server URL (default: SQLite)")
     args = parser.parse_args()
     logger.remove()

@@ -126,8 +126,14 @@ class BulkMixin(StoreBase):
             connection.commit()
         # The steady state autovacuum would reach: statistics, and PostgreSQL's visibility
         # map (without it an index-only scan still reads every row it counts).
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as plain:
-            plain.exec_driver_sql("VACUUM ANALYZE" if self.dialect == "postgresql" else "ANALYZE")
+        if self.dialect == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as plain:
+                plain.exec_driver_sql("VACUUM ANALYZE")
+        else:
+            # In a transaction that commits: our SQLite engine opens one on every begin, and
+            # in AUTOCOMMIT mode nothing commits it (the statistics were rolled back).
+            with self.engine.begin() as connection:
+                connection.exec_driver_sql("ANALYZE")
         return Filled(items, events, written[1], sum(len(r) for r in runs))
 
     def _fill_engagement(self, connection: Connection, name: str, start: datetime) -> int:

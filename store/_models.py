@@ -109,10 +109,14 @@ class ItemRow(Base):
         ),
         # The renewals still to do (`schemas.work.STILL_TO_DO`) by engagement and end date:
         # the dashboard's backlog and the runs' "still to do" count them from here alone.
+        # Covering (state, entered_at too): without them SQLite's planner preferred the claim
+        # index and read 40 k rows of the table per engagement at 1 M items (70 ms, not 2).
         Index(
             "ix_work_items_still_to_do",
             "engagement_id",
             "contract_end",
+            "state",
+            "entered_at",
             sqlite_where=text(STILL_TO_DO_WHERE),
             postgresql_where=text(STILL_TO_DO_WHERE),
         ),

@@ -40,7 +40,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_work_items_still_to_do",
         "work_items",
-        ["engagement_id", "contract_end"],
+        ["engagement_id", "contract_end", "state", "entered_at"],  # covering: see the model
         unique=False,
         sqlite_where=sa.text(_STILL_TO_DO),
         postgresql_where=sa.text(_STILL_TO_DO),
