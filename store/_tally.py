@@ -185,9 +185,9 @@ def rebuild(connection: Connection) -> int:
         ).order_by(ItemRow.id)
     ).all()
     events = connection.execute(
-        select(EventRow.item_id, EventRow.from_state, EventRow.to_state, EventRow.at).order_by(
-            EventRow.item_id, EventRow.at, EventRow.id
-        )
+        select(EventRow.item_id, EventRow.from_state, EventRow.to_state, EventRow.at)
+        .order_by(EventRow.item_id, EventRow.at, EventRow.id)
+        .execution_options(yield_per=20_000)  # streamed: 4 M events at 1 M items
     )
     tally = Tally()
     replayed = _replay(tally, items, events)

@@ -279,3 +279,18 @@ def test_an_auditor_cannot_pause_a_schedule(page: Page, web_url: str, output: Bo
     )
     assert response.status == 403
     assert all(c.kind != "booking" for c in output.store.schedule_controls())
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [(["--until", "9999-12-31"], "--until"), (["--since", "1999-12-31"], "--since")],
+)
+def test_report_refuses_a_day_outside_the_figures_range_by_option_name(
+    tmp_path: Path, args: list[str], named: str
+) -> None:
+    out = tmp_path / "report.csv"
+    env = {"QUOTEBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite'}"}
+    result = CliRunner().invoke(cli, ["report", *args, "--out", str(out)], env=env)
+    assert result.exit_code == 2, result.output
+    assert f"{named} must be between 2000-01-01 and 2100-12-31" in result.output
+    assert not out.exists()

@@ -91,9 +91,13 @@ def report_command(
     """The dashboard's figures for SINCE..UNTIL (default: the last 30 days) as
     self-contained HTML, CSV or XLSX."""
     from web import report
+    from web._dashboard import EARLIEST, LATEST
 
     last = until.date() if until else datetime.now(UTC).date()
     first = since.date() if since else last - timedelta(days=29)
+    for name, day in (("--until", last), ("--since", first)):
+        if not EARLIEST <= day <= LATEST:
+            raise click.UsageError(f"{name} must be between {EARLIEST} and {LATEST}, not {day}")
     if last < first:
         raise click.UsageError("--until is before --since")
     out = out or Path(f"quotebot-report-{first:%Y-%m-%d}-{last:%Y-%m-%d}.{fmt}")
