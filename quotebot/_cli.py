@@ -8,28 +8,89 @@ from typing import Any
 
 import click
 
-from quotebot._logging import configure_logging
-from schemas.settings import Settings
-
 # Imported only when used, so that `quotebot audit` never pays for importing Playwright and
-# `--help` stays instant.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "sandbox": ("sandbox.cli", "sandbox_group"),
-    "audit": ("quotebot.commands.audit", "audit_command"),
-    "run": ("quotebot.commands.run", "run_command"),
-    "check-selectors": ("quotebot.commands.run", "check_selectors_command"),
-    "users": ("quotebot.commands.users", "users_group"),
-    "serve": ("quotebot.commands.web", "serve_command"),
-    "report": ("quotebot.commands.web", "report_command"),
-    "schedule": ("quotebot.commands.schedule", "schedule_group"),
-    "scheduler": ("quotebot.commands.schedule", "scheduler_group"),
-    "runs": ("quotebot.commands.runs", "runs_group"),
-    "items": ("quotebot.commands.runs", "items_group"),
-    "rules": ("quotebot.commands.rules", "rules_group"),
-    "demo": ("quotebot.demo", "demo_command"),
-    "worker": ("quotebot.commands.worker", "worker_command"),
-    "workers": ("quotebot.commands.worker", "workers_command"),
+# `--help` stays instant. Each command's one-line help is here too, so that the group's
+# `--help` imports none of them; a test holds it equal to the command's own docstring.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "sandbox": (
+        "sandbox.cli",
+        "sandbox_group",
+        "Simulated client portals (acme: modern SPA, globex: legacy) to test bots against.",
+    ),
+    "audit": (
+        "quotebot.commands.audit",
+        "audit_command",
+        "Check every quote (and booking) against the client's rules; write findings.csv.",
+    ),
+    "run": (
+        "quotebot.commands.run",
+        "run_command",
+        "Run an engagement now, in the foreground: quote the renewals due, book accepted quotes.",
+    ),
+    "check-selectors": (
+        "quotebot.commands.run",
+        "check_selectors_command",
+        "Visit an engagement's portal read-only and list every selector that no longer matches.",
+    ),
+    "users": (
+        "quotebot.commands.users",
+        "users_group",
+        "People who may sign in to the web pages.",
+    ),
+    "serve": (
+        "quotebot.commands.web",
+        "serve_command",
+        "Serve the people's pages (needs QUOTEBOT_SECRET_KEY unless QUOTEBOT_DEMO=1).",
+    ),
+    "report": (
+        "quotebot.commands.web",
+        "report_command",
+        "The dashboard's figures for SINCE..UNTIL (default: the last 30 days) as "
+        "self-contained HTML, CSV or XLSX.",
+    ),
+    "schedule": (
+        "quotebot.commands.schedule",
+        "schedule_group",
+        "See and change when each engagement runs (quoting and booking schedules).",
+    ),
+    "scheduler": (
+        "quotebot.commands.schedule",
+        "scheduler_group",
+        "The scheduler service that starts engagements' runs on time.",
+    ),
+    "runs": (
+        "quotebot.commands.runs",
+        "runs_group",
+        "Past and current runs: when, how long, what they did, why they failed.",
+    ),
+    "items": (
+        "quotebot.commands.runs",
+        "items_group",
+        "Work items: one renewal of one engagement.",
+    ),
+    "rules": ("quotebot.commands.rules", "rules_group", "A client's pricing rules."),
+    "demo": (
+        "quotebot.commands.demo",
+        "demo_command",
+        "See the whole product work: two client portals quoted, booked, audited and reported.",
+    ),
+    "worker": (
+        "quotebot.commands.worker",
+        "worker_command",
+        "Work the fleet's jobs until SIGTERM or Ctrl-C, which finish the items in hand first.",
+    ),
+    "workers": (
+        "quotebot.commands.worker",
+        "workers_command",
+        "List the fleet's worker processes: host, process, engagements, slots, the items in "
+        "hand and the last heartbeat.",
+    ),
 }
+
+
+def short_help(name: str, limit: int) -> str:
+    """A command's line in the group's `--help`, as click shortens it, without its import."""
+    return click.Command(name, help=COMMANDS[name][2]).get_short_help_str(limit)
 
 
 class _LazyGroup(click.Group):
@@ -38,7 +99,7 @@ class _LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in COMMANDS:
-            module_name, attr = COMMANDS[cmd_name]
+            module_name, attr, _ = COMMANDS[cmd_name]
             command = getattr(importlib.import_module(module_name), attr)
             assert isinstance(command, click.Command)
             return command
@@ -47,16 +108,34 @@ class _LazyGroup(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
         for name in self.list_commands(ctx):
-            try:
-                command = self.get_command(ctx, name)
-            except ImportError as exc:  # a broken install must not hide every other command
-                rows.append((name, f"(unavailable: {exc})"))
+            limit = formatter.width - 6 - len(name)
+            if name in COMMANDS:
+                rows.append((name, short_help(name, limit)))
                 continue
+            command = super().get_command(ctx, name)
             if command is not None and not command.hidden:
-                rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+                rows.append((name, command.get_short_help_str(limit)))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Parse the command's own options first, then run the group's callback: `quotebot
+        CMD --help` and a mistyped option are answered before settings are read and logging
+        is set up (click's own order is the other way round)."""
+        args = [*ctx._protected_args, *ctx.args]
+        if not args:
+            return super().invoke(ctx)  # click says what is missing
+        ctx.args, ctx._protected_args = [], []
+        with ctx:
+            cmd_name, cmd, args = self.resolve_command(ctx, args)
+            assert cmd is not None
+            ctx.invoked_subcommand = cmd_name
+            sub_ctx = cmd.make_context(cmd_name, args, parent=ctx)
+            click.Command.invoke(self, ctx)
+            sub_ctx.obj = ctx.obj
+            with sub_ctx:
+                return sub_ctx.command.invoke(sub_ctx)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,6 +143,9 @@ class _LazyGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, verbose: int) -> None:
     """Quotebot: quotes and books renewals in client portals, and audits every quote."""
+    from quotebot._logging import configure_logging
+    from schemas.settings import Settings
+
     # The one place settings are read: every command takes them from here (`pass_obj`).
     settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings()
     ctx.obj = settings

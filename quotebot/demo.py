@@ -287,7 +287,7 @@ def _manager_report(store: Store, path: Path, today: date) -> Figures:
     return figures
 
 
-def _serve(settings: Settings, port: int) -> None:
+def serve_results(settings: Settings, port: int) -> None:
     """Keep the people's pages up on the demo's data until Ctrl-C."""
     store = sched.process_store(settings)
     server, people = serve_demo(
@@ -307,56 +307,3 @@ def _serve(settings: Settings, port: int) -> None:
         pass
     finally:
         server.stop()
-
-
-@click.command("demo")
-@click.option(
-    "--opportunities",
-    type=click.IntRange(10, 2000),
-    default=200,
-    show_default=True,
-    help="Renewals seeded in each sandbox portal.",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 4),
-    default=3,
-    show_default=True,
-    help="Browsers per engagement.",
-)
-@click.option(
-    "--home",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("var/demo"),
-    show_default=True,
-    help="Folder for everything the demo writes (emptied first).",
-)
-@click.option(
-    "--serve",
-    "port",
-    type=int,
-    default=None,
-    is_flag=False,
-    flag_value=8000,
-    help="Then keep the web pages up on the results (port, default 8000).",
-)
-@click.option(
-    "--fleet",
-    is_flag=True,
-    help="Quote and book through 3 `quotebot worker` processes on the PostgreSQL at "
-    "QUOTEBOT_DATABASE_URL (its schema quotebot_demo, emptied first).",
-)
-@click.pass_obj
-def demo_command(
-    settings: Settings, opportunities: int, workers: int, home: Path, port: int | None, fleet: bool
-) -> None:
-    """See the whole product work: two client portals quoted, booked, audited and reported.
-
-    Runs on simulated portals on this machine (nothing leaves it) and takes a few minutes.
-    """
-    settings = demo_settings(home, settings, fleet=fleet)
-    result = run_demo(settings, opportunities, workers, fleet=fleet)
-    click.echo("")
-    click.echo(result.text())
-    if port is not None:
-        _serve(settings, port)

@@ -7,20 +7,20 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from loguru import logger
 
-from audit.batch import AuditResult, audit_files
-from audit.findings_csv import write_findings
-from schemas.errors import InputError
-from schemas.findings import RULES
+if TYPE_CHECKING:  # the audit's modules are imported when it runs, not for `--help`
+    from audit.batch import AuditResult
 
 _PROGRESS_BYTES = 5_000_000  # show progress bars by default from this much input
 
 
 def summary(result: AuditResult, seconds: float, out: Path) -> str:
     """What the audit team reads after a run."""
+    from schemas.findings import RULES
+
     lines = [
         f"quotes audited: {result.quotes} ({result.lines} lines)",
         f"first-pass accuracy: {result.accuracy:.1%} "
@@ -61,6 +61,12 @@ def audit_command(
     progress: bool | None,
 ) -> None:
     """Check every quote (and booking) against the client's rules; write findings.csv."""
+    from loguru import logger
+
+    from audit.batch import audit_files
+    from audit.findings_csv import write_findings
+    from schemas.errors import InputError
+
     started = time.perf_counter()
     inputs = [p for p in (opportunities, quotes, bookings) if p is not None]
     if progress is None:

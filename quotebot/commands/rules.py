@@ -7,9 +7,6 @@ from pathlib import Path
 
 import click
 
-from audit.rules_diff import diff_files, to_csv, to_html
-from schemas.errors import InputError
-
 
 @click.group("rules")
 def rules_group() -> None:
@@ -24,6 +21,9 @@ def rules_group() -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Default: stdout.")
 def diff_command(old: Path, new: Path, opportunities: Path, fmt: str, out: Path | None) -> None:
     """Every opportunity line priced by OLD and NEW rules: the lines that change, totals."""
+    from audit.rules_diff import diff_files, to_csv, to_html
+    from schemas.errors import InputError
+
     try:
         diff = diff_files(old, new, opportunities)
     except InputError as exc:
