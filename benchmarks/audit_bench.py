@@ -4,7 +4,10 @@
         [--keep DIR] [--repeat 3]
 
 Generates a book of renewal quotes (5 lines each; 3% of lines with a wrong unit price,
-inactive skus, late quotes), then measures, in lines per second:
+inactive skus, late quotes) and the same book with the new columns, then measures first, on
+each, files to findings.csv (`quotebot audit`'s work) against pyarrow reading the same three
+files, the median of `--repeat` runs each (target: at most 3x), and that findings.csv is byte
+for byte what the writer before (pandas' `to_csv`) wrote; then, in lines per second:
 
 - files to findings: `audit.batch.audit_files` on all lines (read, validate, audit) against
   `audit.reference.audit_files_reference` (csv + pydantic + `check_quote`) on a sample;
@@ -21,6 +24,7 @@ fastest of `--repeat` interleaved runs of each.
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -29,11 +33,13 @@ from typing import NamedTuple
 import click
 import numpy as np
 import pandas as pd
+import pyarrow.csv as pcsv
 import yaml
 from _new_shape import new_shape
 
 from audit._csvfile import Engine
 from audit.batch import AuditResult, as_findings, audit_files, audit_frames
+from audit.findings_csv import write_findings
 from audit.readers import read_bookings, read_opportunities, read_quotes
 from audit.reference import audit_files_reference, audit_models
 from audit.reference import read_bookings as reference_bookings
@@ -279,6 +285,34 @@ def compare_readers(paths: tuple[Path, ...], repeat: int) -> tuple[Timed, Timed]
     return best["arrow"], best["pandas"]
 
 
+def files_against_reading(paths: tuple[Path, ...], out: Path, repeat: int) -> bool:
+    """Files to findings.csv (`quotebot audit`'s work: read, check, write) against pyarrow
+    only reading the same three CSV files (multi-threaded, types guessed): the median of
+    `repeat` interleaved runs each. Prints both and their ratio (target: at most 3x); True
+    when findings.csv is byte for byte what pandas' `to_csv`, the writer before, wrote."""
+    read_s, audit_s = [], []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        for path in paths[1:]:
+            pcsv.read_csv(path)
+        read_s.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        result = audit_files(*paths)
+        write_findings(result.findings, out)
+        audit_s.append(time.perf_counter() - started)
+    read, audit = statistics.median(read_s), statistics.median(audit_s)
+    click.echo(f"  pyarrow reads the three files: {read:6.2f} s (median of {repeat})")
+    click.echo(
+        f"  files to findings.csv:         {audit:6.2f} s (median of {repeat}: "
+        f"{result.lines:,} lines, {result.quotes:,} quotes, {len(result.findings):,} findings)"
+    )
+    click.echo(f"  ratio: {audit / read:.2f}x the time of reading (target: at most 3x)")
+    before = result.findings.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    same = out.read_bytes() == before
+    click.echo(f"  findings.csv byte for byte as pandas' to_csv wrote it: {same}")
+    return same
+
+
 @click.command()
 @click.option("--lines", default=1_000_000, show_default=True, help="Quote lines to generate.")
 @click.option(
@@ -317,6 +351,11 @@ def main(lines: int, sample_lines: int, keep: Path | None, reuse: bool, repeat: 
         else:
             paths = generate(folder, lines)
             click.echo(f"generated {lines:,} quote lines in {time.perf_counter() - started:.1f} s")
+        new = new_shape(paths, folder / "new")
+        click.echo("files to findings against reading them, the book of the old shape:")
+        same_old = files_against_reading(paths, Path(scratch) / "findings-old.csv", repeat)
+        click.echo("the same, the book with the new columns:")
+        same_new = files_against_reading(new, Path(scratch) / "findings-new.csv", repeat)
 
         with Clock() as clock:
             result = audit_files(*paths)
@@ -353,7 +392,6 @@ def main(lines: int, sample_lines: int, keep: Path | None, reuse: bool, repeat: 
 
         # The same book with the new columns (line_end, renew, line_start/line_end) and
         # rules keys (accounts, contracted_prices), audited in the same run.
-        new = new_shape(paths, folder / "new")
         (result_new, batch_new), (result_pandas, batch_pandas) = compare_readers(new, repeat)
         stages = ", ".join(f"{k} {v:.2f} s" for k, v in result_new.timings.items())
         click.echo(f"files to findings, new columns: {batch_new}  ({stages})")
@@ -369,7 +407,7 @@ def main(lines: int, sample_lines: int, keep: Path | None, reuse: bool, repeat: 
             *small_new
         )
         click.echo(f"batch and per-quote findings on the new-columns sample agree: {agree_new}")
-        if not (agree and agree_new and same_readers):
+        if not (agree and agree_new and same_readers and same_old and same_new):
             raise SystemExit(1)
 
 
