@@ -38,8 +38,11 @@ chromium: $(STAMP)
 	  $(BIN)/playwright install chromium; \
 	fi
 
-demo: setup
-	$(BIN)/quotebot demo
+# Set-up and the demo timed apart: a first `make demo` installs everything first.
+demo:
+	@t0=$$(date +%s); $(MAKE) --no-print-directory setup && t1=$$(date +%s) && \
+	  $(BIN)/quotebot demo && t2=$$(date +%s) && \
+	  echo "make demo: set-up took $$((t1 - t0)) s, the demo $$((t2 - t1)) s"
 
 # The linters and the type checker first: a lint or type error fails the tests (and CI).
 # Then the tests, four at a time on two cores (Chromium's work is most of their CPU, and four

@@ -1,4 +1,4 @@
-"""`quotebot demo`: the whole product on two simulated client portals, in a few minutes.
+"""`quotebot demo`: the whole product on two simulated client portals, in a minute or two.
 
 Starts the acme and globex sandbox portals in this process, seeds them, configures two
 engagements, runs quoting and then booking through the scheduler, audits the portals'

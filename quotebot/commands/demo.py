@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 @click.option(
     "--opportunities",
     type=click.IntRange(10, 2000),
-    default=200,
+    # 20 make 10 renewals due in each portal, with every planted kind of error among them
+    # (one of each is placed in the quoting window): the whole story, in about a minute.
+    default=20,
     show_default=True,
     help="Renewals seeded in each sandbox portal.",
 )
@@ -55,7 +57,7 @@ def demo_command(
 ) -> None:
     """See the whole product work: two client portals quoted, booked, audited and reported.
 
-    Runs on simulated portals on this machine (nothing leaves it) and takes a few minutes.
+    Runs on simulated portals on this machine (nothing leaves it) and takes a minute or two.
     """
     from quotebot.demo import demo_settings, run_demo, serve_results
 
