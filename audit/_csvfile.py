@@ -100,16 +100,13 @@ def _read_arrow(
     convert = pcsv.ConvertOptions(
         column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
     )
-    bar = _progress(path, progress)
-    batches = []
     try:
-        with pcsv.open_csv(path, read, parse, convert) as reader, bar:
-            for batch in reader:
-                batches.append(batch)
-                bar.update(batch.num_rows)
+        if progress:  # block by block, to show how far it got
+            table = _read_arrow_blocks(path, read, parse, convert)
+        else:  # the blocks parsed on every core at once
+            table = pcsv.read_csv(path, read, parse, convert)
     except pa.ArrowInvalid:
         return None
-    table = pa.Table.from_batches(batches, schema=reader.schema)
     cols: dict[str, Column] = {name: table.column(name).combine_chunks() for name in columns}
     for name in integers:
         text = cols[name]
@@ -117,6 +114,17 @@ def _read_arrow(
             return None  # pandas reads " 5", "+5", "5.0" as 5, and says what else is wrong
         cols[name] = pc.cast(text, pa.int64()).to_numpy(zero_copy_only=False)
     return cols
+
+
+def _read_arrow_blocks(
+    path: Path, read: pcsv.ReadOptions, parse: pcsv.ParseOptions, convert: pcsv.ConvertOptions
+) -> pa.Table:
+    batches = []
+    with pcsv.open_csv(path, read, parse, convert) as reader, _progress(path, True) as bar:
+        for batch in reader:
+            batches.append(batch)
+            bar.update(batch.num_rows)
+    return pa.Table.from_batches(batches, schema=reader.schema)
 
 
 def _read(

@@ -48,7 +48,30 @@ def scale_rate(rate: Decimal, places: int) -> int:
 
 
 def add_months(days: Array, months: Array) -> Array:
-    """Day numbers plus calendar months, a day past the month's end clamped to it."""
+    """Day numbers plus calendar months, a day past the month's end clamped to it.
+
+    The calendar is worked out once per distinct day of the span the days cover (a book's
+    dates span a few years), then looked up: numpy's month arithmetic per cell is slow."""
+    days = np.asarray(days, dtype=np.int64)
+    months = np.broadcast_to(np.asarray(months, dtype=np.int64), days.shape)
+    if not days.size:
+        return days.copy()
+    low, high = int(days.min()), int(days.max())
+    if high - low > 4 * days.size + 4000:  # scattered far apart: per cell is cheaper
+        return _add_months_per_cell(days, months)
+    span = np.arange(low, high + 1).astype("datetime64[D]")
+    month_of_span = span.astype("datetime64[M]")
+    month = month_of_span.astype(np.int64)[days - low]  # months since 1970-01
+    day_of_month = (span - month_of_span.astype("datetime64[D]")).astype(np.int64)[days - low]
+    target = month + months
+    first = int(target.min())
+    starts = np.arange(first, int(target.max()) + 2).astype("datetime64[M]")
+    start_day = starts.astype("datetime64[D]").astype(np.int64)
+    begins, ends = start_day[target - first], start_day[target - first + 1]
+    return begins + np.minimum(day_of_month, ends - begins - 1)
+
+
+def _add_months_per_cell(days: Array, months: Array) -> Array:
     day = days.astype("datetime64[D]")
     month = day.astype("datetime64[M]")
     day_of_month = (day - month.astype("datetime64[D]")).astype(np.int64)
