@@ -13,6 +13,12 @@ item job does around the step functions), worked
 
 Prints items per second and milliseconds per item of each, and the fleet's overhead per
 item beyond the pool's. Target (printed, never asserted): under 50 ms per item.
+
+    .venv/bin/python benchmarks/fleet_bench.py --scale 1,2,4,8 --items 20000 [--slots 4]
+
+The scale mode instead: 1, 2, 4 and 8 worker processes on one PostgreSQL, items that write
+every record a real item writes; items per second, the database's transactions and CPU
+per item, what it waits on, where it saturates (`_fleet_scale.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import time
 from datetime import date, timedelta
 
 import click
+from _fleet_scale import run_scale
 from loguru import logger
 from procrastinate import App, Blueprint
 
@@ -109,7 +116,15 @@ def _fleet(store: Store, ids: list[int], slots: int) -> float:
 @click.option("--items", type=int, default=1000, show_default=True)
 @click.option("--slots", type=int, default=4, show_default=True)
 @click.option("--pg", default=DEFAULT_PG, show_default=True, help="Server for the databases.")
-def main(items: int, slots: int, pg: str) -> None:
+@click.option(
+    "--scale",
+    default=None,
+    help="Worker process counts, comma-separated (e.g. 1,2,4,8): the fleet at scale instead.",
+)
+def main(items: int, slots: int, pg: str, scale: str | None) -> None:
+    if scale:
+        run_scale(pg, [int(n) for n in scale.split(",")], items, slots)
+        return
     logger.remove()  # the store's per-item debug lines would be most of what is timed
     results = {}
     for name in ("pool", "fleet"):

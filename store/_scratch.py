@@ -11,14 +11,18 @@ from sqlalchemy import create_engine, make_url, text
 
 
 @contextmanager
-def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
-    """The URL of a new database `<prefix>_<random>` on `server_url`'s server; dropped,
-    connections and all, when the block ends (a failed block's too)."""
+def scratch_database(server_url: str, prefix: str, *, template: str | None = None) -> Iterator[str]:
+    """The URL of a new database `<prefix>_<random>` on `server_url`'s server (a copy of the
+    database `template`, if given); dropped, connections and all, when the block ends (a
+    failed block's too)."""
     url = make_url(server_url)
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    copy = f" TEMPLATE {template}" if template else ""
+    if template is not None and not template.isidentifier():
+        raise ValueError(f"template database name {template!r}: letters, digits and _ only")
     with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}{copy}"))
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
