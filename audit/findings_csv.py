@@ -26,6 +26,8 @@ def _cells(column: pd.Series) -> pa.Array:
     else:
         # pandas' `str` columns are Arrow's already (object ones are converted once).
         text = pa.array(column, type=pa.string(), from_pandas=True)
+    if isinstance(text, pa.ChunkedArray):  # a column pandas put together from several
+        text = text.combine_chunks()
     text = pc.fill_null(text, "")
     quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
     return pc.if_else(pc.match_substring_regex(text, _NEEDS_QUOTES), quoted, text)

@@ -53,3 +53,11 @@ def test_an_object_column_is_written_as_text(tmp_path: Path) -> None:
     write_findings(frame, tmp_path / "findings.csv")
     expected = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
     assert (tmp_path / "findings.csv").read_bytes() == expected
+
+
+def test_a_column_of_several_arrow_chunks_is_written_whole(tmp_path: Path) -> None:
+    halves = [findings(AWKWARD[:4], "pyarrow"), findings(AWKWARD[4:], "pyarrow")]
+    frame = pd.concat(halves, ignore_index=True)  # Arrow-backed columns of two chunks each
+    write_findings(frame, tmp_path / "findings.csv")
+    expected = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    assert (tmp_path / "findings.csv").read_bytes() == expected
