@@ -85,7 +85,8 @@ def suggest(
         rivals = [
             _candidate(s, m, item, None)
             for s, m, item in scored[1:]
-            if (item.element.tag, item.element.type) == (best.tag, best.type)
+            if item.element.tag == best.tag
+            and (best.tag != "input" or item.element.type == best.type)
         ]
     confident, margin, reason = decide(old, ranked, rivals)
     return Suggestion(candidates=tuple(ranked), confident=confident, margin=margin, reason=reason)

@@ -1,0 +1,103 @@
+"""When a portal changes, the bot finds where each element went: the drift corpus.
+
+Each key is fingerprinted on a copy of the sandbox's page in real Chromium; the copy is
+changed the way real portals change (tests/drift_corpus/cases.yaml) and the live changed
+page is scored against the fingerprint. The right element must be the best candidate in at
+least 22 of the 24 changes; no proposal (a confident candidate) may ever be a wrong element,
+traps included; an element removed outright gets no proposal. A failure shows the table
+`benchmarks/drift_corpus.py` prints.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from drift_helpers import Outcome, corpus_served, load_cases, run_case, table
+from playwright.sync_api import Browser
+
+CASES = load_cases()
+
+# one worker runs the corpus once for every test of the module
+pytestmark = pytest.mark.xdist_group("drift-corpus")
+
+
+@pytest.fixture(scope="module")
+def outcomes(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Outcome]]:
+    folder = tmp_path_factory.mktemp("drift-corpus")
+    page = browser.new_page()
+    with corpus_served(folder, CASES) as base_url:
+        results = [run_case(page, base_url, case) for case in CASES]
+    page.close()
+    yield results
+
+
+def test_the_corpus_has_twelve_changes_per_flavour_and_the_traps() -> None:
+    for flavour in ("acme", "globex"):
+        mine = [c for c in CASES if c.flavour == flavour]
+        assert len([c for c in mine if not c.trap]) >= 12, flavour
+        traps = [c for c in mine if c.trap]
+        assert any(c.right is None for c in traps), f"{flavour}: no element removed outright"
+        assert any("same text" in c.change for c in traps), f"{flavour}: no second button"
+        assert any("same type" in c.change for c in traps), f"{flavour}: no neighbouring input"
+
+
+def test_every_case_is_a_real_drift(outcomes: list[Outcome]) -> None:
+    """The map's selector no longer finds the element (or finds another one, as a wrapper
+    that took the test id does): each case is a drift the bots would meet."""
+    still = [o.case.id for o in outcomes if o.old_selector_finds_it]
+    assert still == [], table(outcomes)
+
+
+def test_the_right_element_is_the_best_candidate_in_22_of_24(outcomes: list[Outcome]) -> None:
+    changes = [o for o in outcomes if not o.case.trap]
+    missed = [o.case.id for o in changes if not o.best_is_right]
+    assert len(changes) >= 24
+    assert len(changes) - len(missed) >= 22, f"missed {missed}\n{table(outcomes)}"
+
+
+def test_no_confident_candidate_is_ever_a_wrong_element(outcomes: list[Outcome]) -> None:
+    wrong = [o.case.id for o in outcomes if o.confident_is_right is False]
+    assert wrong == [], table(outcomes)
+    # and caution is not all it does: most changes get a proposal, and it is right
+    proposed = [o for o in outcomes if not o.case.trap and o.confident_is_right]
+    assert len(proposed) >= 12, f"{len(proposed)} proposals\n{table(outcomes)}"
+
+
+def test_a_removed_element_gets_no_confident_candidate(outcomes: list[Outcome]) -> None:
+    removed = [o for o in outcomes if o.case.right is None]
+    assert len(removed) >= 4
+    for outcome in removed:
+        assert outcome.suggestion.confident is None, f"{outcome.case.id}\n{table(outcomes)}"
+        assert outcome.suggestion.reason
+
+
+def test_the_best_candidate_has_a_locator_that_finds_it_alone(outcomes: list[Outcome]) -> None:
+    """Locators in the map's style, each checked to find exactly its element: `run_case`
+    compares the element the locator finds with the right one."""
+    for outcome in outcomes:
+        best = outcome.best
+        assert best is not None, outcome.case.id
+        if outcome.best_is_right:
+            assert best.selector, outcome.case.id
+
+
+def test_an_invisible_element_is_never_proposed(outcomes: list[Outcome]) -> None:
+    """Healenium's users saw heals onto hidden elements: found, listed, never proposed."""
+    hidden = [o for o in outcomes if "hidden" in o.case.change]
+    assert len(hidden) >= 2
+    for outcome in hidden:
+        assert outcome.best_is_right, outcome.case.id
+        assert outcome.suggestion.confident is None, outcome.case.id
+        assert "hidden" in outcome.suggestion.reason
+    assert all(o.suggestion.confident.visible for o in outcomes if o.suggestion.confident)
+
+
+def test_a_generated_id_is_located_by_what_does_not_change(outcomes: list[Outcome]) -> None:
+    generated = [o for o in outcomes if "generated ids" in o.case.change]
+    assert len(generated) >= 2
+    for outcome in generated:
+        best = outcome.best
+        assert best is not None and best.selector and outcome.best_is_right, outcome.case.id
+        assert not re.search(r"\d{6}", best.selector), best.selector
