@@ -7,6 +7,8 @@ key stops matching, the live page's elements are scored against it and the best 
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from schemas._base import Record
@@ -89,3 +91,31 @@ class Suggestion(Record):
     confident: Candidate | None = None
     margin: float = Field(description="best score minus the runner-up's (the best's, if alone)")
     reason: str = Field(description="why the best is, or is not, proposed: for people")
+
+
+KEY_STATUS = {
+    "matches": "finds its element",
+    "changed": "finds another element",
+    "missing": "finds nothing",
+}
+"""What a map key's selector finds on the live page, in words (`KeyCheck.status`)."""
+
+
+class KeyCheck(Record):
+    """One key of a selector map checked on the live page against its fingerprint: what
+    `check-selectors` reports, one JSON object a key with `--json`."""
+
+    page: str
+    key: str
+    selector: str
+    status: Literal["matches", "changed", "missing"]
+    likeness: float | None = Field(
+        default=None, description="how alike the element found is to the fingerprint"
+    )
+    suggestion: Suggestion | None = Field(
+        default=None, description="where the element went, for a key that no longer finds it"
+    )
+
+    @property
+    def status_label(self) -> str:
+        return KEY_STATUS[self.status]

@@ -4,7 +4,8 @@
         outcome = run_case(page, base_url, case)
 
 A case fingerprints its key on the original copy of the page (in real Chromium), loads the
-changed copy and asks `bots._repair.suggest` where the element went.
+changed copy and checks the key there (`bots._repair.check_key`): what its selector finds,
+and where the element went.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ import yaml
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 
-from bots._repair import capture, suggest
-from schemas.fingerprint import Candidate, Suggestion
+from bots._repair import capture, check_key
+from schemas.fingerprint import Candidate, KeyCheck, Suggestion
 from schemas.selector_map import PageSelectors, SelectorMap, load_selector_map
 
 CORPUS = Path(__file__).parent / "drift_corpus"
@@ -133,6 +134,8 @@ class Outcome:
     """What `suggest` made of one case."""
 
     case: Case
+    check: KeyCheck
+    """What the map's selector finds on the changed page."""
     suggestion: Suggestion
     best_is_right: bool
     confident_is_right: bool | None
@@ -179,7 +182,13 @@ def run_case(page: Page, base_url: str, case: Case) -> Outcome:
     right = root.locator(case.right) if case.right else None
     if right is not None:
         assert right.count() == 1, f"{case.id}: {case.right} finds {right.count()} elements"
-    suggestion = suggest(page, fingerprint, within=row)
+    selector = spec.cells[key.split(".")[0]][key.split(".")[1]] if row else spec.selectors[key]
+    check = check_key(
+        page, case.page_name, key, selector, old, fingerprint, read=case.read, within=row
+    )
+    suggestion = check.suggestion or Suggestion(
+        candidates=(), margin=0.0, reason="the key still finds its element"
+    )
 
     def found(candidate: Candidate | None) -> bool:
         if candidate is None or candidate.selector is None or right is None:
@@ -195,6 +204,7 @@ def run_case(page: Page, base_url: str, case: Case) -> Outcome:
     confident = suggestion.confident
     return Outcome(
         case=case,
+        check=check,
         suggestion=suggestion,
         best_is_right=found(best),
         confident_is_right=None if confident is None else found(confident),
@@ -203,10 +213,11 @@ def run_case(page: Page, base_url: str, case: Case) -> Outcome:
 
 
 def table(outcomes: list[Outcome]) -> str:
-    """The results, one line a case: key, change, best, score, margin, right?"""
+    """The results, one line a case: key, what its selector finds now (and how alike it is),
+    the best candidate, its score, its lead, whether it is proposed and right, the change."""
     lines = [
-        f"{'case':<32} {'key':<28} {'best candidate':<44} {'score':>5} {'margin':>6}  "
-        f"{'proposed':<8} right?  change"
+        f"{'case':<32} {'key':<28} {'the key now':<26} {'best candidate':<44} {'score':>5} "
+        f"{'margin':>6}  {'proposed':<8} right?  change"
     ]
     for o in outcomes:
         best = o.best
@@ -219,8 +230,11 @@ def table(outcomes: list[Outcome]) -> str:
             verdict = "WRONG (proposed)"
         else:
             verdict = "yes" if o.best_is_right else "no"
+        now = o.check.status_label
+        if o.check.likeness is not None:
+            now += f" {o.check.likeness:.2f}"
         lines.append(
-            f"{o.case.id:<32} {o.case.key:<28} {where[:44]:<44} "
+            f"{o.case.id:<32} {o.case.key:<28} {now:<26} {where[:44]:<44} "
             f"{best.score if best else 0:>5.2f} {o.suggestion.margin:>6.2f}  "
             f"{'yes' if o.suggestion.confident else 'no':<8} {verdict:<7} "
             f"{'trap: ' if o.case.trap else ''}{o.case.change}"

@@ -10,12 +10,15 @@ traps included; an element removed outright gets no proposal. A failure shows th
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
 import pytest
 from drift_helpers import Outcome, corpus_served, load_cases, run_case, table
 from playwright.sync_api import Browser
+
+from bots._repair import SAME
 
 CASES = load_cases()
 
@@ -43,11 +46,31 @@ def test_the_corpus_has_twelve_changes_per_flavour_and_the_traps() -> None:
         assert any("same type" in c.change for c in traps), f"{flavour}: no neighbouring input"
 
 
-def test_every_case_is_a_real_drift(outcomes: list[Outcome]) -> None:
+def test_every_case_is_a_real_drift_and_is_named_so(outcomes: list[Outcome]) -> None:
     """The map's selector no longer finds the element (or finds another one, as a wrapper
-    that took the test id does): each case is a drift the bots would meet."""
+    that took the test id does): each case is a drift the bots would meet, and the key's
+    check says so."""
     still = [o.case.id for o in outcomes if o.old_selector_finds_it]
     assert still == [], table(outcomes)
+    unnoticed = [o.case.id for o in outcomes if o.check.status == "matches"]
+    assert unnoticed == [], table(outcomes)
+
+
+@pytest.mark.parametrize("case_id", ["acme-wrapper-added", "globex-column-moved"])
+def test_what_crashes_check_selectors_today_is_a_named_drift_with_its_element(
+    outcomes: list[Outcome], case_id: str
+) -> None:
+    """The selector still finds an element, but another one: a <span> that took the test
+    id of acme's Next button (a `Locator.is_disabled` timeout today), the description now
+    in globex's quantity column (`PortalError unreadable_number` today). The key is named
+    as finding another element, and the right one is proposed, with a locator."""
+    outcome = next(o for o in outcomes if o.case.id == case_id)
+    assert outcome.check.status == "changed", outcome.check
+    assert outcome.check.status_label == "finds another element"
+    assert outcome.check.likeness is not None and outcome.check.likeness < SAME
+    assert outcome.confident_is_right, f"{case_id}: {outcome.suggestion}"
+    as_json = json.loads(outcome.check.model_dump_json())
+    assert as_json["key"] and as_json["selector"] and as_json["suggestion"]["candidates"]
 
 
 def test_the_right_element_is_the_best_candidate_in_22_of_24(outcomes: list[Outcome]) -> None:

@@ -129,6 +129,11 @@ def _role(a: str, b: str) -> float:
     return 0.5 if a in _TEXT_HOLDERS and b in _TEXT_HOLDERS else 0.0
 
 
+def same_kind(old: ElementFingerprint, new: ElementFingerprint) -> bool:
+    """Both are of one kind: a field, a button, a text; not a <span> wrapped round a button."""
+    return _tag(old.tag, new.tag) > 0 and _role(old.role or "", new.role or "") > 0
+
+
 def _classes(a: Sequence[str], b: Sequence[str]) -> float:
     return len(set(a) & set(b)) / len(set(a) | set(b)) if a and b else 0.0
 
