@@ -25,7 +25,7 @@ import yaml
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 
-from bots._repair import capture, check_key
+from bots._repair import capture, check_key, confirmed_by_value
 from schemas.fingerprint import Candidate, KeyCheck, Suggestion
 from schemas.selector_map import PageSelectors, SelectorMap, load_selector_map
 
@@ -142,6 +142,8 @@ class Outcome:
     """None: nothing proposed."""
     old_selector_finds_it: bool
     """The map's selector still finds the right element (then the case is no drift)."""
+    confirmed: tuple[bool, ...] = ()
+    """For a read key, each candidate: it shows the value the original page showed."""
 
     @property
     def best(self) -> Candidate | None:
@@ -175,6 +177,7 @@ def run_case(page: Page, base_url: str, case: Case) -> Outcome:
     old.first.wait_for(state="attached")
     fingerprint = capture(old, read=case.read)
     assert fingerprint is not None, case.id
+    value = old.first.inner_text() if case.read else None  # what the store would know
 
     page.goto(f"{base_url}/{case.id}/{case.flavour}/{case.opened}")
     old, row = locate(page, spec, key)
@@ -202,6 +205,11 @@ def run_case(page: Page, base_url: str, case: Case) -> Outcome:
 
     best = suggestion.candidates[0] if suggestion.candidates else None
     confident = suggestion.confident
+    confirmed = (
+        tuple(confirmed_by_value(page, c, value, within=row) for c in suggestion.candidates)
+        if value is not None
+        else ()
+    )
     return Outcome(
         case=case,
         check=check,
@@ -209,6 +217,7 @@ def run_case(page: Page, base_url: str, case: Case) -> Outcome:
         best_is_right=found(best),
         confident_is_right=None if confident is None else found(confident),
         old_selector_finds_it=right is not None and _same(old, right),
+        confirmed=confirmed,
     )
 
 

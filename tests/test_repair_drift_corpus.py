@@ -124,3 +124,19 @@ def test_a_generated_id_is_located_by_what_does_not_change(outcomes: list[Outcom
         best = outcome.best
         assert best is not None and best.selector and outcome.best_is_right, outcome.case.id
         assert not re.search(r"\d{6}", best.selector), best.selector
+
+
+def test_a_read_keys_candidate_is_confirmed_by_the_value_the_store_knows(
+    outcomes: list[Outcome],
+) -> None:
+    """The changed page shows the same renewal: the right candidate shows the value read
+    before the change, and a wrong one (what took a removed element's place) does not."""
+    read = [o for o in outcomes if o.case.read]
+    assert len(read) >= 10
+    for outcome in read:
+        if outcome.best_is_right:
+            assert outcome.confirmed[0], outcome.case.id
+        if outcome.case.right is None:
+            assert not outcome.confirmed[0], outcome.case.id
+    wrong_ones = [c for o in read for c in o.confirmed[1:]]
+    assert wrong_ones and not all(wrong_ones)

@@ -12,7 +12,8 @@ selector map's style (a test id, an id or a generated id's stable prefix, a
 name, a cell's column, a button's text, else a path from the nearest ancestor with an
 identity of its own) that finds it and nothing else. `check_key` tells a key that still
 finds its element from one that finds nothing or finds another element (a wrapper that
-took the test id, a moved column): the drifts `check-selectors` must name, not crash on.
+took the test id, a moved column): the drifts `check-selectors` must name, not crash on;
+`confirmed_by_value` checks a read key's candidate against a value the store knows.
 
 A suggestion is only a proposal: `Suggestion.confident` is set when the best clears the
 threshold, leads the runner-up by the margin, is visible, has a locator, and beats every
@@ -26,11 +27,12 @@ prints its table and what a capture costs.
 
 from bots._repair._candidates import capture, capture_all, fingerprint_of, suggest
 from bots._repair._score import MARGIN, THRESHOLD, WEIGHTS
-from bots._repair._verify import SAME, check_key
+from bots._repair._verify import SAME, check_key, confirmed_by_value
 
 __all__ = [
     "SAME",
     "check_key",
+    "confirmed_by_value",
     "MARGIN",
     "THRESHOLD",
     "WEIGHTS",

@@ -13,7 +13,7 @@ from playwright.sync_api import Locator, Page
 
 from bots._repair._candidates import capture, suggest
 from bots._repair._score import compare, same_kind, similar
-from schemas.fingerprint import ElementFingerprint, KeyCheck
+from schemas.fingerprint import Candidate, ElementFingerprint, KeyCheck
 
 SAME = 0.7
 """The least likeness of the element a selector finds to its fingerprint for it to be the
@@ -63,3 +63,16 @@ def is_same(old: ElementFingerprint, now: ElementFingerprint, likeness: float) -
     if likeness < SAME or not same_kind(old, now):
         return False
     return not (old.header and now.header and similar(old.header, now.header) < 0.5)
+
+
+def confirmed_by_value(
+    page: Page, candidate: Candidate, expected: str, *, within: Locator | None = None
+) -> bool:
+    """A read key's candidate shows, on the record on screen, the value the store knows for
+    that record (as the portal writes it): evidence no likeness gives. `within`: the row a
+    row cell's candidate is relative to."""
+    if candidate.selector is None:
+        return False
+    root = within or (page.frame_locator(candidate.frame) if candidate.frame else page)
+    shown = root.locator(candidate.selector).all_inner_texts()
+    return len(shown) == 1 and " ".join(shown[0].split()) == " ".join(expected.split())
