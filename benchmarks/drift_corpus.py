@@ -1,6 +1,6 @@
 """The drift corpus as a table, and what a fingerprint costs (issue 29).
 
-    .venv/bin/python benchmarks/drift_corpus.py [--repeat 50]
+    .venv/bin/python benchmarks/drift_corpus.py [--repeat 50] [--rows 300]
 
 For every case of tests/drift_corpus/cases.yaml: the key, the change, the best candidate's
 locator, its score, its lead over the runner-up, whether it was proposed (confident) and
@@ -8,7 +8,8 @@ whether it is the right element. Then the cost of fingerprinting, per key, on th
 acme and globex pages in one Chromium: `capture` (one round trip) against
 `Locator.inner_text()` on the same key, a round trip every bot already makes, as the
 baseline measured in the same run; `capture_all` of a page's keys in one round trip
-against reading them one by one; and a whole page's survey (what a drift costs).
+against reading them one by one; a whole page's survey (what a drift costs), and the
+survey of a long page (acme's renewal list with `--rows` rows).
 Figures are printed, never asserted.
 """
 
@@ -16,6 +17,7 @@ Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -27,7 +29,15 @@ from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from drift_helpers import corpus_served, load_cases, locate, run_case, selector_map, table  # noqa: E402
+from drift_helpers import (  # noqa: E402
+    CORPUS,
+    corpus_served,
+    load_cases,
+    locate,
+    run_case,
+    selector_map,
+    table,
+)
 
 from bots import launch_options  # noqa: E402
 from bots._repair import capture, capture_all, suggest  # noqa: E402
@@ -62,7 +72,30 @@ def _paired_ms(
     return statistics.median(a), statistics.median(b)
 
 
-def costs(page: Page, base_url: str, repeat: int) -> None:
+def big_page(page: Page, base_url: str, folder: Path, rows: int) -> None:
+    """A drift on a long page: acme's renewal list with `rows` rows, its Next button lost."""
+    html = (CORPUS / "acme" / "opportunities.html").read_text(encoding="utf-8")
+    row = re.search(r'<tr data-testid="opportunity-row".*?</tr>', html)
+    assert row is not None
+    (folder / "original" / "acme" / "long.html").write_text(
+        html.replace(row.group(0), row.group(0) * rows, 1), encoding="utf-8"
+    )
+    page.goto(f"{base_url}/original/acme/long.html")
+    next_button = page.locator("[data-testid=page-next]")
+    fp = capture(next_button)
+    assert fp is not None
+    elements = page.evaluate("document.querySelectorAll('*').length")
+    next_button.evaluate("(b) => b.remove()")
+    start = time.perf_counter()
+    found = suggest(page, fp)
+    took = (time.perf_counter() - start) * 1000
+    print(
+        f"a drift on a page of {elements} elements ({rows} rows): survey {took:.0f} ms, "
+        f"best {found.candidates[0].selector if found.candidates else None}"
+    )
+
+
+def costs(page: Page, base_url: str, folder: Path, repeat: int, rows: int) -> None:
     print(f"\nfingerprint cost (median of {repeat}, ms; each pair taken in turns)")
     print(f"{'page':<26} {'key':<16} {'inner_text':>10} {'capture':>8} {'ratio':>6}")
     captures, baselines, per_key_all = [], [], []
@@ -100,6 +133,7 @@ def costs(page: Page, base_url: str, repeat: int) -> None:
         assert fp is not None
         survey = _ms(lambda: suggest(page, fp), max(3, repeat // 10))  # noqa: B023
         print(f"{flavour + '/' + file:<26} {'(a drift: survey)':<16} {'':>10} {survey:>8.2f}")
+    big_page(page, base_url, folder, rows)
     print(
         f"per key: capture {statistics.median(captures):.2f} ms against inner_text "
         f"{statistics.median(baselines):.2f} ms in the same run; a page's keys at once "
@@ -110,6 +144,7 @@ def costs(page: Page, base_url: str, repeat: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--rows", type=int, default=300, help="rows of the long page")
     args = parser.parse_args()
     cases = load_cases()
     with sync_playwright() as pw, tempfile.TemporaryDirectory() as tmp:
@@ -125,7 +160,7 @@ def main() -> None:
                 f"{len(outcomes)} cases, wrong proposals: "
                 f"{sum(1 for o in outcomes if o.confident_is_right is False)}"
             )
-            costs(page, base_url, args.repeat)
+            costs(page, base_url, Path(tmp), args.repeat, args.rows)
         browser.close()
 
 

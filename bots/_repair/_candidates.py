@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -110,13 +111,13 @@ def _candidate(
 def _survey(page: Page, within: Locator | None) -> list[_Surveyed]:
     if within is not None:
         scope = within.first
-        raw = scope.evaluate(SURVEY, True)
+        raw = json.loads(scope.evaluate(SURVEY, True))
         return [_Surveyed(scope, True, None, i, fingerprint_of(r)) for i, r in enumerate(raw)]
     found: list[_Surveyed] = []
     for frame in page.frames:
         root = frame.locator(":root")
         try:
-            raw = root.evaluate(SURVEY, False)
+            raw = json.loads(root.evaluate(SURVEY, False))
         except PlaywrightError:  # a frame that navigated or went away meanwhile
             continue
         name = None if frame == page.main_frame else _frame_selector(frame)

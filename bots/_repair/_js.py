@@ -56,13 +56,17 @@ const labelOf = (el, tag) => {
   const root = el.getRootNode();  // in a shadow root: what labels its host
   return root instanceof ShadowRoot ? labelOf(root.host, root.host.tagName.toLowerCase()) : null;
 };
+const HEADS = new Map();  // table -> its header row
 const headerOf = (el) => {
   const cell = el.closest("td, th");
   const table = cell && cell.closest("table");
   if (!table) return [null, null];
   const column = cell.cellIndex + 1;
-  const head = table.tHead ? table.tHead.rows[0]
-    : [...table.rows].find((r) => r.querySelector(":scope > th") && r !== cell.parentElement);
+  if (!HEADS.has(table)) {
+    HEADS.set(table, table.tHead ? table.tHead.rows[0]
+      : [...table.rows].find((r) => r.querySelector(":scope > th")));
+  }
+  const head = HEADS.get(table) === cell.parentElement ? null : HEADS.get(table);
   const th = head && head.cells[cell.cellIndex];
   return [th && th.tagName === "TH" && th !== cell ? clean(th.textContent, 40) : null, column];
 };
@@ -102,12 +106,17 @@ const pathOf = (el) => {
   }
   return path;
 };
+const PLACES = new Map();  // container -> what -> element -> place: a survey asks often
 const placeOf = (el) => {
   const box = el.closest("form, fieldset, table, dl, [role=form], [role=dialog]")
     || el.getRootNode().body || el.getRootNode();
-  const same = [...box.querySelectorAll(el.matches(CONTROLS) ? CONTROLS : el.tagName)];
-  const i = same.indexOf(el);
-  return i < 0 ? null : i + 1;
+  const what = el.matches(CONTROLS) ? CONTROLS : el.tagName;
+  if (!PLACES.has(box)) PLACES.set(box, new Map());
+  const known = PLACES.get(box);
+  if (!known.has(what)) {
+    known.set(what, new Map([...box.querySelectorAll(what)].map((e, i) => [e, i + 1])));
+  }
+  return known.get(what).get(el) || null;
 };
 const describe = (el) => {
   const tag = el.tagName.toLowerCase();
@@ -180,12 +189,13 @@ visit(relative ? scope : document);
 window["""
     + _KEPT
     + r"""] = found;
-return found.map(describe);
+return JSON.stringify(found.map(describe));  // one string: cheap for Playwright to carry
 }"""
 )
 """Every element of a frame (or of `scope`, when `relative`) that a key could point at, shadow
-roots included, described. The elements are kept in the page under a symbol, so that
-`IS_SURVEYED` can tell whether a locator finds the very element the survey described."""
+roots included, described (as one JSON string). The elements are kept in the page under a
+symbol, so that `IS_SURVEYED` can tell whether a locator finds the very element the survey
+described."""
 
 IS_SURVEYED = "(el, i) => window[" + _KEPT + "][i] === el"
 

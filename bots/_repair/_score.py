@@ -142,10 +142,12 @@ def _data(a: dict[str, str], b: dict[str, str]) -> float:
     return sum(1.0 if b.get(k) == v else 0.5 if k in b else 0.0 for k, v in a.items()) / len(a)
 
 
+@lru_cache(maxsize=8192)
 def _texts(a: Sequence[str], b: Sequence[str]) -> float:
     return sum(max((similar(x, y) for y in b), default=0.0) for x in a) / len(a)
 
 
+@lru_cache(maxsize=8192)  # a grid's cells share one path
 def _path(a: Sequence[str], b: Sequence[str]) -> float:
     """Longest common subsequence of the tag paths, over the longer (Healenium's measure)."""
     previous = [0] * (len(b) + 1)
