@@ -226,14 +226,6 @@ const tag = el.tagName.toLowerCase();
 const name = el.getAttribute("name");
 if (name) out.push(`${tag}[name=${q(name)}]`);
 if (relative && el.closest("td, th") === el) out.push(`${tag}:nth-child(${el.cellIndex + 1})`);
-const text = (el.value && ["submit", "button"].includes(el.type)) ? null
-  : (el.textContent || "").replace(/\s+/g, " ").trim();
-if (el.type === "submit" || el.type === "button") {
-  if (tag === "input") out.push(`input[value=${q(el.value)}]`);
-}
-if (text && text.length <= 40 && ["button", "a", "label", "h1", "h2", "h3"].includes(tag)) {
-  out.push(`${tag}:text-is(${q(text)})`);
-}
 // a path from the nearest ancestor that has an identity of its own
 const steps = [];
 for (let n = el; n && n.nodeType === 1; ) {
@@ -251,10 +243,23 @@ for (let n = el; n && n.nodeType === 1; ) {
   if (!parent || parent.nodeType !== 1 || (relative && parent === scope)) break;
   n = parent;
 }
-out.push(steps.join(" > ").replace(" >  > ", " "));
+const path = steps.join(" > ").replace(" >  > ", " ");
+// a path from a close ancestor with an identity ("[data-testid=page-next] > button") keeps
+// the map's anchor and beats the text, which a translation changes; a long one does not
+const close = steps.length <= 3 && /^[[#]/.test(steps[0]);
+if (close) out.push(path);
+const text = (el.value && ["submit", "button"].includes(el.type)) ? null
+  : (el.textContent || "").replace(/\s+/g, " ").trim();
+if (el.type === "submit" || el.type === "button") {
+  if (tag === "input") out.push(`input[value=${q(el.value)}]`);
+}
+if (text && text.length <= 40 && ["button", "a", "label", "h1", "h2", "h3"].includes(tag)) {
+  out.push(`${tag}:text-is(${q(text)})`);
+}
+if (!close) out.push(path);
 return out;
 }"""
 )
 """Locators in the map's style for a surveyed element, the most stable first: test id, id (a
-generated id by its stable prefix), name, a cell's column, a button's text, a path from the
-nearest ancestor with an identity of its own."""
+generated id by its stable prefix), name, a cell's column, a short path from a close
+ancestor with an identity of its own, a button's text, a longer such path."""
