@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from drift_helpers import selector_map
+from drift_helpers import corpus_served, selector_map
 from playwright.sync_api import Page
 from sandbox_helpers import RunningPortal, login, running_portal
 
@@ -93,3 +93,35 @@ def test_a_pages_keys_captured_together_are_the_keys_captured_one_by_one(
         for key in ("term_start", "quantity", "save"):
             assert together[key] == capture(frame.locator(selectors[key])), key
         assert together["quantity"] is not None and together["quantity"].label == "Qty"
+
+
+def test_a_key_whose_element_is_still_the_most_like_it_is_not_a_drift(
+    page: Page, tmp_path: Path
+) -> None:
+    """A key whose element looks less like its fingerprint than usual (a record unlike the
+    one it was kept on) but is still the page's element most like it: no drift, no ticket
+    with a patch that changes nothing."""
+    with corpus_served(tmp_path, []) as base_url:
+        page.goto(f"{base_url}/original/acme/opportunity.html")
+        locator = page.locator("[data-testid=opp-currency]")
+        kept = capture(locator, read=True)
+        assert kept is not None
+        unusual = kept.model_copy(
+            update={
+                "neighbours": ("Notice period", "90 days"),
+                "box": (0.0, 900.0, 10.0, 10.0),
+                "shape": "9",
+                "form_index": 9,
+            }
+        )
+        check = check_key(
+            page,
+            "opportunity",
+            "currency",
+            "[data-testid=opp-currency]",
+            locator,
+            unusual,
+            read=True,
+        )
+        assert check.likeness is not None and check.likeness < SAME
+        assert check.status == "matches", check

@@ -9,7 +9,8 @@ fingerprint tells the two apart from the same element showing another record.
 
 from __future__ import annotations
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import FrameLocator, Locator, Page
 
 from bots._repair._candidates import capture, suggest
 from bots._repair._score import compare, same_kind, similar
@@ -48,14 +49,39 @@ def check_key(
     likeness, _ = compare(old, now)
     if is_same(old, now, likeness):
         return KeyCheck(page=name, key=key, selector=selector, status="matches", likeness=likeness)
+    found = suggest(page, old, within=within)
+    best = found.candidates[0] if found.candidates else None
+    if best is not None and _finds(page, best, locator, within):
+        # nothing on the page is more like it than what the key finds: the element itself,
+        # showing an unusual record, not a drift with a patch that changes nothing
+        return KeyCheck(page=name, key=key, selector=selector, status="matches", likeness=likeness)
     return KeyCheck(
         page=name,
         key=key,
         selector=selector,
         status="changed",
         likeness=likeness,
-        suggestion=suggest(page, old, within=within),
+        suggestion=found,
     )
+
+
+def _root(
+    page: Page, candidate: Candidate, within: Locator | None
+) -> Page | Locator | FrameLocator:
+    return within or (page.frame_locator(candidate.frame) if candidate.frame else page)
+
+
+def _finds(page: Page, candidate: Candidate, locator: Locator, within: Locator | None) -> bool:
+    """The candidate is the element `locator` finds (first)."""
+    if candidate.selector is None:
+        return False
+    try:
+        handle = (
+            _root(page, candidate, within).locator(candidate.selector).element_handle(timeout=1000)
+        )
+        return bool(locator.first.evaluate("(a, b) => a === b", handle))
+    except PlaywrightError:  # in another frame: not the same element
+        return False
 
 
 def is_same(old: ElementFingerprint, now: ElementFingerprint, likeness: float) -> bool:
@@ -73,6 +99,5 @@ def confirmed_by_value(
     row cell's candidate is relative to."""
     if candidate.selector is None:
         return False
-    root = within or (page.frame_locator(candidate.frame) if candidate.frame else page)
-    shown = root.locator(candidate.selector).all_inner_texts()
+    shown = _root(page, candidate, within).locator(candidate.selector).all_inner_texts()
     return len(shown) == 1 and " ".join(shown[0].split()) == " ".join(expected.split())
