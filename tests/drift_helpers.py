@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import FrameLocator, Locator, Page
 
 from bots._repair import capture, check_key, confirmed_by_value
 from schemas.fingerprint import Candidate, KeyCheck, Suggestion
@@ -142,6 +142,8 @@ class Outcome:
     """None: nothing proposed."""
     old_selector_finds_it: bool
     """The map's selector still finds the right element (then the case is no drift)."""
+    located: tuple[int, ...] = ()
+    """How many elements each candidate's locator finds on the changed page (-1: none built)."""
     confirmed: tuple[bool, ...] = ()
     """For a read key, each candidate: it shows the value the original page showed."""
 
@@ -167,6 +169,13 @@ def _same(a: Locator, b: Locator) -> bool:
         return bool(a.evaluate("(x, y) => x === y", b.element_handle()))
     except PlaywrightError:  # in two different frames
         return False
+
+
+def _root(page: Page, candidate: Candidate, row: Locator | None) -> Page | Locator | FrameLocator:
+    """What a candidate's locator is relative to: the row, its frame or the page."""
+    if row is not None:
+        return row
+    return page.frame_locator(candidate.frame) if candidate.frame else page
 
 
 def run_case(page: Page, base_url: str, case: Case) -> Outcome:
@@ -205,6 +214,10 @@ def run_case(page: Page, base_url: str, case: Case) -> Outcome:
 
     best = suggestion.candidates[0] if suggestion.candidates else None
     confident = suggestion.confident
+    located = tuple(
+        -1 if c.selector is None else _root(page, c, row).locator(c.selector).count()
+        for c in suggestion.candidates
+    )
     confirmed = (
         tuple(confirmed_by_value(page, c, value, within=row) for c in suggestion.candidates)
         if value is not None
@@ -218,6 +231,7 @@ def run_case(page: Page, base_url: str, case: Case) -> Outcome:
         confident_is_right=None if confident is None else found(confident),
         old_selector_finds_it=right is not None and _same(old, right),
         confirmed=confirmed,
+        located=located,
     )
 
 
