@@ -22,8 +22,8 @@ from bots._repair import SAME
 
 CASES = load_cases()
 
-# one worker runs the corpus once for every test of the module
-pytestmark = pytest.mark.xdist_group("drift-corpus")
+# one worker runs the corpus (a minute of browser work) once for every test of the module
+pytestmark = [pytest.mark.xdist_group("drift-corpus"), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
