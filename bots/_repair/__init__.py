@@ -1,0 +1,63 @@
+"""Finding where a portal element went when the portal changed (groundwork for repairs).
+
+## What it does
+
+Each time a selector map key finds its element, `capture` keeps a small fingerprint of it
+(`schemas.fingerprint.ElementFingerprint`: tag, role and accessible name, label, id, name,
+`data-*` attributes, classes, text or, for a read key, the value's shape, neighbouring
+texts, the column header of a cell, its place in the page and in its form or table), in one
+round trip; `capture_all` takes a page's keys together, in one round trip for them all.
+
+`check_key` tells a key that still finds its element (perhaps showing another record) from
+one that finds nothing or finds *another* element (a wrapper that took the test id, a
+moved column): drifts `check-selectors` must name, not crash on. For those, `suggest`
+surveys the live page (every frame, open shadow roots included; one round trip per frame),
+scores each element against the fingerprint (`_score` says how the weights were chosen),
+keeps the best few and builds for each a locator in the selector map's style (a test id,
+an id or a generated id's stable prefix, a name, a cell's column, a short path from a close
+ancestor with an identity, a button's text, a longer path) that finds it and nothing else.
+`confirmed_by_value` checks a read key's candidate against a value the store knows.
+
+## When a candidate is proposed
+
+Only as a proposal: `Suggestion.confident` is set when the best scores `THRESHOLD` (0.6) or
+more, leads the runner-up by `MARGIN`, is visible, has a locator, and beats every other
+element of its tag (an input: of its type) on label, name, id and text evidence (the
+neighbouring input of the same type, the second button with the same text). Every
+candidate says which properties matched (`Candidate.matched`) and the suggestion says why
+it is or is not proposed (`reason`), for the people who approve. Nothing here changes a
+map or types anything: wiring it into runs (store the fingerprints per engagement,
+flavour, key and map version), `check-selectors --suggest --json` (`KeyCheck` is its
+object), drift tickets and a person's approval come next.
+
+    kept = capture_all(page, {"title": "[data-testid=opp-title]"}, read={"title"})
+    ...  # later, on a changed page
+    check = check_key(page, "opportunity", "title", selector, page.locator(selector),
+                      kept["title"], read=True)
+    check.status_label          # "finds nothing" / "finds another element" / ...
+    check.suggestion.confident  # a Candidate, or None (check.suggestion.reason says why)
+
+## Measured
+
+`tests/test_repair_drift_corpus.py`: 24 changes to copies of the acme and globex pages and
+10 traps (`tests/drift_corpus/cases.yaml`); `benchmarks/drift_corpus.py` prints the table,
+the cost of a capture per key against `inner_text` on the same key, and a long page's
+survey.
+"""
+
+from bots._repair._candidates import capture, capture_all, fingerprint_of, suggest
+from bots._repair._score import MARGIN, THRESHOLD, WEIGHTS
+from bots._repair._verify import SAME, check_key, confirmed_by_value
+
+__all__ = [
+    "SAME",
+    "check_key",
+    "confirmed_by_value",
+    "MARGIN",
+    "THRESHOLD",
+    "WEIGHTS",
+    "capture",
+    "capture_all",
+    "fingerprint_of",
+    "suggest",
+]
