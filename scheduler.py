@@ -33,6 +33,7 @@ from apscheduler.triggers.cron import CronTrigger
 from loguru import logger
 
 import schemas.engagement
+from alerts import Alerting
 from schemas.engagement import Engagement, EngagementError, cron_fields
 from schemas.errors import first_line
 from schemas.settings import Settings
@@ -297,6 +298,7 @@ def serve(
     """Run the scheduled jobs until SIGTERM or SIGINT, then stop after the items in hand;
     with `metrics_port`, Prometheus metrics there (`bots.MetricsPortTaken` if it is taken)."""
     engagements = load_engagements(engagements_path)  # a bad file stops us before anything
+    alerting = Alerting(process_store(settings), settings)  # so does a bad alerts setting
     scheduler = make_scheduler(settings, threads=threads, grace_s=grace_s)
     # Wakes the scheduler so that it sees jobs other processes added, paused or ran now,
     # and applies what operations asked for on the web pages.
@@ -308,6 +310,16 @@ def serve(
         id="poll",
         jobstore="memory",
         misfire_grace_time=None,
+    )
+    scheduler.add_job(
+        evaluate_alerts,
+        "interval",
+        args=[alerting],
+        seconds=settings.alerts.evaluate_every_s,
+        id="alerts",
+        jobstore="memory",
+        misfire_grace_time=None,
+        next_run_time=datetime.now(UTC),
     )
     if metrics_port is not None:
         from bots import Metrics
@@ -331,6 +343,15 @@ def serve(
     stop_runs()
     scheduler.shutdown(wait=True)
     announce("scheduler stopped")
+
+
+def evaluate_alerts(alerting: Alerting) -> None:
+    """The alert rules over the store's state, and the outbox sent; never raises (the next
+    evaluation tries again, and the notices wait in the outbox)."""
+    try:
+        alerting.evaluate()
+    except Exception as exc:  # noqa: BLE001 - keep the scheduler up
+        logger.warning("alerts not evaluated: {}", first_line(exc))
 
 
 def _report_missed(settings: Settings, grace_s: float, announce: Callable[[str], object]) -> None:

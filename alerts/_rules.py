@@ -149,12 +149,15 @@ def _portal_down(store: Store, now: datetime, after_s: float) -> Iterator[Cause]
 
 
 def _workers(store: Store, now: datetime, stalled_after_s: float) -> Iterator[Cause]:
-    """A fleet worker went silent holding items; or an engagement has jobs waiting and no
-    live worker to take them."""
+    """A fleet worker went silent holding items, until a worker starts again on its machine;
+    or an engagement has jobs waiting and no live worker to take them."""
     workers = store.fleet_workers()
+    alive = [w for w in workers if w.alive(now, stalled_after_s)]
     for worker in workers:
         if worker.alive(now, stalled_after_s) or not worker.in_hand:
             continue
+        if any(w.host == worker.host and w.started_at > worker.heartbeat_at for w in alive):
+            continue  # the machine's worker is back
         for engagement in sorted({i.engagement for i in worker.in_hand}):
             items = [i.opportunity_id for i in worker.in_hand if i.engagement == engagement]
             yield Cause(
@@ -166,7 +169,6 @@ def _workers(store: Store, now: datetime, stalled_after_s: float) -> Iterator[Ca
                 f"{engagement} ({', '.join(items)}); they go back to the queue.",
                 link="/runs",
             )
-    alive = [w for w in workers if w.alive(now, stalled_after_s)]
     for engagement, waiting in sorted(store.jobs_waiting().items()):
         if waiting and not any(not w.engagements or engagement in w.engagements for w in alive):
             yield Cause(

@@ -7,6 +7,7 @@ import importlib
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from quotebot._logging import configure_logging
 from schemas.settings import Settings
@@ -65,9 +66,21 @@ class _LazyGroup(click.Group):
 def cli(ctx: click.Context, verbose: int) -> None:
     """Quotebot: quotes and books renewals in client portals, and audits every quote."""
     # The one place settings are read: every command takes them from here (`pass_obj`).
-    settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings()
+    try:
+        settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings()
+    except ValidationError as exc:
+        raise click.ClickException(_settings_error(exc)) from None
     ctx.obj = settings
     configure_logging(settings, verbose)
+
+
+def _settings_error(exc: ValidationError) -> str:
+    """A bad `QUOTEBOT_*` setting, by the variable's name (never its value: it may be secret)."""
+    lines = []
+    for error in exc.errors():
+        name = "QUOTEBOT_" + "__".join(str(part) for part in error["loc"]).upper()
+        lines.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
+    return "bad setting: " + "; ".join(lines)
 
 
 def main(argv: list[str] | None = None) -> Any:

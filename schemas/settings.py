@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas._base import Record
@@ -105,20 +105,24 @@ class AlertSettings(Record):
     @field_validator("webhook_urls")
     @classmethod
     def _urls(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
-        for url in urls:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(
-                    f"alerts.webhook_urls: {url!r} is not an http:// or https:// address"
+        for number, url in enumerate(urls, start=1):
+            try:
+                parts = urlsplit(url)
+                fine = (
+                    parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
                 )
+            except ValueError:
+                fine = False
+            if not fine:  # the address itself is not repeated: its query may hold a token
+                raise ValueError(f"address {number} is not an http:// or https:// address")
         return urls
 
     @field_validator("recipients", "sender")
     @classmethod
-    def _addresses(cls, value: str | tuple[str, ...], info: ValidationInfo) -> object:
+    def _addresses(cls, value: str | tuple[str, ...]) -> object:
         for address in (value,) if isinstance(value, str) else value:
             if "@" not in address or address.startswith("@") or " " in address.strip():
-                raise ValueError(f"alerts.{info.field_name}: {address!r} is not an e-mail address")
+                raise ValueError(f"{address!r} is not an e-mail address")
         return value
 
 
