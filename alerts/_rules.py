@@ -50,7 +50,7 @@ def _all(store: Store, settings: Settings, now: datetime) -> Iterator[Cause]:
     yield from _stopped_runs(latest)
     yield from _drift(store, latest)
     yield from _system_errors(latest, settings.alerts.system_error_share)
-    yield from _portal_down(store, now, settings.alerts.portal_down_after_s)
+    yield from _portal_down(store, latest, now, settings.alerts.portal_down_after_s)
     yield from _workers(store, now, settings.fleet_timings.stalled_after_s)
     yield from _missed_schedules(store, now)
 
@@ -131,11 +131,17 @@ def _system_errors(latest: list[Run], share: float) -> Iterator[Cause]:
         )
 
 
-def _portal_down(store: Store, now: datetime, after_s: float) -> Iterator[Cause]:
-    """Only system errors from the engagement's portal for `after_s` or longer."""
+def _portal_down(store: Store, latest: list[Run], now: datetime, after_s: float) -> Iterator[Cause]:
+    """Only system errors from the engagement's portal for `after_s` or longer; an item
+    saved, or a run begun after the last error that logged in and finished, clears it."""
     for streak in store.error_streaks(now - STREAK_WINDOW):
         lasted = (streak.last_at - streak.first_at).total_seconds()
-        if lasted < after_s:
+        if lasted < after_s or any(
+            r.engagement == streak.engagement
+            and r.status is RunStatus.SUCCEEDED
+            and r.started_at > streak.last_at
+            for r in latest
+        ):
             continue
         minutes = max(1, round(lasted / 60))
         yield Cause(
