@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
-from urllib.parse import urlsplit
 
 from alerts._compose import html_text, plain_text, subject
 from alerts._config import Channels
+from schemas.alerts import shown
 from schemas.settings import AlertSettings
 
 
@@ -32,13 +32,6 @@ class Sent:
     answer: str
     gone: bool = False
     """The endpoint answered 410 Gone: send nothing more there."""
-
-
-def shown(url: str) -> str:
-    """An endpoint as logs and pages show it: no user, password or query (tokens hide there)."""
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname}{port}{parts.path}"
 
 
 def send_email(channels: Channels, to: str, message_id: str, payload: dict[str, Any]) -> Sent:

@@ -6,8 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 from schemas._base import Record
+
+
+def shown(url: str) -> str:
+    """An endpoint as logs and pages show it: no user, password or query (tokens hide there)."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}{parts.path}"
 
 
 class AlertRule(StrEnum):

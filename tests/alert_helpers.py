@@ -211,3 +211,16 @@ def secrets_lines() -> str:
         f"QUOTEBOT_SMTP_USER={SMTP_USER}\nQUOTEBOT_SMTP_PASSWORD={SMTP_PASSWORD}\n"
         f"QUOTEBOT_WEBHOOK_SECRET={SECRET}\n"
     )
+
+
+def alert_settings(home: Path, smtp_port: int, cert: Path, endpoint: Receiver, **alerts: object):  # type: ignore[no-untyped-def]
+    """Settings whose alerts go to the receivers, secrets in a secrets file in `home`."""
+    from schemas.settings import Settings
+
+    home.mkdir(parents=True, exist_ok=True)
+    secrets = home / "secrets.env"
+    secrets.write_text(secrets_lines(), encoding="utf-8")
+    env = alert_env(smtp_port, cert, endpoint)
+    config = {k.removeprefix("QUOTEBOT_ALERTS__").lower(): v for k, v in env.items()}
+    config |= {"recipients": ["ops@example.com"], "webhook_urls": [endpoint.url], **alerts}
+    return Settings(home=home, secrets_file=secrets, alerts=config)  # type: ignore[arg-type]

@@ -18,9 +18,8 @@ from alert_helpers import (
     SMTP_PASSWORD,
     Mailbox,
     Receiver,
-    alert_env,
+    alert_settings,
     receiver,
-    secrets_lines,
     smtp_server,
 )
 from bot_helpers import engagement_for, map_with
@@ -72,13 +71,7 @@ class Watch:
 @contextmanager
 def watching(tmp_path: Path, **alerts: object) -> Iterator[Watch]:
     with smtp_server(tmp_path) as (box, smtp_port, cert), receiver() as endpoint:
-        secrets = tmp_path / "secrets.env"
-        secrets.write_text(secrets_lines(), encoding="utf-8")
-        env = alert_env(smtp_port, cert, endpoint)
-        config = {k.removeprefix("QUOTEBOT_ALERTS__").lower(): v for k, v in env.items()}
-        config |= {"recipients": ["ops@example.com"], "webhook_urls": [endpoint.url], **alerts}
-        home = tmp_path / "home"
-        settings = Settings(home=home, secrets_file=secrets, alerts=config)  # type: ignore[arg-type]
+        settings = alert_settings(tmp_path / "home", smtp_port, cert, endpoint, **alerts)
         with open_store(settings.effective_database_url) as store:
             yield Watch(store, settings, box, endpoint)
 

@@ -17,9 +17,8 @@ from alert_helpers import (
     SMTP_PASSWORD,
     Mailbox,
     Receiver,
-    alert_env,
+    alert_settings,
     receiver,
-    secrets_lines,
     smtp_server,
     verify,
 )
@@ -43,13 +42,10 @@ class Clock:
 
 
 def settings_for(tmp_path: Path, smtp_port: int, cert: Path, endpoint: Receiver) -> Settings:
-    secrets = tmp_path / "secrets.env"
-    secrets.write_text(secrets_lines(), encoding="utf-8")
-    env = alert_env(smtp_port, cert, endpoint)
-    alerts = {k.removeprefix("QUOTEBOT_ALERTS__").lower(): v for k, v in env.items()}
-    alerts |= {"recipients": ["ops@example.com"], "webhook_urls": [endpoint.url]}
-    alerts |= {"smtp_user_secret": "QUOTEBOT_SMTP_USER", "portal_down_after_s": 300}
-    return Settings(home=tmp_path, secrets_file=secrets, alerts=alerts)  # type: ignore[arg-type]
+    settings: Settings = alert_settings(
+        tmp_path, smtp_port, cert, endpoint, portal_down_after_s=300
+    )
+    return settings
 
 
 def failed_run(store: Store, engagement: str, error: str, counts: dict[str, int] | None = None):  # type: ignore[no-untyped-def]
