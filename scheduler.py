@@ -33,7 +33,7 @@ from apscheduler.triggers.cron import CronTrigger
 from loguru import logger
 
 import schemas.engagement
-from alerts import Alerting
+from alerts import Alerting, reachable
 from schemas.engagement import Engagement, EngagementError, cron_fields
 from schemas.errors import first_line
 from schemas.settings import Settings
@@ -299,6 +299,7 @@ def serve(
     with `metrics_port`, Prometheus metrics there (`bots.MetricsPortTaken` if it is taken)."""
     engagements = load_engagements(engagements_path)  # a bad file stops us before anything
     alerting = Alerting(process_store(settings), settings)  # so does a bad alerts setting
+    reachable(settings.alerts)  # and a mail server that does not answer
     scheduler = make_scheduler(settings, threads=threads, grace_s=grace_s)
     # Wakes the scheduler so that it sees jobs other processes added, paused or ran now,
     # and applies what operations asked for on the web pages.
