@@ -224,3 +224,22 @@ def alert_settings(home: Path, smtp_port: int, cert: Path, endpoint: Receiver, *
     config = {k.removeprefix("QUOTEBOT_ALERTS__").lower(): v for k, v in env.items()}
     config |= {"recipients": ["ops@example.com"], "webhook_urls": [endpoint.url], **alerts}
     return Settings(home=home, secrets_file=secrets, alerts=config)  # type: ignore[arg-type]
+
+
+def process_env(
+    home: Path, portal: dict[str, str], smtp_port: int, cert: Path, endpoint: Receiver
+) -> dict[str, str]:
+    """The environment of a quotebot process whose alerts go to the receivers, looked at
+    every second, its secrets in a secrets file beside `home`."""
+    import os
+
+    secrets = home.parent / "secrets.env"
+    secrets.write_text(secrets_lines(), encoding="utf-8")
+    return {
+        **os.environ,
+        **portal,
+        **alert_env(smtp_port, cert, endpoint),
+        "QUOTEBOT_HOME": str(home),
+        "QUOTEBOT_SECRETS_FILE": str(secrets),
+        "QUOTEBOT_ALERTS__EVALUATE_EVERY_S": "1",
+    }

@@ -6,11 +6,10 @@ HTTP receivers on 127.0.0.1."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-from alert_helpers import alert_env, receiver, secrets_lines, smtp_server
+from alert_helpers import process_env, receiver, smtp_server
 from bot_helpers import engagement_for, map_with, portal_env, write_engagements
 from sandbox_helpers import running_portal
 from scheduler_helpers import SchedulerProcess, kill_leftovers, until
@@ -41,16 +40,7 @@ def test_a_check_schedule_raises_drift_before_any_run_and_clears_it(tmp_path: Pa
         every_5s = Schedules(check="*/5 * * * * *")
         engagement = engagement_for(portal, selectors=broken, schedules=every_5s)
         config = write_engagements(tmp_path / "engagements.yaml", [engagement])
-        secrets = tmp_path / "secrets.env"
-        secrets.write_text(secrets_lines(), encoding="utf-8")
-        env = {
-            **os.environ,
-            **portal_env(engagement),
-            **alert_env(smtp_port, cert, endpoint),
-            "QUOTEBOT_HOME": str(home),
-            "QUOTEBOT_SECRETS_FILE": str(secrets),
-            "QUOTEBOT_ALERTS__EVALUATE_EVERY_S": "1",
-        }
+        env = process_env(home, portal_env(engagement), smtp_port, cert, endpoint)
         added = quotebot(["schedule", "add", "acme", "--engagements", str(config)], env)
         assert added.returncode == 0, added.stderr
         listed = quotebot(["schedule", "list"], env)

@@ -5,11 +5,10 @@ start. Real scheduler processes, real SMTP and HTTP receivers on 127.0.0.1."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from alert_helpers import Receiver, alert_env, secrets_lines, smtp_server
+from alert_helpers import Receiver, process_env, smtp_server
 from bot_helpers import engagement_for, portal_env, write_engagements
 from sandbox_helpers import running_portal
 from scheduler_helpers import SchedulerProcess, kill_leftovers, until
@@ -38,16 +37,7 @@ def test_notices_wait_out_a_receiver_down_and_a_restart_with_their_webhook_ids(
     ):
         engagement = engagement_for(portal)
         config = write_engagements(tmp_path / "engagements.yaml", [engagement])
-        secrets = tmp_path / "secrets.env"
-        secrets.write_text(secrets_lines(), encoding="utf-8")
-        env = {
-            **os.environ,
-            **portal_env(engagement),
-            **alert_env(smtp_port, cert, endpoint),
-            "QUOTEBOT_HOME": str(home),
-            "QUOTEBOT_SECRETS_FILE": str(secrets),
-            "QUOTEBOT_ALERTS__EVALUATE_EVERY_S": "1",
-        }
+        env = process_env(home, portal_env(engagement), smtp_port, cert, endpoint)
         store = open_store(Settings(home=home).effective_database_url)
         store.ensure_engagement("acme", "acme", portal.base_url)
         store.ensure_engagement("globex", "acme", portal.base_url)
