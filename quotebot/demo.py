@@ -34,7 +34,7 @@ from audit.batch import AuditResult, audit_files
 from audit.findings_csv import write_findings
 from audit.metrics import Figures
 from quotebot import _demo_fleet
-from quotebot._demo_text import summary_text
+from quotebot._demo_text import alerts_line, summary_text
 from sandbox.config import SandboxConfig
 from sandbox.generate import generate, load_credentials
 from sandbox.portal import Portal
@@ -358,5 +358,6 @@ def demo_command(
     result = run_demo(settings, opportunities, workers, fleet=fleet)
     click.echo("")
     click.echo(result.text())
+    click.echo(alerts_line(settings.alerts))
     if port is not None:
         _serve(settings, port)

@@ -6,6 +6,7 @@ gives exactly one e-mail and one webhook call, nothing more while it lasts, and 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections import Counter
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alert_helpers import (
+    SECRET,
     SMTP_PASSWORD,
     Mailbox,
     Receiver,
@@ -23,6 +25,7 @@ from alert_helpers import (
     smtp_server,
 )
 from bot_helpers import engagement_for, map_with
+from loguru import logger
 from sandbox_helpers import RunningPortal, change_password, running_portal
 
 from alerts import Alerting
@@ -42,6 +45,7 @@ class Watch:
     settings: Settings
     box: Mailbox
     endpoint: Receiver
+    log: list[str]
 
     def look(self, times: int = 2) -> None:
         alerting = Alerting(self.store, self.settings)
@@ -60,8 +64,12 @@ class Watch:
     def assert_heard(self, *expected: str) -> None:
         mails, hooks = self.heard()
         assert mails == hooks == Counter(expected), (mails, hooks)
-        for message in self.box.messages:
-            assert SMTP_PASSWORD not in message.as_string()
+        # No secret anywhere: SMTP password, webhook secret, the portal's credentials.
+        secrets = [SMTP_PASSWORD, SECRET.removeprefix("whsec_")]
+        secrets += [os.environ[f"QB_TEST_ACME_{n}"] for n in ("PASSWORD", "TOTP")]
+        said = [m.as_string() for m in self.box.messages] + self.log
+        said += [c.body.decode() + json.dumps(c.headers) for c in self.endpoint.calls]
+        assert self.log and not [s for s in secrets if any(s in text for text in said)]
 
     def run(self, engagement: Engagement, portal: RunningPortal, **options: object):  # type: ignore[no-untyped-def]
         opts = RunOptions(today=portal.config.today, progress=False, **options)  # type: ignore[arg-type]
@@ -72,8 +80,13 @@ class Watch:
 def watching(tmp_path: Path, **alerts: object) -> Iterator[Watch]:
     with smtp_server(tmp_path) as (box, smtp_port, cert), receiver() as endpoint:
         settings = alert_settings(tmp_path / "home", smtp_port, cert, endpoint, **alerts)
-        with open_store(settings.effective_database_url) as store:
-            yield Watch(store, settings, box, endpoint)
+        log: list[str] = []
+        sink = logger.add(log.append, level="DEBUG")
+        try:
+            with open_store(settings.effective_database_url) as store:
+                yield Watch(store, settings, box, endpoint, log)
+        finally:
+            logger.remove(sink)
 
 
 def test_a_refused_login_is_heard_once_and_resolved_by_the_next_login(tmp_path: Path) -> None:
