@@ -13,13 +13,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from alert_helpers import alert_env, receiver, secrets_lines, smtp_server
+from alert_helpers import alert_env, alert_settings, receiver, secrets_lines, smtp_server
 from bot_helpers import engagement_for
 from fleet_helpers import fleet_database, fleet_setup, stop_workers, worker_process
 from sandbox_helpers import running_portal
 from scheduler_helpers import SchedulerProcess, kill_leftovers, until
 from sqlalchemy import create_engine, text
 
+from alerts import Alerting
 from sandbox.config import FaultConfig
 from schemas.alerts import AlertRule
 from store import open_store
@@ -133,3 +134,55 @@ def test_a_killed_worker_holding_an_item_is_one_alert_across_the_fleet_and_two_s
         for scheduler in schedulers:  # no secret in their logs
             log = scheduler.log.read_text(encoding="utf-8")
             assert "smtp-s3cret-pass" not in log and "whsec_" not in log
+
+
+def test_a_run_waiting_with_no_live_worker_is_heard_once_and_clears_when_one_starts(
+    tmp_path: Path,
+) -> None:
+    with (
+        fleet_database() as db_url,
+        running_portal(tmp_path / "acme", "acme", opportunities=3) as portal,
+        smtp_server(tmp_path) as (box, smtp_port, cert),
+        receiver() as endpoint,
+    ):
+        engagement = engagement_for(portal)
+        settings = alert_settings(tmp_path / "home", smtp_port, cert, endpoint)
+        settings = settings.model_copy(update={"database_url": db_url})
+        # Every process that looks (the late worker's periodic job too) has the same channels.
+        alerting_env = {"QUOTEBOT_SECRETS_FILE": str(settings.secrets_file)}
+        alerting_env |= alert_env(smtp_port, cert, endpoint)
+        config, env = fleet_setup(tmp_path, db_url, [engagement], **alerting_env)
+        run = subprocess.Popen(  # the fleet's run waits for a worker to take its jobs
+            [
+                *(sys.executable, "-m", "quotebot", "run", engagement.name, "--kind", "quote"),
+                *("--engagements", str(config), "--today", portal.config.today.isoformat()),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        store = open_store(db_url)
+        alerting = Alerting(store, settings)
+        workers = []
+        try:
+            until("a job waits", lambda: store.jobs_waiting().get("acme", 0) > 0)
+            alerting.evaluate()
+            alerting.evaluate()
+            assert [json.loads(c.body)["data"]["cause"] for c in endpoint.calls] == ["no worker"]
+            assert len(box.messages) == 1
+            workers.append(worker_process("qb-late", ["--engagements", str(config)], env))
+            out, err = run.communicate(timeout=600)
+            assert run.returncode == 0, err[-3000:]
+            alerting.evaluate()
+            alerting.evaluate()
+        finally:
+            if run.poll() is None:
+                run.kill()
+            stop_workers(workers)
+            store.close()
+        assert [json.loads(c.body)["type"] for c in endpoint.calls] == [
+            "alert.firing",
+            "alert.resolved",
+        ]
+        assert len(box.messages) == 2
