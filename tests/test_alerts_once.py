@@ -141,6 +141,11 @@ def test_each_cause_once_repeated_after_repeat_after_resolved_once(tmp_path: Pat
         mails, hooks = tally(box, endpoint)
         assert mails == hooks == Counter({f"{c} (new)": 1 for c in causes}), first
         assert "items failing - umbrella (new)" not in mails, "held back while the portal is down"
+        acme = next(m for m in box.messages if "run stopped - acme" in str(m["Subject"]))
+        plain, html = acme.get_body(("plain",)), acme.get_body(("html",))
+        assert plain is not None and html is not None
+        assert "What it is about: http://127.0.0.1:8000/runs/1" in plain.get_content()
+        assert 'href="http://127.0.0.1:8000/runs/1"' in html.get_content()
 
         for _ in range(3):  # an hour later, and later still: nothing repeats yet
             clock.advance(hours=1)
