@@ -14,7 +14,9 @@ from schemas.work import Run, RunKind, RunStatus
 from store import Store
 
 STREAK_WINDOW = timedelta(hours=24)
-"""How far back the portal-down rule reads the engagements' history."""
+"""How far back the portal-down rule reads the engagements' history: an outage is over
+when an item is saved or a later run finishes, not when its errors age (no run may try the
+portal for hours)."""
 SCHEDULE_GRACE = timedelta(seconds=900)
 """A schedule's fire time later than this is missed (the scheduler's own misfire grace)."""
 _NOT_ITEMS = frozenset({"retry", "refused", "drift", "left_open"})

@@ -94,6 +94,9 @@ class Channel(StrEnum):
     WEBHOOK = "webhook"
 
 
+CHANNEL_LABELS = {Channel.EMAIL: "e-mail", Channel.WEBHOOK: "webhook"}
+
+
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"

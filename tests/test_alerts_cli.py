@@ -72,7 +72,7 @@ def test_alerts_test_list_and_bad_settings(tmp_path: Path) -> None:
         out = listed.stdout
         assert out.startswith("acme: run stopped (open; first seen ")
         assert "of acme stopped on " in out and "login refused: wrong password." in out
-        assert "  new: email to ops@example.com, sent " in out
+        assert "  new: e-mail to ops@example.com, sent " in out
         assert f"  new: webhook to http://127.0.0.1:{endpoint.port}/hooks/quotebot, sent " in out
         assert "token=" not in out
 

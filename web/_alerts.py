@@ -12,7 +12,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from schemas.alerts import NOTICE_LABELS, Alert, Channel, Delivery, DeliveryStatus, shown
+from schemas.alerts import (
+    CHANNEL_LABELS,
+    NOTICE_LABELS,
+    Alert,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    shown,
+)
 from store import UnknownRecord
 from web._deps import Id, Operator, SignedIn, render, store_of
 
@@ -36,9 +44,10 @@ def when(at: datetime | None) -> str:
 
 def sent_words(delivery: Delivery) -> str:
     """One line of "what was sent where"."""
-    where = "e-mail to " + delivery.target if delivery.channel is Channel.EMAIL else "webhook"
-    if delivery.channel is Channel.WEBHOOK:
-        where += " " + shown(delivery.target)
+    if delivery.channel is Channel.EMAIL:
+        where = f"{CHANNEL_LABELS[delivery.channel]} to {delivery.target}"
+    else:
+        where = f"{CHANNEL_LABELS[delivery.channel]} {shown(delivery.target)}"
     status = STATUS_WORDS[delivery.status]
     at = when(delivery.sent_at) if delivery.sent_at else ""
     tries = f", after {delivery.attempts} tries" if delivery.attempts > 1 else ""

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import click
 
-from schemas.alerts import NOTICE_LABELS, Channel, DeliveryStatus, shown
+from schemas.alerts import CHANNEL_LABELS, NOTICE_LABELS, Channel, DeliveryStatus, shown
 from schemas.settings import Settings
 from store import open_store
 
@@ -54,9 +54,8 @@ def alerts_list(settings: Settings, engagement: str | None) -> None:
                 DeliveryStatus.PENDING: f"waiting, tried {notice.attempts} time(s)",
                 DeliveryStatus.STOPPED: "not sent: the endpoint is gone",
             }[notice.status]
-            click.echo(
-                f"  {NOTICE_LABELS[notice.kind]}: {notice.channel.value} to {target}, {status}"
-            )
+            channel = CHANNEL_LABELS[notice.channel]
+            click.echo(f"  {NOTICE_LABELS[notice.kind]}: {channel} to {target}, {status}")
         if not notices:
             click.echo("  nothing sent (held back by a broader cause, or silenced)")
 
