@@ -88,7 +88,7 @@ def test_operations_see_acknowledge_and_silence_alerts(page: Page, tmp_path: Pat
         assert len(box.messages) == 3 and len(endpoint.calls) == 3, "only the resolved one"
         page.reload()
         drift = page.locator("tr", has_text="portal pages changed")
-        expect(drift).to_contain_text("nothing sent (held back or silenced)")
+        expect(drift).to_contain_text("nothing sent: acme is silenced")
 
         # What a person can type never makes a 500: an alert that does not exist.
         token = page.locator("input[name=csrf_token]").first.get_attribute("value")

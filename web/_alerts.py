@@ -75,6 +75,7 @@ def alerts_page(request: Request, user: SignedIn) -> Response:
         groups=sorted(by_engagement.items()),
         sent=sent,
         silences=silences,
+        silenced_names={s.engagement for s in silences},
         engagements=engagements,
         choices=SILENCES,
         when=when,

@@ -57,7 +57,7 @@ def alerts_list(settings: Settings, engagement: str | None) -> None:
             channel = CHANNEL_LABELS[notice.channel]
             click.echo(f"  {NOTICE_LABELS[notice.kind]}: {channel} to {target}, {status}")
         if not notices:
-            click.echo("  nothing sent (held back by a broader cause, or silenced)")
+            click.echo("  nothing sent (held back while a broader cause lasts, or silenced)")
 
 
 @alerts_group.command("test")
