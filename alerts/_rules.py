@@ -177,8 +177,13 @@ def _workers(store: Store, now: datetime, stalled_after_s: float) -> Iterator[Ca
                 f"{engagement} ({', '.join(items)}); they go back to the queue.",
                 link="/runs",
             )
+    names = {e.name for e in store.engagements()}  # not the alerts' own periodic job
     for engagement, waiting in sorted(store.jobs_waiting().items()):
-        if waiting and not any(not w.engagements or engagement in w.engagements for w in alive):
+        if (
+            engagement in names
+            and waiting
+            and not any(not w.engagements or engagement in w.engagements for w in alive)
+        ):
             yield Cause(
                 engagement=engagement,
                 rule=AlertRule.NO_WORKER,
