@@ -33,6 +33,7 @@ from apscheduler.triggers.cron import CronTrigger
 from loguru import logger
 
 import schemas.engagement
+from alerts import Alerting, reachable
 from schemas.engagement import Engagement, EngagementError, cron_fields
 from schemas.errors import first_line
 from schemas.settings import Settings
@@ -44,6 +45,9 @@ GRACE_S = 15 * 60
 POLL_S = 5.0
 """How often a running scheduler looks for jobs other processes added, paused or ran now."""
 JOB_FUNCTION = "scheduler:run_job"
+CHECK_FUNCTION = "scheduler:run_check"
+CHECK = "check"
+"""The kind of the morning canary's job (`check:acme`): a selector check, not a run."""
 
 STOP = threading.Event()
 """Set by `stop_runs()` (on SIGTERM): no run of this process starts any more."""
@@ -182,7 +186,46 @@ def schedule_engagement(
         if existing is not None and existing.next_run_time is None:
             scheduler.pause_job(ident, jobstore="default")
         jobs.append(scheduler.get_job(ident, jobstore="default") or job)
+    ident = f"{CHECK}:{engagement.name}"
+    if engagement.schedules.check is None:
+        if scheduler.get_job(ident, jobstore="default") is not None:
+            scheduler.remove_job(ident, jobstore="default")
+        return jobs
+    jobs.append(
+        scheduler.add_job(
+            CHECK_FUNCTION,
+            cron_trigger(engagement.schedules.check, engagement.timezone),
+            id=ident,
+            name=f"{engagement.name} {CHECK}",
+            jobstore="default",
+            replace_existing=True,
+            args=[engagement.name, CHECK, str(Path(engagements_path).resolve())],
+        )
+    )
     return jobs
+
+
+def run_check(engagement_name: str, kind: str, engagements_path: str) -> None:
+    """The morning canary: a read-only selector check whose drift the alert rules raise
+    before the day's runs. Never raises: the outcome is in the store and the log."""
+    from bots import check_selectors
+
+    log = logger.bind(engagement=engagement_name, kind=kind)
+    if _settings is None:
+        raise RuntimeError("run_check runs in a scheduler made by make_scheduler(settings)")
+    store = process_store(_settings)
+    try:
+        found = {e.name: e for e in load_engagements(Path(engagements_path))}
+        if engagement_name not in found:
+            raise EngagementError(Path(engagements_path), "engagements", f"no '{engagement_name}'")
+        report = check_selectors(found[engagement_name], _settings, date.today())
+    except Exception as exc:  # noqa: BLE001 - recorded; the scheduler carries on
+        store.record_selector_check(engagement_name, [], error=first_line(exc))
+        log.warning("selector check could not look: {}", first_line(exc))
+        return
+    drifts = [str(d) for d in report.drifts]
+    store.record_selector_check(engagement_name, drifts)
+    log.info("selector check: {} of {} selectors match nothing", len(drifts), report.selectors)
 
 
 def run_job(
@@ -297,6 +340,8 @@ def serve(
     """Run the scheduled jobs until SIGTERM or SIGINT, then stop after the items in hand;
     with `metrics_port`, Prometheus metrics there (`bots.MetricsPortTaken` if it is taken)."""
     engagements = load_engagements(engagements_path)  # a bad file stops us before anything
+    alerting = Alerting(process_store(settings), settings)  # so does a bad alerts setting
+    reachable(settings.alerts)  # and a mail server that does not answer
     scheduler = make_scheduler(settings, threads=threads, grace_s=grace_s)
     # Wakes the scheduler so that it sees jobs other processes added, paused or ran now,
     # and applies what operations asked for on the web pages.
@@ -308,6 +353,16 @@ def serve(
         id="poll",
         jobstore="memory",
         misfire_grace_time=None,
+    )
+    scheduler.add_job(
+        evaluate_alerts,
+        "interval",
+        args=[alerting],
+        seconds=settings.alerts.evaluate_every_s,
+        id="alerts",
+        jobstore="memory",
+        misfire_grace_time=None,
+        next_run_time=datetime.now(UTC),
     )
     if metrics_port is not None:
         from bots import Metrics
@@ -331,6 +386,15 @@ def serve(
     stop_runs()
     scheduler.shutdown(wait=True)
     announce("scheduler stopped")
+
+
+def evaluate_alerts(alerting: Alerting) -> None:
+    """The alert rules over the store's state, and the outbox sent; never raises (the next
+    evaluation tries again, and the notices wait in the outbox)."""
+    try:
+        alerting.evaluate()
+    except Exception as exc:  # noqa: BLE001 - keep the scheduler up
+        logger.warning("alerts not evaluated: {}", first_line(exc))
 
 
 def _report_missed(settings: Settings, grace_s: float, announce: Callable[[str], object]) -> None:

@@ -297,3 +297,6 @@ async def _serve(fleet: FleetProcess, app: App, queues: list[str] | None, until_
             for slot in slots:
                 await asyncio.to_thread(slot.close)
             await asyncio.to_thread(fleet.store.unregister_worker, fleet.name)
+
+
+from bots import _fleet_alerts  # noqa: E402, F401  (the alerts' periodic task, on `tasks`)

@@ -4,9 +4,12 @@ when used."""
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    import pydantic
 
 # Imported only when used, so that `quotebot audit` never pays for importing Playwright and
 # `--help` stays instant. Each command's one-line help is here too, so that the group's
@@ -85,6 +88,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "List the fleet's worker processes: host, process, engagements, slots, the items in "
         "hand and the last heartbeat.",
     ),
+    "alerts": (
+        "quotebot.commands.alerts",
+        "alerts_group",
+        "Alerts: what operations were told, and a test message on every channel.",
+    ),
 }
 
 
@@ -143,13 +151,27 @@ class _LazyGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, verbose: int) -> None:
     """Quotebot: quotes and books renewals in client portals, and audits every quote."""
+    from pydantic import ValidationError
+
     from quotebot._logging import configure_logging
     from schemas.settings import Settings
 
     # The one place settings are read: every command takes them from here (`pass_obj`).
-    settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings()
+    try:
+        settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings()
+    except ValidationError as exc:
+        raise click.ClickException(_settings_error(exc)) from None
     ctx.obj = settings
     configure_logging(settings, verbose)
+
+
+def _settings_error(exc: pydantic.ValidationError) -> str:
+    """A bad `QUOTEBOT_*` setting, by the variable's name (never its value: it may be secret)."""
+    lines = []
+    for error in exc.errors():
+        name = "QUOTEBOT_" + "__".join(str(part) for part in error["loc"]).upper()
+        lines.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
+    return "bad setting: " + "; ".join(lines)
 
 
 def main(argv: list[str] | None = None) -> Any:

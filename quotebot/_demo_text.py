@@ -12,6 +12,8 @@ import pandas as pd
 
 from audit.batch import AuditResult
 from audit.metrics import ALL, Figures
+from schemas.alerts import shown
+from schemas.settings import AlertSettings
 from web.report import hours, pct
 
 
@@ -67,3 +69,20 @@ def summary_text(
         "  the web pages on these results: quotebot demo --serve  (reruns the demo first)",
     ]
     return "\n".join(lines)
+
+
+def alerts_line(settings: AlertSettings) -> str:
+    """Where the alerts of these engagements would go (addresses and endpoints, no secret)."""
+    places = []
+    if settings.smtp_host and settings.recipients:
+        places.append(
+            f"e-mail to {', '.join(settings.recipients)} via {settings.smtp_host}:"
+            f"{settings.smtp_port}"
+        )
+    places += [f"webhook {shown(url)}" for url in settings.webhook_urls]
+    if not places:
+        return (
+            "alerts: none would be sent (no channel set: QUOTEBOT_ALERTS__SMTP_HOST and "
+            "__RECIPIENTS, or __WEBHOOK_URLS; `quotebot alerts test` tries them)"
+        )
+    return "alerts would go to: " + "; ".join(places)

@@ -74,15 +74,18 @@ class QuoteWindow(Record):
 
 
 class Schedules(Record):
-    """Cron expressions (the engagement's timezone) for the two kinds of run.
+    """Cron expressions (the engagement's timezone) for the two kinds of run, and the check.
 
     Five fields as in crontab (`0 6 * * 1-5`: weekdays at 06:00), or six with seconds first.
     """
 
     quote: str | None = None
     booking: str | None = None
+    check: str | None = None
+    """The morning canary: a read-only selector check (`check-selectors`) that raises the
+    drift alert before the day's runs."""
 
-    @field_validator("quote", "booking")
+    @field_validator("quote", "booking", "check")
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
         if value is not None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas._base import Record
@@ -61,6 +63,69 @@ class FleetTimings(Record):
         return self
 
 
+class AlertSettings(Record):
+    """Where operations hear of trouble, and how soon (`QUOTEBOT_ALERTS__SMTP_HOST=…`,
+    lists as JSON: `QUOTEBOT_ALERTS__RECIPIENTS='["ops@example.com"]'`). The SMTP user and
+    password and the webhook secret are read from the environment or the secrets file,
+    under the names given here, never from these settings."""
+
+    repeat_after_s: float = Field(default=4 * 3600, gt=0)
+    """An alert still open is sent again after this long (Alertmanager's repeat_interval)."""
+    system_error_share: float = Field(default=0.2, gt=0, le=1)
+    """A run whose items fail by system errors past this share raises an alert."""
+    portal_down_after_s: float = Field(default=300, gt=0)
+    """System errors with no success in between for this long: the portal is down."""
+    evaluate_every_s: float = Field(default=30, gt=0, le=3600)
+    """The scheduler (or the fleet) looks at the store's state this often."""
+    pages_url: str = "http://127.0.0.1:8000"
+    """The web pages' address, for the link in every notice."""
+    smtp_host: str | None = None
+    """No host: no e-mail."""
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_ca_file: Path | None = None
+    """The certificate authority the mail server's certificate is checked against (a
+    company's own); default: the system's."""
+    smtp_user_secret: str = "QUOTEBOT_SMTP_USER"
+    smtp_password_secret: str = "QUOTEBOT_SMTP_PASSWORD"
+    sender: str = "quotebot@localhost"
+    recipients: tuple[str, ...] = ()
+    """Who hears of every engagement's alerts (and of the fleet's)."""
+    engagement_recipients: dict[str, tuple[str, ...]] = {}
+    """Who else hears of one engagement's alerts, by engagement name."""
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: str = "QUOTEBOT_WEBHOOK_SECRET"
+    """The name of the `whsec_…` secret signing every webhook (Standard Webhooks)."""
+    first_wait_s: float = Field(default=5, gt=0)
+    """A failed send is tried again after this, each wait twice the one before..."""
+    max_wait_s: float = Field(default=600, gt=0)
+    """...never longer than this."""
+    timeout_s: float = Field(default=10, gt=0, le=120)
+
+    @field_validator("webhook_urls")
+    @classmethod
+    def _urls(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
+        for number, url in enumerate(urls, start=1):
+            try:
+                parts = urlsplit(url)
+                fine = (
+                    parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+                )
+            except ValueError:
+                fine = False
+            if not fine:  # the address itself is not repeated: its query may hold a token
+                raise ValueError(f"address {number} is not an http:// or https:// address")
+        return urls
+
+    @field_validator("recipients", "sender")
+    @classmethod
+    def _addresses(cls, value: str | tuple[str, ...]) -> object:
+        for address in (value,) if isinstance(value, str) else value:
+            if "@" not in address or address.startswith("@") or " " in address.strip():
+                raise ValueError(f"{address!r} is not an e-mail address")
+        return value
+
+
 class Settings(BaseSettings):
     """Where quotebot keeps its data and which browser it drives."""
 
@@ -99,6 +164,9 @@ class Settings(BaseSettings):
     an engagement may override each limit in the engagements file."""
     fleet_timings: FleetTimings = FleetTimings()
     """The fleet's heartbeats, leases and time-outs; the defaults suit one site's LAN."""
+
+    alerts: AlertSettings = AlertSettings()
+    """Alert rules' thresholds and where notices go (`QUOTEBOT_ALERTS__*`)."""
 
     @property
     def effective_database_url(self) -> str:

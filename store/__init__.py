@@ -4,6 +4,7 @@
 returns `schemas.work` records.
 """
 
+from store._alert_facts import ErrorStreak
 from store._errors import (
     IntentClosed,
     InvalidTransition,
@@ -24,6 +25,7 @@ from store._scratch import fresh_schema, scratch_database
 from store._store import Store, open_store
 
 __all__ = [
+    "ErrorStreak",
     "ALLOWED_TRANSITIONS",
     "IntentClosed",
     "InvalidTransition",

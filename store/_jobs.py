@@ -16,6 +16,7 @@ from store._base import StoreBase
 from store._engine import writer
 
 SCHEDULER_JOBS_TABLE = "apscheduler_jobs"
+RUN_KINDS = frozenset(k.value for k in RunKind)
 
 
 class JobsMixin(StoreBase):
@@ -36,6 +37,8 @@ class JobsMixin(StoreBase):
         runs = []
         for job in jobstore.get_all_jobs():
             engagement, kind = job.args[0], job.args[1]
+            if kind not in RUN_KINDS:
+                continue  # the morning selector check is not a run
             next_run: datetime | None = job.next_run_time
             runs.append(ScheduledRun(engagement=engagement, kind=RunKind(kind), next_run=next_run))
         return runs

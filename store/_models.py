@@ -368,3 +368,87 @@ class StateTallyRow(Base):
     state: Mapped[str] = mapped_column(String(20), primary_key=True)
     failure_kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
+
+
+class AlertRow(Base):
+    """One cause's alert (engagement, rule, subject): the unique key makes every process
+    that finds the same cause open the same alert."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    engagement: Mapped[str] = mapped_column(String(64), index=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(20))
+    opened_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    notified_at: Mapped[datetime | None]
+    acked_by: Mapped[str | None] = mapped_column(String(100))
+    acked_at: Mapped[datetime | None]
+    ack_note: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertDeliveryRow(Base):
+    """The outbox: one notice to one address or endpoint, sent by whichever process looks."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        Index(
+            "ix_alert_deliveries_due",
+            "next_attempt_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(500))
+    message_id: Mapped[str] = mapped_column(String(100), unique=True)
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class AlertEndpointRow(Base):
+    """A webhook endpoint that answered 410 Gone: nothing more is sent there."""
+
+    __tablename__ = "alert_endpoints_stopped"
+
+    target: Mapped[str] = mapped_column(String(500), primary_key=True)
+    stopped_at: Mapped[datetime]
+    why: Mapped[str] = mapped_column(Text)
+
+
+class AlertSilenceRow(Base):
+    """Operations silenced an engagement's notices until a time."""
+
+    __tablename__ = "alert_silences"
+
+    engagement: Mapped[str] = mapped_column(String(64), primary_key=True)
+    until: Mapped[datetime]
+    by: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class SelectorCheckRow(Base):
+    """The last read-only selector check of an engagement (the morning canary)."""
+
+    __tablename__ = "selector_checks"
+
+    engagement: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime]
+    drifts: Mapped[list[str]] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from store._alert_facts import AlertFactsMixin
+from store._alerts import AlertsMixin
 from store._bulk import BulkMixin
 from store._claims import ClaimsMixin
 from store._engine import make_engine, migrate
@@ -40,6 +42,8 @@ class Store(
     QueueMixin,
     BulkMixin,
     FleetWorkersMixin,
+    AlertsMixin,
+    AlertFactsMixin,
 ):
     """Quotebot's persistence: engagements, runs, work items and their history.
 

@@ -59,11 +59,13 @@ def demo_command(
 
     Runs on simulated portals on this machine (nothing leaves it) and takes a minute or two.
     """
+    from quotebot._demo_text import alerts_line
     from quotebot.demo import demo_settings, run_demo, serve_results
 
     settings = demo_settings(home, settings, fleet=fleet)
     result = run_demo(settings, opportunities, workers, fleet=fleet)
     click.echo("")
     click.echo(result.text())
+    click.echo(alerts_line(settings.alerts))
     if port is not None:
         serve_results(settings, port)

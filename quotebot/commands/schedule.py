@@ -204,6 +204,7 @@ def scheduler_start(
     """
     path, _ = load_engagements(settings, engagements_path, then=NOTHING)
     settings.home.mkdir(parents=True, exist_ok=True)
+    from alerts import AlertConfigError
     from bots import MetricsPortTaken
 
     try:
@@ -216,5 +217,5 @@ def scheduler_start(
             metrics_port=metrics_port,
             metrics_host=metrics_host,
         )
-    except MetricsPortTaken as exc:
+    except (MetricsPortTaken, AlertConfigError) as exc:
         raise click.ClickException(str(exc)) from None
