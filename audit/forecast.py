@@ -39,6 +39,7 @@ __all__ = [
     "NoThroughput",
     "Plan",
     "Week",
+    "engagement_forecast",
     "forecast",
     "plan_for",
     "rates_of",
@@ -322,3 +323,16 @@ def _money(renewals: Iterable[Renewal]) -> dict[str, Decimal]:
         if r.annual_value is not None and r.currency:
             totals[r.currency] += r.annual_value
     return dict(sorted(totals.items()))
+
+
+def engagement_forecast(
+    engagement: Engagement,
+    renewals: Sequence[Renewal],
+    runs: Iterable[RunThroughput],
+    start: datetime,
+    weeks: int,
+) -> Forecast:
+    """The forecast of an engagement from its calendar and its measured runs (what the
+    command, the dashboard and the report show)."""
+    rates = rates_of(runs, engagement.workers)
+    return forecast(plan_for(engagement, rates, start, weeks), renewals)

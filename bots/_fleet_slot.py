@@ -206,6 +206,7 @@ class Slot:
                 worker.name,
                 today,
                 self.fleet.settings.reconcile_grace_s,
+                sampling=self.fleet.engagements[engagement].sampling,
             )
             done = process_quote(ctx, item) if kind is RunKind.QUOTE else process_booking(ctx, item)
             worker.evidence.discard_item(worker.context)

@@ -373,7 +373,14 @@ class _Pool:
             if grace is None:
                 grace = self.settings.reconcile_grace_s
             ctx = StepContext(
-                worker.bot, self.store, self.rules, self.run.id, worker.name, self.today, grace
+                worker.bot,
+                self.store,
+                self.rules,
+                self.run.id,
+                worker.name,
+                self.today,
+                grace,
+                sampling=self.engagement.sampling,
             )
             if self.kind is RunKind.QUOTE:
                 done: WorkItem | None = process_quote(ctx, item)

@@ -18,9 +18,11 @@ from loguru import logger
 
 from audit.checks import check_booking, check_quote
 from audit.pricing import UnpriceableError, price
+from audit.sampling import sample_reason
 from bots._errors import BusinessError
 from bots.portals.base import PortalBot, PortalQuote, QuoteReadBack
 from schemas import Booking, ExpectedQuote, Opportunity, PricingRules, passes
+from schemas.forecast import Sampling
 from schemas.work import Intent, IntentAction, IntentStatus, ItemState, WorkItem
 from store import Store, reference
 
@@ -42,6 +44,8 @@ class StepContext:
     """How long a submit may still be in flight after a crash before it counts as lost."""
     other_quotes: dict[int, list[str]] = field(default_factory=dict)
     """Per item, the opportunity's other (non-draft) quotes seen while entering ours."""
+    sampling: Sampling = field(default_factory=Sampling)
+    """The engagement's quality-control sampling of verified quotes."""
 
 
 def process_quote(ctx: StepContext, item: WorkItem) -> WorkItem:
@@ -223,11 +227,12 @@ def _verify(ctx: StepContext, item: WorkItem) -> WorkItem:
             if q.quote_number != number and _counts_as_other(item, q)
         ]
     findings = check_quote(opportunity, readback.snapshot, ctx.rules, prior_quote_ids=others)
-    ctx.store.record_quote(item.id, number, _expected(ctx, item), readback.snapshot)
+    expected = _expected(ctx, item)
+    ctx.store.record_quote(item.id, number, expected, readback.snapshot)
     ctx.store.record_findings(item.id, findings)
     verdict = ItemState.VERIFIED if passes(findings) else ItemState.FLAGGED
     rules = sorted({f.rule for f in findings if f.is_error})
-    return ctx.store.transition(
+    done = ctx.store.transition(
         item.id,
         verdict,
         run_id=ctx.run_id,
@@ -235,6 +240,10 @@ def _verify(ctx: StepContext, item: WorkItem) -> WorkItem:
         reason=", ".join(rules) if rules else None,
         data={"findings": len(findings)},
     )
+    sampled = sample_reason(done.engagement, done.reference, expected.quote_total, ctx.sampling)
+    if done.state is ItemState.VERIFIED and sampled:
+        ctx.store.add_sample(done.id, sampled)
+    return done
 
 
 def _booked(ctx: StepContext, item: WorkItem, readback: QuoteReadBack) -> WorkItem:

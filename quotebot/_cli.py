@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("quotebot.demo", "demo_command"),
     "worker": ("quotebot.commands.worker", "worker_command"),
     "workers": ("quotebot.commands.worker", "workers_command"),
+    "forecast": ("quotebot.commands.forecast", "forecast_command"),
 }
 
 

@@ -69,3 +69,15 @@ class RunThroughput(Record):
     """Its last item's move (the run's end when none moved)."""
     entered: int
     """Quotes it entered."""
+
+
+class SampleCounts(Record):
+    """An engagement's quality-control samples: how many verified quotes, how many sampled
+    (at random, or for their value), decided by a person, and disagreed with."""
+
+    engagement: str
+    verified: int
+    sampled: int
+    by_value: int
+    decided: int
+    disagreed: int

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from store._bulk import BulkMixin
+from store._calendar import CalendarMixin
 from store._claims import ClaimsMixin
 from store._engine import make_engine, migrate
 from store._figures import FiguresMixin
@@ -19,6 +20,7 @@ from store._records import RecordsMixin
 from store._review_queue import ReviewQueueMixin
 from store._reviews import ReviewsMixin
 from store._runs import RunsMixin
+from store._samples import SamplesMixin
 from store._sessions import SessionsMixin
 from store._sign_ins import SignInFailuresMixin
 from store._types import utcnow
@@ -36,10 +38,12 @@ class Store(
     SessionsMixin,
     SignInFailuresMixin,
     JobsMixin,
+    SamplesMixin,
     FiguresMixin,
     QueueMixin,
     BulkMixin,
     FleetWorkersMixin,
+    CalendarMixin,
 ):
     """Quotebot's persistence: engagements, runs, work items and their history.
 
