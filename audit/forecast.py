@@ -213,11 +213,18 @@ def _missed(judged: Iterable[Renewal], quoted: dict[str, date]) -> list[Renewal]
     return [r for r in judged if (d := quoted.get(r.opportunity_id)) is None or d > r.line]
 
 
+def _pending(renewals: Iterable[Renewal]) -> tuple[list[Renewal], list[Renewal]]:
+    """The renewals not quoted yet: all of them (judged), and those the runs can take (a
+    renewal waiting for a person takes no run's time and misses unless they act)."""
+    waiting = [r for r in renewals if r.quoted_on is None]
+    return waiting, [r for r in waiting if not r.needs_person]
+
+
 def missing_with(plan: Plan, renewals: Sequence[Renewal]) -> list[Renewal]:
     """The renewals (whose line is in the horizon) the plan misses at its mean throughput."""
-    pending = [r for r in renewals if r.quoted_on is None]
+    waiting, pending = _pending(renewals)
     quoted = simulate(plan, pending, plan.typical())
-    return _missed(_judged(plan, pending), quoted)
+    return _missed(_judged(plan, waiting), quoted)
 
 
 def _judged(plan: Plan, pending: Iterable[Renewal]) -> list[Renewal]:
@@ -229,8 +236,8 @@ def forecast(plan: Plan, renewals: Sequence[Renewal], *, seed: int = 0) -> Forec
     and P80 band), the renewals at risk by name, and the smallest change that saves them."""
     if not plan.rates:
         raise NoThroughput(plan.engagement)
-    pending = [r for r in renewals if r.quoted_on is None]
-    judged = _judged(plan, pending)
+    waiting, pending = _pending(renewals)
+    judged = _judged(plan, waiting)
     p50 = simulate(plan, pending, plan.typical())
     missed = _missed(judged, p50)
     rng = random.Random(seed)
@@ -252,9 +259,9 @@ def forecast(plan: Plan, renewals: Sequence[Renewal], *, seed: int = 0) -> Forec
     return Forecast(
         engagement=plan.engagement,
         today=plan.today,
-        weeks=tuple(_weeks(plan, pending, judged, p50, draws)),
+        weeks=tuple(_weeks(plan, waiting, judged, p50, draws)),
         at_risk=at_risk,
-        late=tuple(sorted((r for r in pending if r.line < plan.today), key=lambda r: r.line)),
+        late=tuple(sorted((r for r in waiting if r.line < plan.today), key=lambda r: r.line)),
         missing_band=_band([len(m) for m in misses_per_draw]),
         money_at_risk=_money(missed),
         money_band={c: _band([m.get(c, Decimal(0)) for m in money_draws]) for c in currencies},

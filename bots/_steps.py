@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from loguru import logger
@@ -20,9 +20,10 @@ from audit.checks import check_booking, check_quote
 from audit.pricing import UnpriceableError, price
 from audit.sampling import sample_reason
 from bots._errors import BusinessError
-from bots.portals.base import PortalBot, PortalQuote, QuoteReadBack
+from bots.portals.base import DueOpportunity, PortalBot, PortalQuote, QuoteReadBack
 from schemas import Booking, ExpectedQuote, Opportunity, PricingRules, passes
-from schemas.forecast import Sampling
+from schemas.engagement import Engagement
+from schemas.forecast import Renewal, Sampling
 from schemas.work import Intent, IntentAction, IntentStatus, ItemState, WorkItem
 from store import Store, reference
 
@@ -101,6 +102,38 @@ def process_booking(ctx: StepContext, item: WorkItem) -> WorkItem | None:
             f"booked as {order_number} but the quote page shows '{readback.order_number or ''}'",
         )
     return _booked(ctx, item, readback)
+
+
+def record_discovery(
+    store: Store, engagement: Engagement, due: list[DueOpportunity], today: date
+) -> list[DueOpportunity]:
+    """Keep every listed renewal in the calendar (read ahead, for the forecast) and make a
+    work item of those in the quoting window only; the ones in the window."""
+    start = today + timedelta(days=engagement.window.days_from)
+    end = today + timedelta(days=engagement.window.days_to)
+    store.keep_renewals(
+        engagement.name,
+        [
+            Renewal(
+                engagement=engagement.name,
+                opportunity_id=o.opportunity_id,
+                account_name=o.account_name,
+                contract_end=o.contract_end,
+            )
+            for o in due
+            if o.contract_end is not None
+        ],
+    )
+    in_window = [o for o in due if o.contract_end is None or start <= o.contract_end <= end]
+    for opportunity in in_window:
+        store.ensure_item(
+            engagement.name,
+            opportunity.opportunity_id,
+            contract_end=opportunity.contract_end,
+            account_name=opportunity.account_name,
+            data={},
+        )
+    return in_window
 
 
 def opportunity_of(item: WorkItem) -> Opportunity:

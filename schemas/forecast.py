@@ -33,6 +33,8 @@ class Renewal(Record):
     currency: str | None = None
     quoted_on: date | None = None
     """The day its quote was first entered; None while it waits."""
+    needs_person: bool = False
+    """Its work item failed on bad data: no run quotes it until the audit team fixes it."""
 
     @property
     def line(self) -> date:

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from schemas.forecast import Renewal, RunThroughput
-from schemas.work import RunKind
+from schemas.opportunity import Opportunity
+from schemas.work import FailureKind, RunKind
 from store._base import StoreBase
 from store._models import EventRow, ItemRow, RenewalRow, RunRow
+
+BUSINESS = FailureKind.BUSINESS.value
 
 
 class CalendarMixin(StoreBase):
@@ -64,6 +69,8 @@ class CalendarMixin(StoreBase):
                         ItemRow.account_name,
                         ItemRow.contract_end,
                         ItemRow.entered_at,
+                        ItemRow.failure_kind,
+                        ItemRow.data,
                     ).where(
                         ItemRow.engagement_id == engagement_id, ItemRow.contract_end.is_not(None)
                     )
@@ -75,25 +82,31 @@ class CalendarMixin(StoreBase):
             ):
                 item = items.pop(row.opportunity_id, None)
                 entered = item.entered_at if item is not None else None
+                value, currency = _value_of(item.data if item is not None else None)
                 found.append(
                     Renewal(
                         engagement=engagement,
                         opportunity_id=row.opportunity_id,
                         account_name=row.account_name,
                         contract_end=row.contract_end,
-                        annual_value=Decimal(row.annual_value) if row.annual_value else None,
-                        currency=row.currency,
+                        annual_value=Decimal(row.annual_value) if row.annual_value else value,
+                        currency=row.currency or currency,
                         quoted_on=entered.date() if entered else None,
+                        needs_person=item is not None and item.failure_kind == BUSINESS,
                     )
                 )
             for item in items.values():
+                value, currency = _value_of(item.data)
                 found.append(
                     Renewal(
                         engagement=engagement,
                         opportunity_id=item.opportunity_id,
                         account_name=item.account_name,
                         contract_end=item.contract_end,
+                        annual_value=value,
+                        currency=currency,
                         quoted_on=item.entered_at.date() if item.entered_at else None,
+                        needs_person=item.failure_kind == BUSINESS,
                     )
                 )
         return sorted(found, key=lambda r: (r.contract_end, r.opportunity_id))
@@ -125,6 +138,17 @@ def _throughput(session: Session, engagement_id: int, last: int) -> list[RunThro
         RunThroughput(run_id=run_id, started_at=started, busy_until=until, entered=int(n))
         for run_id, started, until, n in session.execute(query)
     ][::-1]
+
+
+def _value_of(data: dict[str, Any] | None) -> tuple[Decimal | None, str | None]:
+    """An item's annual value and currency from the opportunity its bot read (none before)."""
+    if not data or "lines" not in data:
+        return None, None
+    try:
+        opportunity = Opportunity.model_validate(data)
+    except ValidationError:
+        return None, None
+    return opportunity.annual_value, opportunity.currency
 
 
 def _text(value: Decimal | None) -> str | None:
