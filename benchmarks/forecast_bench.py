@@ -17,6 +17,9 @@ How it is computed:
    which simulated day, or waiting for a person), the schedule. Its horizon is
    `--horizon-days` (k): it forecasts which renewals whose 120-day line falls in
    [d, d + k) will miss it (P50 named, and the P80 band of the count and the money).
+   A bench run is stopped after `--run-seconds` and then finishes the items in hand, so
+   the measured rate is each run's quotes per allowed hour (not per busy hour, which
+   `Store.run_throughput` gives runs that end when their work does).
 4. After the quarter, each forecast whose horizon ended inside it is compared with what
    happened: the renewals of its horizon not quoted on or before their line.
 
@@ -39,7 +42,7 @@ from pathlib import Path
 import click
 from loguru import logger
 
-from audit.forecast import Forecast, forecast, plan_for, rates_of
+from audit.forecast import Forecast, forecast, plan_for
 from bots import RunOptions, run_engagement
 from sandbox.config import FaultConfig, SandboxConfig
 from sandbox.generate import generate, load_credentials
@@ -178,7 +181,7 @@ def main(
             window={"days_from": 0, "days_to": 150},
             schedules={"quote": "0 6 * * mon-fri"},
             workers=1,
-            forecast={"run_hours": run_seconds / 3600},
+            forecast={"run_hours": run_seconds / 3600, "read_ahead_days": 150},
         )
         calendar = _calendar(server, "acme")
         store = open_store(f"sqlite:///{folder / 'quotebot.sqlite'}")
@@ -194,8 +197,14 @@ def main(
             if len(runs) >= 3 and n + horizon_days <= days:
                 now = _as_of(store, "acme", calendar, run_day)
                 start = datetime.combine(day, time(0), tzinfo=UTC)
-                plan = plan_for(engagement, rates_of(runs, 1), start, weeks)
+                # A bench run is stopped after its allowed length and then finishes the
+                # items in hand: its quotes per allowed hour are the measured rate.
+                rates = tuple(r.entered / (run_seconds / 3600) for r in runs[-20:])
+                plan = plan_for(engagement, rates, start, weeks)
                 made.append(Made(day, forecast(plan, now, seed=n)))
+            due = [m for m in made if m.actual is None and m.day + timedelta(weeks=weeks) <= day]
+            if due:
+                _report(due, _as_of(store, "acme", calendar, run_day), weeks, quiet=True)
             stop = threading.Event()
             timer = threading.Timer(run_seconds, stop.set)
             timer.start()
@@ -214,7 +223,9 @@ def main(
     _report(made, final, weeks)
 
 
-def _report(made: list[Made], final: list[Renewal], weeks: int) -> None:
+def _report(made: list[Made], final: list[Renewal], weeks: int, *, quiet: bool = False) -> None:
+    """Each forecast beside what happened (its horizon's lines have all passed), then the
+    errors and the calibration over them (`quiet`: the forecasts only, as they resolve)."""
     counts = []  # (P50, P80 low, P80 high, actual)
     money: dict[str, list[tuple[Decimal, Decimal, Decimal, Decimal]]] = {}
     for m in made:
@@ -226,6 +237,7 @@ def _report(made: list[Made], final: list[Renewal], weeks: int) -> None:
             if m.day <= r.line < end and (r.quoted_on is None or r.quoted_on >= m.day)
         ]
         actual = {r.opportunity_id for r in judged if r.quoted_on is None or r.quoted_on > r.line}
+        m.actual = m.actual if m.actual is not None else actual
         named = {a.renewal.opportunity_id for a in m.result.at_risk}
         low, high = m.result.missing_band
         counts.append((len(named), low, high, len(actual)))
@@ -243,6 +255,8 @@ def _report(made: list[Made], final: list[Renewal], weeks: int) -> None:
             f" [named right {len(named & actual)}, wrongly {len(named - actual)},"
             f" unnamed {len(actual - named)}]; " + "; ".join(shown)
         )
+    if quiet:
+        return
     if not counts:
         click.echo("no forecast had its horizon inside the quarter: lengthen --days")
         return

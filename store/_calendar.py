@@ -4,13 +4,15 @@ quoting runs: what the forecast is made from."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from schemas.figures import LEAD_DAYS
 from schemas.forecast import Renewal, RunThroughput
 from schemas.opportunity import Opportunity
 from schemas.work import FailureKind, RunKind
@@ -56,11 +58,20 @@ class CalendarMixin(StoreBase):
                 kept += 1
         return kept
 
-    def renewals(self, engagement: str) -> list[Renewal]:
+    def renewals(self, engagement: str, *, as_of: date | None = None) -> list[Renewal]:
         """The engagement's calendar, soonest contract end first: each renewal read ahead
-        and each work item with a contract end, quoted (the day first entered) or not."""
+        and each work item with a contract end, quoted (the day first entered) or not.
+
+        With `as_of`, only what a forecast from that day needs: renewals not quoted yet,
+        and quoted ones whose line is still ahead (a long history is not read)."""
         with self._read() as session:
             engagement_id = self._engagement_id(session, engagement)
+            recent: ColumnElement[bool] = ItemRow.contract_end.is_not(None)
+            kept: ColumnElement[bool] = RenewalRow.engagement_id == engagement_id
+            if as_of is not None:
+                ahead = as_of + timedelta(days=LEAD_DAYS)
+                recent = or_(ItemRow.entered_at.is_(None), ItemRow.contract_end >= ahead)
+                kept = and_(kept, RenewalRow.contract_end >= as_of - timedelta(days=365))
             items = {
                 row.opportunity_id: row
                 for row in session.execute(
@@ -72,15 +83,29 @@ class CalendarMixin(StoreBase):
                         ItemRow.failure_kind,
                         ItemRow.data,
                     ).where(
-                        ItemRow.engagement_id == engagement_id, ItemRow.contract_end.is_not(None)
+                        ItemRow.engagement_id == engagement_id,
+                        ItemRow.contract_end.is_not(None),
+                        recent,
                     )
                 )
             }
+            quoted_earlier: set[str] = set()
+            if as_of is not None:  # quoted, line passed: not read above, not to come back
+                quoted_earlier = set(
+                    session.scalars(
+                        select(ItemRow.opportunity_id).where(
+                            ItemRow.engagement_id == engagement_id,
+                            ItemRow.entered_at.is_not(None),
+                            ItemRow.contract_end >= as_of - timedelta(days=365),
+                            ItemRow.contract_end < as_of + timedelta(days=LEAD_DAYS),
+                        )
+                    )
+                )
             found = []
-            for row in session.scalars(
-                select(RenewalRow).where(RenewalRow.engagement_id == engagement_id)
-            ):
+            for row in session.scalars(select(RenewalRow).where(kept)):
                 item = items.pop(row.opportunity_id, None)
+                if item is None and row.opportunity_id in quoted_earlier:
+                    continue
                 entered = item.entered_at if item is not None else None
                 value, currency = _value_of(item.data if item is not None else None)
                 found.append(

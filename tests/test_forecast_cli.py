@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,34 @@ def test_an_engagement_never_run_says_the_forecast_needs_a_run(home: Home) -> No
     assert code == 1
     assert "acme: forecast from 2026-03-02" in out
     assert "engagement 'globex' has no finished quoting run" in out
+
+
+def test_a_sampling_share_outside_0_to_100_is_refused_by_the_option_name(home: Home) -> None:
+    code, out = quotebot("demo", "--sample-share", "150", "--home", str(home.path / "demo"))
+    assert code == 2
+    assert "Invalid value for '--sample-share': 150.0 is not in the range 0<=x<=100" in out
+    assert not (home.path / "demo").exists(), "nothing was started"
+
+
+def test_the_report_carries_the_renewals_at_risk_and_the_money(home: Home) -> None:
+    import pandas as pd
+
+    out_file = home.path / "report.csv"
+    code, out = quotebot("report", "--format", "csv", "--out", str(out_file), "--today", f"{TODAY}")
+    assert code == 0, out
+    table = pd.read_csv(out_file, dtype=str)
+    at_risk = table[table["table"] == "renewals_at_risk"]
+    calendar = seeded_calendar()
+    done = simulate_schedule(
+        calendar, weekday_mornings(TODAY, 26), workers=1, hours=1.0, rate=2.0, days_to=150
+    )
+    assert set(at_risk["opportunity"]) == missed(calendar, done)
+    money = table[(table["table"] == "money_at_risk") & (table["metric"] == "money_at_risk")]
+    by_id = {r.opportunity_id: r for r in calendar}
+    for _, row in money.iterrows():
+        expected = sum(
+            by_id[i].annual_value  # type: ignore[misc]
+            for i in missed(calendar, done)
+            if by_id[i].currency == row["currency"]
+        )
+        assert Decimal(row["value"]) == expected

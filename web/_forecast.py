@@ -67,7 +67,11 @@ def panel(
         try:
             shown.forecasts.append(
                 engagement_forecast(
-                    eng, store.renewals(eng.name), store.run_throughput(eng.name), start, weeks
+                    eng,
+                    store.renewals(eng.name, as_of=today),
+                    store.run_throughput(eng.name),
+                    start,
+                    weeks,
                 )
             )
         except (NoThroughput, UnknownEngagement):

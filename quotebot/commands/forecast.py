@@ -60,7 +60,7 @@ def forecast_command(
             try:
                 result = engagement_forecast(
                     eng,
-                    store.renewals(eng.name),
+                    store.renewals(eng.name, as_of=start.date()),
                     store.run_throughput(eng.name),
                     start,
                     weeks,
