@@ -17,8 +17,8 @@ from bot_helpers import write_engagements
 from playwright.sync_api import Locator, Page, expect
 from test_forecast import TODAY, missed, seeded_calendar, simulate_schedule, weekday_mornings
 from test_forecast_cli import Clock, record_history, scheduled
-from test_web_review import _decide
 from web_helpers import PASSWORD, PEOPLE, SECRET, sign_in
+from web_helpers import decide as _decide
 
 from sandbox.generate import generate
 from schemas.work import ItemState
