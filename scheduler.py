@@ -22,19 +22,18 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.triggers.cron import CronTrigger
 from loguru import logger
 
 import schemas.engagement
 from alerts import Alerting, reachable
-from schemas.engagement import Engagement, EngagementError, cron_fields
+from audit.schedule import cron_trigger
+from schemas.engagement import Engagement, EngagementError
 from schemas.errors import first_line
 from schemas.settings import Settings
 from schemas.work import RunKind, RunStatus
@@ -63,23 +62,10 @@ _settings: Settings | None = None
 """This process's settings, given once by the entry point to `make_scheduler`: the jobs
 that run here (APScheduler calls `run_job` by name) take them from here."""
 
-_CRON_FIELDS = ("second", "minute", "hour", "day", "month", "day_of_week")
-
 
 def job_id(engagement: str, kind: RunKind | str) -> str:
     """The id of an engagement's scheduled runs of one kind (`quote:acme`)."""
     return f"{RunKind(kind).value}:{engagement}"
-
-
-def cron_trigger(expression: str, timezone: str = "UTC") -> CronTrigger:
-    """The trigger of a schedule: a 5-field crontab line, or 6 fields with seconds first.
-
-    Seconds are for tests and demonstrations (`*/5 * * * * *`: every five seconds).
-    """
-    fields = cron_fields(expression)
-    if len(fields) == 5:
-        return CronTrigger.from_crontab(expression, timezone=ZoneInfo(timezone))
-    return CronTrigger(**dict(zip(_CRON_FIELDS, fields, strict=True)), timezone=ZoneInfo(timezone))
 
 
 def load_engagements(path: Path) -> list[Engagement]:

@@ -19,7 +19,14 @@ from bots._evidence import Evidence
 from bots._metrics import OK
 from bots._outcomes import Outcome, failure
 from bots._session import Credentials
-from bots._steps import BOOKING_STATES, QUOTE_STATES, StepContext, process_booking, process_quote
+from bots._steps import (
+    BOOKING_STATES,
+    QUOTE_STATES,
+    StepContext,
+    process_booking,
+    process_quote,
+    record_discovery,
+)
 from bots._worker import Worker
 from bots.portals import load_map
 from schemas import PricingRules, load_rules
@@ -145,16 +152,9 @@ class Slot:
         eng = self.fleet.engagements[engagement]
         if RunKind(kind) is RunKind.QUOTE:
             day = date.fromisoformat(today)
-            start = day + timedelta(days=eng.window.days_from)
-            end = day + timedelta(days=eng.window.days_to)
-            for opportunity in self._worker(engagement).bot.due_opportunities(start, end):
-                store.ensure_item(
-                    engagement,
-                    opportunity.opportunity_id,
-                    contract_end=opportunity.contract_end,
-                    account_name=opportunity.account_name,
-                    data={},
-                )
+            ahead = day + timedelta(days=max(eng.window.days_to, eng.forecast.read_ahead_days))
+            due = self._worker(engagement).bot.due_opportunities(day, ahead)
+            record_discovery(store, eng, due, day)
             states: tuple[ItemState, ...] = QUOTE_STATES
         else:
             states = BOOKING_STATES
@@ -206,6 +206,7 @@ class Slot:
                 worker.name,
                 today,
                 self.fleet.settings.reconcile_grace_s,
+                sampling=self.fleet.engagements[engagement].sampling,
             )
             done = process_quote(ctx, item) if kind is RunKind.QUOTE else process_booking(ctx, item)
             worker.evidence.discard_item(worker.context)

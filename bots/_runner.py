@@ -25,7 +25,14 @@ from bots._errors import EngagementRefused, SelectorDrift
 from bots._evidence import Evidence
 from bots._outcomes import Failure, Outcome, failure
 from bots._session import Credentials
-from bots._steps import BOOKING_STATES, QUOTE_STATES, StepContext, process_booking, process_quote
+from bots._steps import (
+    BOOKING_STATES,
+    QUOTE_STATES,
+    StepContext,
+    process_booking,
+    process_quote,
+    record_discovery,
+)
 from bots._worker import Worker
 from bots.portals import load_map
 from schemas import PricingRules, load_rules
@@ -322,10 +329,13 @@ class _Pool:
         window = self.engagement.window
         start = self.today + timedelta(days=window.days_from)
         end = self.today + timedelta(days=window.days_to)
+        ahead = self.today + timedelta(
+            days=max(window.days_to, self.engagement.forecast.read_ahead_days)
+        )
         attempt = 0
         while True:
             try:
-                due = worker.bot.due_opportunities(start, end)
+                due = worker.bot.due_opportunities(min(start, self.today), ahead)
                 break
             except Exception as exc:
                 found = failure(exc)
@@ -339,15 +349,15 @@ class _Pool:
                 if not worker.healthy():
                     worker.close_browser()
                 time.sleep(delay)
-        for opportunity in due:
-            self.store.ensure_item(
-                self.engagement.name,
-                opportunity.opportunity_id,
-                contract_end=opportunity.contract_end,
-                account_name=opportunity.account_name,
-                data={},
-            )
-        self.log.info("{} renewals due between {} and {}", len(due), start, end)
+        in_window = record_discovery(self.store, self.engagement, due, self.today)
+        self.log.info(
+            "{} renewals due between {} and {} ({} read ahead to {})",
+            len(in_window),
+            start,
+            end,
+            len(due),
+            ahead,
+        )
 
     def _next_retry_in(self, exclude: set[int]) -> float | None:
         """Seconds until the next item waiting for a retry is due; None when nothing waits."""
@@ -373,7 +383,14 @@ class _Pool:
             if grace is None:
                 grace = self.settings.reconcile_grace_s
             ctx = StepContext(
-                worker.bot, self.store, self.rules, self.run.id, worker.name, self.today, grace
+                worker.bot,
+                self.store,
+                self.rules,
+                self.run.id,
+                worker.name,
+                self.today,
+                grace,
+                sampling=self.engagement.sampling,
             )
             if self.kind is RunKind.QUOTE:
                 done: WorkItem | None = process_quote(ctx, item)

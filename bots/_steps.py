@@ -11,16 +11,19 @@ from __future__ import annotations
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from loguru import logger
 
 from audit.checks import check_booking, check_quote
 from audit.pricing import UnpriceableError, price
+from audit.sampling import sample_reason
 from bots._errors import BusinessError
-from bots.portals.base import PortalBot, PortalQuote, QuoteReadBack
+from bots.portals.base import DueOpportunity, PortalBot, PortalQuote, QuoteReadBack
 from schemas import Booking, ExpectedQuote, Opportunity, PricingRules, passes
+from schemas.engagement import Engagement
+from schemas.forecast import Renewal, Sampling
 from schemas.work import Intent, IntentAction, IntentStatus, ItemState, WorkItem
 from store import Store, reference
 
@@ -42,6 +45,8 @@ class StepContext:
     """How long a submit may still be in flight after a crash before it counts as lost."""
     other_quotes: dict[int, list[str]] = field(default_factory=dict)
     """Per item, the opportunity's other (non-draft) quotes seen while entering ours."""
+    sampling: Sampling = field(default_factory=Sampling)
+    """The engagement's quality-control sampling of verified quotes."""
 
 
 def process_quote(ctx: StepContext, item: WorkItem) -> WorkItem:
@@ -97,6 +102,38 @@ def process_booking(ctx: StepContext, item: WorkItem) -> WorkItem | None:
             f"booked as {order_number} but the quote page shows '{readback.order_number or ''}'",
         )
     return _booked(ctx, item, readback)
+
+
+def record_discovery(
+    store: Store, engagement: Engagement, due: list[DueOpportunity], today: date
+) -> list[DueOpportunity]:
+    """Keep every listed renewal in the calendar (read ahead, for the forecast) and make a
+    work item of those in the quoting window only; the ones in the window."""
+    start = today + timedelta(days=engagement.window.days_from)
+    end = today + timedelta(days=engagement.window.days_to)
+    store.keep_renewals(
+        engagement.name,
+        [
+            Renewal(
+                engagement=engagement.name,
+                opportunity_id=o.opportunity_id,
+                account_name=o.account_name,
+                contract_end=o.contract_end,
+            )
+            for o in due
+            if o.contract_end is not None
+        ],
+    )
+    in_window = [o for o in due if o.contract_end is None or start <= o.contract_end <= end]
+    for opportunity in in_window:
+        store.ensure_item(
+            engagement.name,
+            opportunity.opportunity_id,
+            contract_end=opportunity.contract_end,
+            account_name=opportunity.account_name,
+            data={},
+        )
+    return in_window
 
 
 def opportunity_of(item: WorkItem) -> Opportunity:
@@ -223,11 +260,12 @@ def _verify(ctx: StepContext, item: WorkItem) -> WorkItem:
             if q.quote_number != number and _counts_as_other(item, q)
         ]
     findings = check_quote(opportunity, readback.snapshot, ctx.rules, prior_quote_ids=others)
-    ctx.store.record_quote(item.id, number, _expected(ctx, item), readback.snapshot)
+    expected = _expected(ctx, item)
+    ctx.store.record_quote(item.id, number, expected, readback.snapshot)
     ctx.store.record_findings(item.id, findings)
     verdict = ItemState.VERIFIED if passes(findings) else ItemState.FLAGGED
     rules = sorted({f.rule for f in findings if f.is_error})
-    return ctx.store.transition(
+    done = ctx.store.transition(
         item.id,
         verdict,
         run_id=ctx.run_id,
@@ -235,6 +273,10 @@ def _verify(ctx: StepContext, item: WorkItem) -> WorkItem:
         reason=", ".join(rules) if rules else None,
         data={"findings": len(findings)},
     )
+    sampled = sample_reason(done.engagement, done.reference, expected.quote_total, ctx.sampling)
+    if done.state is ItemState.VERIFIED and sampled:
+        ctx.store.add_sample(done.id, sampled)
+    return done
 
 
 def _booked(ctx: StepContext, item: WorkItem, readback: QuoteReadBack) -> WorkItem:

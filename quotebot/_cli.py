@@ -93,6 +93,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "alerts_group",
         "Alerts: what operations were told, and a test message on every channel.",
     ),
+    "forecast": (
+        "quotebot.commands.forecast",
+        "forecast_command",
+        "Week by week: renewals whose window opens, quotes in time and renewals that will miss "
+        "the 120-day line (P50 and P80 band), named with their annual value, and the smallest "
+        "change that saves them. Every engagement, or ENGAGEMENT.",
+    ),
 }
 
 

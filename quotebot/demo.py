@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -33,6 +34,7 @@ import scheduler as sched
 from audit.batch import AuditResult, audit_files
 from audit.findings_csv import write_findings
 from audit.metrics import Figures
+from audit.sampling import wilson
 from quotebot import _demo_fleet
 from quotebot._demo_text import summary_text
 from sandbox.config import SandboxConfig
@@ -43,6 +45,7 @@ from schemas.settings import Settings
 from schemas.work import RunKind
 from store import Store
 from web import report, serve_demo
+from web._forecast import panel
 
 FLAVOURS = ("acme", "globex")
 SEED = 7
@@ -74,9 +77,13 @@ class DemoResult:
     home: Path
     workers: tuple[str, ...] = ()
     """What each fleet worker said it did as it stopped (`--fleet`)."""
+    samples: tuple[str, ...] = ()
+    """Per engagement: the verified quotes sampled for the audit team, against the rate."""
 
     def text(self) -> str:
         text = summary_text(self.figures, self.audits, self.seconds, self.home)
+        if self.samples:
+            text = "\n".join([text, "quality-control samples in the review queue:", *self.samples])
         if not self.workers:
             return text
         did = ["what each fleet worker did:", *(f"  {line}" for line in self.workers)]
@@ -111,7 +118,13 @@ def _start_portals(home: Path, n: int, today: date) -> tuple[list[_Portal], Path
     return portals, secrets_file
 
 
-def _write_engagements(home: Path, portals: list[_Portal], workers: int) -> Path:
+SAMPLE_ABOVE = Decimal(100_000)
+"""The demo's engagements sample every verified quote above this total."""
+
+
+def _write_engagements(
+    home: Path, portals: list[_Portal], workers: int, sample_share: float = 5.0
+) -> Path:
     """The engagements file an operations team would write: secret names, never values."""
     selectors = Path(__file__).resolve().parent.parent / "selectors"
     entries = [
@@ -128,6 +141,7 @@ def _write_engagements(home: Path, portals: list[_Portal], workers: int) -> Path
             "schedules": dict(SCHEDULES),
             "workers": workers,
             "timezone": "Europe/London",
+            "sampling": {"share": sample_share, "above": int(SAMPLE_ABOVE)},
         }
         for portal in portals
     ]
@@ -209,6 +223,7 @@ def run_demo(
     echo: Callable[[str], object] = click.echo,
     *,
     fleet: bool = False,
+    sample_share: float = 5.0,
 ) -> DemoResult:
     """The demo, start to summary; `settings.home` is emptied first. `fleet`: quoting and
     booking by worker processes on `settings.database_url` (`fleet_settings`)."""
@@ -225,7 +240,7 @@ def run_demo(
     portals, _ = _start_portals(home, opportunities, today)
     said: tuple[str, ...] = ()
     try:
-        path = _write_engagements(home, portals, workers)
+        path = _write_engagements(home, portals, workers, sample_share)
         if fleet:
             store = sched.process_store(settings)  # migrated here, before the workers start
             said = _quote_and_book_on_fleet(settings, store, path, today, step)
@@ -239,7 +254,30 @@ def run_demo(
             portal.server.stop()
     step("5/5 writing the manager report")
     figures = _manager_report(store, home / "report.html", today)
-    return DemoResult(figures, audits, time.monotonic() - started, home, said)
+    samples = tuple(_samples_text(store, sample_share))
+    return DemoResult(figures, audits, time.monotonic() - started, home, said, samples)
+
+
+def _samples_text(store: Store, share: float) -> list[str]:
+    """Each engagement's samples against the configured rate (the rest drawn at random)."""
+    lines = []
+    for c in store.sample_counts():
+        rest = c.verified - c.by_value
+        drawn = c.sampled - c.by_value
+        if rest:
+            low, high = wilson(drawn, rest)
+            holds = "holds" if low <= share / 100 <= high else "does not hold"
+            rate = (
+                f"{drawn / rest:.1%}, 95 % interval {low:.1%}-{high:.1%} {holds} the"
+                f" configured {share:g} %"
+            )
+        else:
+            rate = f"none to draw from; configured {share:g} %"
+        lines.append(
+            f"  {c.engagement}: {c.sampled} of {c.verified} verified quotes: {drawn} of {rest}"
+            f" drawn at random ({rate}), {c.by_value} above {SAMPLE_ABOVE:,} (all of them)"
+        )
+    return lines
 
 
 def _quote_and_book_by_scheduler(
@@ -283,7 +321,8 @@ def _quote_and_book_on_fleet(
 def _manager_report(store: Store, path: Path, today: date) -> Figures:
     """The managers' figures of the last 30 days, written as `quotebot report` writes them."""
     figures = report.figures(store, since=None, until=None, today=today)
-    report.write(figures, path, "html", datetime.now(UTC).strftime("%Y-%m-%d %H:%M"))
+    forecast = panel(store, path.parent / "engagements.yaml", today=today)
+    report.write(figures, path, "html", datetime.now(UTC).strftime("%Y-%m-%d %H:%M"), forecast)
     return figures
 
 

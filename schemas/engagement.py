@@ -12,6 +12,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from schemas._base import Record
 from schemas._yaml import key_line
 from schemas.errors import InputError
+from schemas.forecast import ForecastPlan, Sampling
 from schemas.rules import load_rules
 from schemas.selector_map import SelectorMapError, load_selector_map
 from schemas.settings import RetryOverride
@@ -115,6 +116,10 @@ class Engagement(Record):
     retry: RetryOverride | None = None
     """This portal's own limits for retries in place (default: the settings')."""
     timezone: str = "UTC"
+    forecast: ForecastPlan = ForecastPlan()
+    """The renewal calendar's read-ahead and the quoting runs' length, for the forecast."""
+    sampling: Sampling = Sampling()
+    """The share of verified quotes (and the value above which all) sampled for review."""
 
     @field_validator("name")
     @classmethod

@@ -67,5 +67,18 @@ class Opportunity(Record):
         """The last day of the line's current term: its own end, else the contract's."""
         return line.line_end or self.contract_end
 
+    @property
+    def annual_value(self) -> Decimal:
+        """Last term's annual value of what renews: prior unit price times quantity of each
+        line the customer keeps (a line without a prior price counts nothing)."""
+        return sum(
+            (
+                (line.prior_unit_price or Decimal(0)) * line.quantity
+                for line in self.lines
+                if line.renew
+            ),
+            Decimal(0),
+        )
+
     def line(self, sku: str) -> OpportunityLine | None:
         return next((line for line in self.lines if line.sku == sku), None)

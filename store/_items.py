@@ -227,7 +227,7 @@ class ItemsMixin(StoreBase):
         if to is ItemState.FAILED or not allowed(came_from, to):
             raise InvalidTransition(row.id, came_from, to)
         before = (row.state, row.failure_kind)
-        if came_from is ItemState.FLAGGED and to is ItemState.PRICED:
+        if came_from in (ItemState.FLAGGED, ItemState.VERIFIED) and to is ItemState.PRICED:
             # Sent back for correction: the corrected quote carries a new reference.
             engagement = self._engagement_name(session, row.engagement_id)
             row.revision += 1
@@ -235,7 +235,8 @@ class ItemsMixin(StoreBase):
         if came_from is ItemState.FAILED:
             row.failure_kind = row.failure_code = row.failure_reason = None
             row.attempts, row.next_attempt_at = 0, None
-        if to is ItemState.VERIFIED or came_from is ItemState.FLAGGED:
+        sent_back = came_from is ItemState.VERIFIED and to is ItemState.PRICED  # a sample's
+        if to is ItemState.VERIFIED or came_from is ItemState.FLAGGED or sent_back:
             # A step ends (quoting; an audit decision): the next step (booking; a corrected
             # quote) gets a budget of attempts of its own. Failed tries of the quote, long
             # since recovered, must not count against the booking.

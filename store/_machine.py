@@ -14,7 +14,8 @@ ALLOWED_TRANSITIONS: Mapping[ItemState, frozenset[ItemState]] = {
     _S.ENTERED: frozenset({_S.VERIFIED, _S.FLAGGED, _S.FAILED}),
     # An auditor accepts a flagged quote (→ verified) or sends it back for correction (→ priced).
     _S.FLAGGED: frozenset({_S.VERIFIED, _S.PRICED, _S.FAILED}),
-    _S.VERIFIED: frozenset({_S.BOOKED, _S.FAILED}),
+    # An auditor disagrees with a sampled verified quote: back to the bot (→ priced).
+    _S.VERIFIED: frozenset({_S.BOOKED, _S.PRICED, _S.FAILED}),
     _S.BOOKED: frozenset(),
     # Operations retry a failed item from the start.
     _S.FAILED: frozenset({_S.NEW}),

@@ -452,3 +452,39 @@ class SelectorCheckRow(Base):
     at: Mapped[datetime]
     drifts: Mapped[list[str]] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class RenewalRow(Base):
+    """An upcoming renewal of the calendar, read ahead of its quoting window (the forecast)."""
+
+    __tablename__ = "renewal_calendar"
+    __table_args__ = (UniqueConstraint("engagement_id", "opportunity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id"))
+    opportunity_id: Mapped[str] = mapped_column(String(100))
+    account_name: Mapped[str] = mapped_column(String(300))
+    contract_end: Mapped[date] = mapped_column(Date)
+    annual_value: Mapped[str | None] = mapped_column(String(40))
+    """Exact decimal as text (never a float)."""
+    currency: Mapped[str | None] = mapped_column(String(3))
+    seen_at: Mapped[datetime]
+
+
+class SampleRow(Base):
+    """A verified quote sent to the audit team as a quality-control sample, and their verdict."""
+
+    __tablename__ = "quote_samples"
+    __table_args__ = (UniqueConstraint("item_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"), index=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(20))
+    """`share` (drawn at random) or `value` (above the engagement's threshold)."""
+    sampled_at: Mapped[datetime]
+    verdict: Mapped[str | None] = mapped_column(String(20))
+    """None while waiting; `agreed` or `disagreed` with the automatic audit's "verified"."""
+    reviewer: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]

@@ -1,6 +1,7 @@
 """The quote audit team's queue read a page at a time: filters, counts and order in SQL.
 
-The queue is every item with `queued_at` set (flagged quotes and business failures), the
+The queue is every item with `queued_at` set (flagged quotes, business failures and
+quality-control samples waiting for a verdict), the
 longest waiting first; a million work items cost no more than the page shown.
 """
 
@@ -18,10 +19,11 @@ from schemas.work import FailureKind, ItemState, ReviewAction, StoredFinding, Wo
 from store import _convert as convert
 from store._base import StoreBase
 from store._models import FindingRow, ItemRow, ReviewRow
+from store._samples import sample_waiting
 
-SEVERITIES = ("error", "warning", "business")
-"""A queued item's severity: an error finding, warnings only, or bad data (a business
-failure)."""
+SEVERITIES = ("error", "warning", "business", "sample")
+"""A queued item's severity: an error finding, warnings only, bad data (a business
+failure), or a verified quote sampled for quality control."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,9 @@ class ReviewQueueMixin(StoreBase):
 
     def _queued(self, session: Session, query: Select[Any], where: QueueFilter) -> Select[Any]:
         """`query` narrowed to the queue's items that `where` lets through."""
-        query = query.where(ItemRow.queued_at.is_not(None), or_(_flagged(), _business()))
+        query = query.where(
+            ItemRow.queued_at.is_not(None), or_(_flagged(), _business(), sample_waiting())
+        )
         if where.within is not None:
             ids = [self._engagement_id(session, e) for e in where.within]
             query = query.where(ItemRow.engagement_id.in_(ids))
@@ -173,6 +177,7 @@ class ReviewQueueMixin(StoreBase):
             "error": and_(_flagged(), error),
             "warning": and_(_flagged(), not_(error)),
             "business": _business(),
+            "sample": sample_waiting(),
         }
         if where.severity:
             query = query.where(severities[where.severity])

@@ -8,6 +8,7 @@ from datetime import datetime
 from store._alert_facts import AlertFactsMixin
 from store._alerts import AlertsMixin
 from store._bulk import BulkMixin
+from store._calendar import CalendarMixin
 from store._claims import ClaimsMixin
 from store._engine import make_engine, migrate
 from store._figures import FiguresMixin
@@ -21,6 +22,7 @@ from store._records import RecordsMixin
 from store._review_queue import ReviewQueueMixin
 from store._reviews import ReviewsMixin
 from store._runs import RunsMixin
+from store._samples import SamplesMixin
 from store._sessions import SessionsMixin
 from store._sign_ins import SignInFailuresMixin
 from store._types import utcnow
@@ -38,12 +40,14 @@ class Store(
     SessionsMixin,
     SignInFailuresMixin,
     JobsMixin,
+    SamplesMixin,
     FiguresMixin,
     QueueMixin,
     BulkMixin,
     FleetWorkersMixin,
     AlertsMixin,
     AlertFactsMixin,
+    CalendarMixin,
 ):
     """Quotebot's persistence: engagements, runs, work items and their history.
 

@@ -10,6 +10,7 @@ import pytest
 from bot_helpers import engagement_for
 from playwright.sync_api import Browser, Page, expect
 from web_helpers import PASSWORD, BotOutput, running_web, sign_in
+from web_helpers import decide as _decide
 
 from bots import RunOptions, run_engagement
 from sandbox import MARKUP_NAME
@@ -33,15 +34,6 @@ def web_url(output: BotOutput) -> Iterator[str]:
 
 def _flagged(output: BotOutput) -> list[WorkItem]:
     return output.store.items(state=ItemState.FLAGGED)
-
-
-def _decide(page: Page, action: str, note: str, reason: str | None = None) -> None:
-    form = page.get_by_test_id("decide")
-    form.locator(f"input[name=action][value={action}]").check()
-    if reason:
-        form.locator("select[name=reason]").select_option(reason)
-    form.locator("textarea[name=note]").fill(note)
-    form.get_by_role("button", name="Save decision").click()
 
 
 def test_a_person_without_a_session_is_sent_to_the_login(page: Page, web_url: str) -> None:

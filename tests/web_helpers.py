@@ -79,3 +79,13 @@ def sign_in(page: Page, base_url: str, name: str, path: str = "/") -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_test_id("who")).to_contain_text(name)
+
+
+def decide(page: Page, action: str, note: str, reason: str | None = None) -> None:
+    """On an item's page: choose a decision (and a reason), write the note, save."""
+    form = page.get_by_test_id("decide")
+    form.locator(f"input[name=action][value={action}]").check()
+    if reason:
+        form.locator("select[name=reason]").select_option(reason)
+    form.locator("textarea[name=note]").fill(note)
+    form.get_by_role("button", name="Save decision").click()

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from audit.metrics import Figures
 from schemas.people import User
-from web import report
+from web import _forecast, report
 from web._deps import BadInput, NotFound, SignedIn, engagement_names, render, store_of
 from web._figview import layout
 
@@ -78,6 +78,16 @@ def _figures(request: Request, user: User, shown: Shown) -> Figures:
     )
 
 
+def _panel(request: Request, user: User, shown: Shown) -> _forecast.Panel:
+    return _forecast.panel(
+        store_of(request),
+        request.app.state.engagements,
+        today=business_today(request),
+        engagement=shown.engagement or None,
+        within=user.scope,
+    )
+
+
 @router.get("/dashboard")
 def dashboard(user: SignedIn, request: Request, shown: Annotated[Shown, Depends()]) -> Response:
     figures = _figures(request, user, shown)
@@ -87,6 +97,7 @@ def dashboard(user: SignedIn, request: Request, shown: Annotated[Shown, Depends(
         user=user,
         engagement=shown.engagement,
         engagements=engagement_names(request, user),
+        forecast_panel=_panel(request, user, shown),
         **layout(figures),
     )
 
@@ -101,7 +112,13 @@ def export(
         raise NotFound("No such export", "Exports are CSV or XLSX.")
     figures = _figures(request, user, shown)
     with tempfile.TemporaryDirectory() as folder:
-        path = report.write(figures, Path(folder) / f"export.{fmt}", fmt, "")  # type: ignore[arg-type]
+        path = report.write(
+            figures,
+            Path(folder) / f"export.{fmt}",
+            fmt,  # type: ignore[arg-type]
+            "",
+            _panel(request, user, shown),
+        )
         body = path.read_bytes()
     name = f"quotebot-{figures.since}-{figures.until}.{fmt}"
     media = "text/csv" if fmt == "csv" else XLSX

@@ -33,11 +33,23 @@ STATUSES = {"": "all", "open": "not escalated", "escalated": "escalated"}
 ACCEPT_REASONS = {
     "approved_exception": "Approved exception",
     "false_positive": "False positive",
+    "sample_right": "Sample checked: the quote is right",
 }
 ACTIONS_BY_STATE = {
     ItemState.FLAGGED: (ReviewAction.ACCEPT, ReviewAction.CORRECT, ReviewAction.ESCALATE),
     ItemState.FAILED: (ReviewAction.CORRECT, ReviewAction.ESCALATE),
 }
+SAMPLE_ACTIONS = {
+    ItemState.VERIFIED: (ReviewAction.ACCEPT, ReviewAction.CORRECT, ReviewAction.ESCALATE),
+    ItemState.BOOKED: (ReviewAction.ACCEPT, ReviewAction.ESCALATE),
+}
+"""A quality-control sample: agree (accept), disagree (send back), or escalate."""
+
+
+def _actions(store: Store, item: WorkItem) -> tuple[ReviewAction, ...]:
+    if item.state in SAMPLE_ACTIONS:
+        return SAMPLE_ACTIONS[item.state] if store.samples_waiting([item.id]) else ()
+    return ACTIONS_BY_STATE.get(item.state, ())
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,8 @@ def _rows(store: Store, items: list[WorkItem], now: datetime) -> list[QueueRow]:
         if item.state is ItemState.FAILED:
             rules: tuple[str, ...] = (item.failure_code or "business",)
             severity = "business"
+        elif item.state in SAMPLE_ACTIONS:
+            rules, severity = (), "sample"
         else:
             found = findings.get(item.id, [])
             rules = tuple(sorted({f.rule for f in found}))
@@ -170,7 +184,7 @@ def _item_page(
         lines=_compare.lines(item.expected, item.snapshot),
         screenshots=[e for e in evidence if e.kind is EvidenceKind.SCREENSHOT],
         traces=[e for e in evidence if e.kind is EvidenceKind.TRACE],
-        actions=ACTIONS_BY_STATE.get(item.state, ()),
+        actions=_actions(store, item),
         reasons=ACCEPT_REASONS,
         escalated=store.is_escalated([item_id])[item_id],
         next_item=following,

@@ -14,6 +14,8 @@ from audit.metrics import Figures, compute
 from store import Store
 from web._deps import TEMPLATES
 from web._figview import hours, layout, pct
+from web._forecast import Panel
+from web._forecast import frames as forecast_frames
 
 __all__ = ["Format", "figures", "hours", "html", "long_csv", "pct", "tables", "write"]
 
@@ -39,8 +41,9 @@ def figures(
     return compute(tallies, since=since, until=until, today=today)
 
 
-def tables(figures: Figures) -> dict[str, pd.DataFrame]:
-    """Each figure table under the name it has in the CSV and as an XLSX sheet."""
+def tables(figures: Figures, forecast: Panel | None = None) -> dict[str, pd.DataFrame]:
+    """Each figure table under the name it has in the CSV and as an XLSX sheet (with the
+    forecast's and the sampled accuracy's when given)."""
     return {
         "per_engagement": figures.per_engagement,
         "daily": figures.daily,
@@ -48,41 +51,48 @@ def tables(figures: Figures) -> dict[str, pd.DataFrame]:
         "cycle_times": figures.cycle_times,
         "backlog": figures.backlog,
         "states": figures.states,
+        **(forecast_frames(forecast) if forecast is not None else {}),
     }
 
 
-def html(figures: Figures, generated: str) -> str:
+def html(figures: Figures, generated: str, forecast: Panel | None = None) -> str:
     """One file that opens offline: styles inlined, charts as inline SVG, no script."""
     template = TEMPLATES.env.get_template("report.html")
     return template.render(
         # Our own style sheet, not text: escaped, its quotes became &#34; inside <style>.
         css=Markup(_CSS.read_text(encoding="utf-8")),
         generated=generated,
+        forecast_panel=forecast,
         **layout(figures),
     )
 
 
-def long_csv(figures: Figures) -> pd.DataFrame:
+_KEYS = ("day", "engagement", "span", "rule", "severity", "week_of", "opportunity", "currency")
+
+
+def long_csv(figures: Figures, forecast: Panel | None = None) -> pd.DataFrame:
     """Every number in one tidy table: table, day, engagement, key, metric, value."""
     frames = []
-    for name, table in tables(figures).items():
-        ids = [c for c in ("day", "engagement", "span", "rule", "severity") if c in table]
+    for name, table in tables(figures, forecast).items():
+        ids = [c for c in _KEYS if c in table]
         # As objects, so counts stay integers beside the rates (3, not 3.0).
         long = table.astype(object).melt(id_vars=ids, var_name="metric", value_name="value")
         long.insert(0, "table", name)
         frames.append(long)
-    columns = ["table", "day", "engagement", "span", "rule", "severity", "metric", "value"]
+    columns = ["table", *_KEYS, "metric", "value"]
     return pd.concat(frames, ignore_index=True).reindex(columns=columns)
 
 
-def write(figures: Figures, path: Path, fmt: Format, generated: str) -> Path:
+def write(
+    figures: Figures, path: Path, fmt: Format, generated: str, forecast: Panel | None = None
+) -> Path:
     if fmt == "html":
-        path.write_text(html(figures, generated), encoding="utf-8")
+        path.write_text(html(figures, generated, forecast), encoding="utf-8")
     elif fmt == "csv":
-        long_csv(figures).to_csv(path, index=False)
+        long_csv(figures, forecast).to_csv(path, index=False)
     else:
         with pd.ExcelWriter(path, engine="openpyxl") as book:
-            for name, table in tables(figures).items():
+            for name, table in tables(figures, forecast).items():
                 hours_columns = [c for c in table if c.endswith("_hours")]
                 shown = table.copy()
                 # Durations as spreadsheet durations (days), shown as hours and minutes.

@@ -51,9 +51,22 @@ if TYPE_CHECKING:
     help="Quote and book through 3 `quotebot worker` processes on the PostgreSQL at "
     "QUOTEBOT_DATABASE_URL (its schema quotebot_demo, emptied first).",
 )
+@click.option(
+    "--sample-share",
+    type=click.FloatRange(0, 100),
+    default=5.0,
+    show_default=True,
+    help="Per cent of verified quotes sampled for the audit team (0-100).",
+)
 @click.pass_obj
 def demo_command(
-    settings: Settings, opportunities: int, workers: int, home: Path, port: int | None, fleet: bool
+    settings: Settings,
+    opportunities: int,
+    workers: int,
+    home: Path,
+    port: int | None,
+    fleet: bool,
+    sample_share: float,
 ) -> None:
     """See the whole product work: two client portals quoted, booked, audited and reported.
 
@@ -63,7 +76,7 @@ def demo_command(
     from quotebot.demo import demo_settings, run_demo, serve_results
 
     settings = demo_settings(home, settings, fleet=fleet)
-    result = run_demo(settings, opportunities, workers, fleet=fleet)
+    result = run_demo(settings, opportunities, workers, fleet=fleet, sample_share=sample_share)
     click.echo("")
     click.echo(result.text())
     click.echo(alerts_line(settings.alerts))

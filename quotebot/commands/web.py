@@ -92,6 +92,7 @@ def report_command(
     self-contained HTML, CSV or XLSX."""
     from web import report
     from web._dashboard import EARLIEST, LATEST
+    from web._forecast import panel
 
     last = until.date() if until else datetime.now(UTC).date()
     first = since.date() if since else last - timedelta(days=29)
@@ -109,6 +110,12 @@ def report_command(
             today=today.date() if today else date.today(),
             engagement=engagement,
         )
+        forecast = panel(
+            store,
+            settings.engagements,
+            today=today.date() if today else date.today(),
+            engagement=engagement,
+        )
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
-    report.write(figures, out, fmt, generated)  # type: ignore[arg-type]
+    report.write(figures, out, fmt, generated, forecast)  # type: ignore[arg-type]
     click.echo(str(out), file=sys.stdout)
