@@ -89,9 +89,10 @@ def big_page(page: Page, base_url: str, folder: Path, rows: int) -> None:
     start = time.perf_counter()
     found = suggest(page, fp)
     took = (time.perf_counter() - start) * 1000
+    best = found.candidates[0].selector if found.candidates else None
     print(
-        f"a drift on a page of {elements} elements ({rows} rows): survey {took:.0f} ms, "
-        f"best {found.candidates[0].selector if found.candidates else None}"
+        f"a drift on a page of {elements} elements ({rows} rows, Next removed): survey "
+        f"{took:.0f} ms; best {best}, proposed: {found.confident is not None} ({found.reason})"
     )
 
 

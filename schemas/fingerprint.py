@@ -57,14 +57,6 @@ class ElementFingerprint(Record):
     visible: bool = True
     in_shadow: bool = Field(default=False, description="inside a shadow root")
 
-    @property
-    def is_field(self) -> bool:
-        """An element a bot types into or picks from."""
-        return self.tag in {"input", "select", "textarea"} and self.type not in _BUTTON_TYPES
-
-
-_BUTTON_TYPES = frozenset({"submit", "button", "reset", "image"})
-
 
 class Candidate(Record):
     """One element of the live page that may be where a drifted key's element went."""

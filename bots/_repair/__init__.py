@@ -16,7 +16,9 @@ scores each element against the fingerprint (`_score` says how the weights were 
 keeps the best few and builds for each a locator in the selector map's style (a test id,
 an id or a generated id's stable prefix, a name, a cell's column, a short path from a close
 ancestor with an identity, a button's text, a longer path) that finds it and nothing else.
-`confirmed_by_value` checks a read key's candidate against a value the store knows.
+`confirmed_by_value` checks a read key's candidate against a value the store knows;
+`patched_map` writes a proposal into the map's YAML (that line only, comments kept, the
+result read back and checked) and `map_diff` shows it as a patch for people.
 
 ## When a candidate is proposed
 
@@ -46,11 +48,15 @@ survey.
 """
 
 from bots._repair._candidates import capture, capture_all, fingerprint_of, suggest
+from bots._repair._patch import PatchError, map_diff, patched_map
 from bots._repair._score import MARGIN, THRESHOLD, WEIGHTS
 from bots._repair._verify import SAME, check_key, confirmed_by_value
 
 __all__ = [
     "SAME",
+    "PatchError",
+    "map_diff",
+    "patched_map",
     "check_key",
     "confirmed_by_value",
     "MARGIN",

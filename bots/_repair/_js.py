@@ -205,7 +205,7 @@ const el = window["""
     + _KEPT
     + r"""][i];
 const TEST_IDS = ["data-testid", "data-test", "data-qa", "data-test-id"];
-const q = (v) => JSON.stringify(v);
+const q = (v) => /^[A-Za-z_][\w-]*$/.test(v) ? v : JSON.stringify(v);  // [data-testid=save]
 const GENERATED = /([0-9a-f]{6,}|\d{3,})$/i;
 const stable = (a) => a && /^[A-Za-z][\w-]*$/.test(a) && !GENERATED.test(a);
 const own = (n) => {
@@ -254,7 +254,7 @@ if (el.type === "submit" || el.type === "button") {
   if (tag === "input") out.push(`input[value=${q(el.value)}]`);
 }
 if (text && text.length <= 40 && ["button", "a", "label", "h1", "h2", "h3"].includes(tag)) {
-  out.push(`${tag}:text-is(${q(text)})`);
+  out.push(`${tag}:text-is(${JSON.stringify(text)})`);
 }
 if (!close) out.push(path);
 return out;
