@@ -4,11 +4,14 @@ when used."""
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import click
+from loguru import logger
 
 from quotebot._logging import configure_logging
+from schemas.errors import first_line
 from schemas.settings import Settings
 
 # Imported only when used, so that `quotebot audit` never pays for importing Playwright and
@@ -71,4 +74,27 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    return cli.main(args=argv, prog_name="quotebot")
+    """The command line, where anything unexpected is one line (a traceback with -v only;
+    it is in the JSON log either way)."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        return cli.main(args=args, prog_name="quotebot")
+    except Exception as exc:  # noqa: BLE001 - the one place a command's crash is worded
+        if _verbose(args):
+            raise
+        logger.opt(exception=exc).error("quotebot {} failed", " ".join(args[:2]))
+        click.echo(
+            f"quotebot: {first_line(exc)} (run it again with -v to see where it failed)",
+            err=True,
+        )
+        sys.exit(1)
+
+
+def _verbose(args: list[str]) -> bool:
+    """Whether -v (or -vv, --verbose) comes before the command's name."""
+    for arg in args:
+        if not arg.startswith("-"):
+            return False
+        if arg == "--verbose" or (arg[1:] and set(arg[1:]) == {"v"}):
+            return True
+    return False
