@@ -72,7 +72,7 @@ def test_the_demo_quotes_books_audits_and_reports_through_the_scheduler(tmp_path
         text=True,
         check=True,
     ).stdout
-    assert len(listed.splitlines()) == 4
+    assert len(listed.splitlines()) == 1 + 4  # a header row, then the four schedules
     assert "QUOTEBOT_DEMO_ACME_PASSWORD" in (home / "engagements.yaml").read_text()
     password = json.loads((home / "portals" / "acme" / "credentials.json").read_text())["password"]
     assert password not in (home / "engagements.yaml").read_text()
