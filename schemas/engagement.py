@@ -7,6 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from schemas._base import Record
@@ -209,3 +210,35 @@ def _check_files(path: Path, text: str, index: int, engagement: Engagement) -> N
         load_rules(engagement.rules)
     except InputError as exc:
         raise fail("rules", f"bad rules file: {exc}") from None
+
+
+_CRON_FIELDS = ("second", "minute", "hour", "day", "month", "day_of_week")
+
+
+def cron_trigger(expression: str, timezone: str = "UTC") -> CronTrigger:
+    """The trigger of a schedule: a 5-field crontab line, or 6 fields with seconds first.
+
+    Seconds are for tests and demonstrations (`*/5 * * * * *`: every five seconds).
+    """
+    fields = cron_fields(expression)
+    if len(fields) == 5:
+        return CronTrigger.from_crontab(expression, timezone=ZoneInfo(timezone))
+    return CronTrigger(**dict(zip(_CRON_FIELDS, fields, strict=True)), timezone=ZoneInfo(timezone))
+
+
+def load_checked(path: Path) -> list[Engagement]:
+    """`load_engagements`, and every schedule's values checked too (the scheduler's file,
+    and the web pages' edits of it): a bad one names the file, line and key."""
+    engagements = load_engagements(path)
+    text = path.read_text(encoding="utf-8")
+    for index, engagement in enumerate(engagements):
+        for kind in ("quote", "booking"):
+            cron = getattr(engagement.schedules, kind)
+            if cron is None:
+                continue
+            try:
+                cron_trigger(cron, engagement.timezone)
+            except ValueError as exc:
+                key = f"engagements.{index}.schedules.{kind}"
+                raise EngagementError.at_key(path, text, key, str(exc)) from None
+    return engagements
