@@ -30,7 +30,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from loguru import logger
 
-import schemas.engagement
+import audit.schedule
 from alerts import Alerting, reachable
 from audit.schedule import cron_trigger
 from schemas.engagement import Engagement, EngagementError
@@ -69,21 +69,9 @@ def job_id(engagement: str, kind: RunKind | str) -> str:
 
 
 def load_engagements(path: Path) -> list[Engagement]:
-    """The engagements file, every part checked (`schemas.engagement.load_engagements`) and
-    every schedule's values too: a bad one names the file, line and key, as the rest do."""
-    engagements = schemas.engagement.load_engagements(path)
-    text = path.read_text(encoding="utf-8")
-    for index, engagement in enumerate(engagements):
-        for kind in RunKind:
-            cron = getattr(engagement.schedules, kind.value)
-            if cron is None:
-                continue
-            try:
-                cron_trigger(cron, engagement.timezone)
-            except ValueError as exc:
-                key = f"engagements.{index}.schedules.{kind.value}"
-                raise EngagementError.at_key(path, text, key, str(exc)) from None
-    return engagements
+    """The engagements file, every part checked, every schedule's values too
+    (`audit.schedule.load_checked`): a bad one names the file, line and key."""
+    return audit.schedule.load_checked(path)
 
 
 def process_store(settings: Settings) -> Store:
@@ -141,6 +129,7 @@ def schedule_engagement(
     engagement: Engagement,
     engagements_path: Path,
     store: Store,
+    kinds: tuple[str, ...] | None = None,
     **job_kwargs: object,
 ) -> list[Job]:
     """Add (or bring up to date) the engagement's jobs from its schedules; pauses are kept.
@@ -151,7 +140,7 @@ def schedule_engagement(
     # Registered now, so that a run that cannot even begin can be recorded as failed.
     store.ensure_engagement(engagement.name, engagement.flavour, engagement.url)
     jobs = []
-    for kind in (k.value for k in RunKind):
+    for kind in kinds or tuple(k.value for k in RunKind):
         ident = job_id(engagement.name, kind)
         existing = scheduler.get_job(ident, jobstore="default")
         cron = getattr(engagement.schedules, kind)
@@ -331,7 +320,9 @@ def serve(
     scheduler = make_scheduler(settings, threads=threads, grace_s=grace_s)
     # Wakes the scheduler so that it sees jobs other processes added, paused or ran now,
     # and applies what operations asked for on the web pages.
-    controls = Controls(scheduler, process_store(settings), grace_s=grace_s)
+    controls = Controls(
+        scheduler, process_store(settings), grace_s=grace_s, engagements_path=engagements_path
+    )
     scheduler.add_job(
         controls.apply,
         "interval",
@@ -404,8 +395,18 @@ class Controls:
     """Operations' pause, resume and run-now from the web pages (`store.schedule_controls()`)
     and `quotebot schedule`, applied to the job store: each change once, in order."""
 
-    def __init__(self, scheduler: BaseScheduler, store: Store, *, grace_s: float) -> None:
+    def __init__(
+        self,
+        scheduler: BaseScheduler,
+        store: Store,
+        *,
+        grace_s: float,
+        engagements_path: Path | None = None,
+    ) -> None:
         self.scheduler, self.store, self.grace_s = scheduler, store, grace_s
+        self.engagements_path = engagements_path
+        """With it, a changed control first brings its schedule up to date from the file
+        (a schedule added or edited on the web pages is in the file, and starts here)."""
         self.seen: datetime | None = None
         self.beat_at: float | None = None
 
@@ -429,6 +430,7 @@ class Controls:
             if self.seen is not None and control.changed_at <= self.seen:
                 continue
             ident = job_id(control.engagement, control.kind)
+            _sync_from_file(self, control.engagement, control.kind)
             job = self.scheduler.get_job(ident, jobstore="default")
             if job is None:
                 continue
@@ -443,6 +445,21 @@ class Controls:
                 "{} by {}", "paused" if control.paused else "scheduled", control.changed_by
             )
         self.seen = max([c.changed_at for c in controls] + [self.seen or since])
+
+
+def _sync_from_file(controls: Controls, engagement: str, kind: str) -> None:
+    """The schedule of `engagement` and `kind` as the engagements file says now (pauses
+    kept); a file that became invalid changes nothing, and says why in the log."""
+    path = controls.engagements_path
+    if path is None:
+        return
+    try:
+        found = [e for e in load_engagements(path) if e.name == engagement]
+    except EngagementError as exc:
+        logger.warning("{}: schedules not read again: {}", path, first_line(exc))
+        return
+    if found and getattr(found[0].schedules, kind, None) is not None:
+        schedule_engagement(controls.scheduler, found[0], path, controls.store, kinds=(kind,))
 
 
 def when(job: Job) -> str:

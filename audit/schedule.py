@@ -4,11 +4,12 @@ forecast's one reading of them)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from schemas.engagement import cron_fields
+from schemas.engagement import Engagement, EngagementError, cron_fields, load_engagements
 
 _CRON_FIELDS = ("second", "minute", "hour", "day", "month", "day_of_week")
 
@@ -40,3 +41,21 @@ def fire_times(
         times.append(fire)
         previous, moment = fire, fire + timedelta(microseconds=1)
     return times
+
+
+def load_checked(path: Path) -> list[Engagement]:
+    """`load_engagements`, and every schedule's values checked too (the scheduler's file,
+    and the web pages' edits of it): a bad one names the file, line and key."""
+    engagements = load_engagements(path)
+    text = path.read_text(encoding="utf-8")
+    for index, engagement in enumerate(engagements):
+        for kind in ("quote", "booking", "check"):
+            cron = getattr(engagement.schedules, kind)
+            if cron is None:
+                continue
+            try:
+                cron_trigger(cron, engagement.timezone)
+            except ValueError as exc:
+                key = f"engagements.{index}.schedules.{kind}"
+                raise EngagementError.at_key(path, text, key, str(exc)) from None
+    return engagements

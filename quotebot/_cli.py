@@ -4,6 +4,7 @@ when used."""
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -182,4 +183,31 @@ def _settings_error(exc: pydantic.ValidationError) -> str:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    return cli.main(args=argv, prog_name="quotebot")
+    """The command line, where anything unexpected is one line (a traceback with -v only;
+    it is in the JSON log either way)."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        return cli.main(args=args, prog_name="quotebot")
+    except Exception as exc:  # noqa: BLE001 - the one place a command's crash is worded
+        if _verbose(args):
+            raise
+        from loguru import logger
+
+        from schemas.errors import first_line
+
+        logger.opt(exception=exc).error("quotebot {} failed", " ".join(args[:2]))
+        click.echo(
+            f"quotebot: {first_line(exc)} (run it again with -v to see where it failed)",
+            err=True,
+        )
+        sys.exit(1)
+
+
+def _verbose(args: list[str]) -> bool:
+    """Whether -v (or -vv, --verbose) comes before the command's name."""
+    for arg in args:
+        if not arg.startswith("-"):
+            return False
+        if arg == "--verbose" or (arg[1:] and set(arg[1:]) == {"v"}):
+            return True
+    return False

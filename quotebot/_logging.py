@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from loguru import logger
+
+if TYPE_CHECKING:
+    from loguru import Record
 
 from schemas.settings import Settings
 
@@ -28,9 +32,16 @@ def configure_logging(settings: Settings, verbose: int) -> None:
     logger.add(
         sys.stderr,
         level=level,
+        # Tracebacks only with -v: without it a person reads one line per problem (the
+        # traceback is in the JSON log either way).
+        filter=None if verbose else _without_traceback,
         # Never print variable values in tracebacks: they can hold credentials.
         backtrace=False,
         diagnose=False,
-        format="<green>{time:HH:mm:ss}</green> <level>{level: <7}</level> {message} "
-        "<dim>{extra}</dim>",
+        format="<green>{time:HH:mm:ss}</green> <level>{level: <7}</level> {message}"
+        + (" <dim>{extra}</dim>" if verbose else ""),
     )
+
+
+def _without_traceback(record: Record) -> bool:
+    return record["exception"] is None

@@ -64,6 +64,23 @@ def add_trail(
     return row
 
 
+def control_row(
+    session: Session, engagement: str, kind: str, actor: str, now: datetime
+) -> ScheduleControlRow:
+    """The control of an engagement's schedule of one kind, made (not paused) if new."""
+    row = session.scalar(
+        select(ScheduleControlRow)
+        .where(ScheduleControlRow.engagement == engagement)
+        .where(ScheduleControlRow.kind == kind)
+    )
+    if row is None:
+        row = ScheduleControlRow(
+            engagement=engagement, kind=kind, paused=False, changed_by=actor, changed_at=now
+        )
+        session.add(row)
+    return row
+
+
 class PeopleMixin(StoreBase):
     def add_user(
         self,
@@ -209,16 +226,7 @@ class PeopleMixin(StoreBase):
         """Pause or resume a schedule, or ask for a run now; the scheduler reads these."""
         now = self.now()
         with self._write() as session:
-            row = session.scalar(
-                select(ScheduleControlRow)
-                .where(ScheduleControlRow.engagement == engagement)
-                .where(ScheduleControlRow.kind == kind)
-            )
-            if row is None:
-                row = ScheduleControlRow(
-                    engagement=engagement, kind=kind, paused=False, changed_by=actor, changed_at=now
-                )
-                session.add(row)
+            row = control_row(session, engagement, kind, actor, now)
             before = {"paused": row.paused}
             if paused is not None:
                 row.paused = paused

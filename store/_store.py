@@ -23,6 +23,7 @@ from store._review_queue import ReviewQueueMixin
 from store._reviews import ReviewsMixin
 from store._runs import RunsMixin
 from store._samples import SamplesMixin
+from store._schedule_edits import ScheduleEditsMixin
 from store._sessions import SessionsMixin
 from store._sign_ins import SignInFailuresMixin
 from store._types import utcnow
@@ -37,6 +38,7 @@ class Store(
     QueriesMixin,
     ReviewQueueMixin,
     PeopleMixin,
+    ScheduleEditsMixin,
     SessionsMixin,
     SignInFailuresMixin,
     JobsMixin,

@@ -72,7 +72,7 @@ def test_the_demo_quotes_books_audits_and_reports_through_the_scheduler(tmp_path
         text=True,
         check=True,
     ).stdout
-    assert len(listed.splitlines()) == 4
+    assert len(listed.splitlines()) == 1 + 4  # a header row, then the four schedules
     assert "QUOTEBOT_DEMO_ACME_PASSWORD" in (home / "engagements.yaml").read_text()
     password = json.loads((home / "portals" / "acme" / "credentials.json").read_text())["password"]
     assert password not in (home / "engagements.yaml").read_text()
@@ -96,11 +96,13 @@ def _the_report_says_what_the_demo_printed(home: Path, env: dict[str, str], out:
     figures: dict[tuple[str, str, str, str], str] = {}
     with csv_path.open() as file:
         for row in csv.DictReader(file):
-            key = (row["table"], row["engagement"], row["span"], row["metric"])
-            figures[key] = row["value"]
+            key = (row["Table"], row["Engagement"], row["From → to"], row["Figure"])
+            figures[key] = row["Value"]
 
     def count(table: str, engagement: str, metric: str) -> int:
         return int(float(figures[(table, engagement, "", metric)]))
+
+    per, states = "Per engagement", "Work items now"
 
     for name in ("acme", "globex"):
         printed = re.search(
@@ -110,21 +112,21 @@ def _the_report_says_what_the_demo_printed(home: Path, env: dict[str, str], out:
         )
         assert printed is not None, out
         assert [int(g) for g in printed.groups()] == [
-            count("states", name, "items"),
-            count("per_engagement", name, "entered"),
-            count("per_engagement", name, "verified"),
-            count("per_engagement", name, "first_pass"),
-            count("states", name, "flagged"),
-            count("states", name, "failed_business"),
-            count("states", name, "failed_system"),
-            count("per_engagement", name, "booked"),
+            count(states, name, "Renewals"),
+            count(per, name, "Entered"),
+            count(per, name, "Verified"),
+            count(per, name, "Right on first read-back"),
+            count(states, name, "flagged"),
+            count(states, name, "bad data, to review"),
+            count(states, name, "failed (system)"),
+            count(per, name, "Booked"),
         ]
-    rate = float(figures[("per_engagement", "all", "", "first_pass_rate")])
-    assert f"first-pass accuracy: {100 * rate:.1f} %" in out
+    rate = float(figures[(per, "all", "", "First-pass accuracy (%)")])
+    assert f"first-pass accuracy: {rate:.1f} %" in out
     for span, words in (
-        ("read_to_entered", "read -> entered"),
-        ("entered_to_verified", "entered -> verified"),
+        ("opportunity read → quote entered", "read -> entered"),
+        ("quote entered → verified", "entered -> verified"),
     ):
-        p50 = hours(float(figures[("cycle_times", "all", span, "p50_hours")]))
-        p90 = hours(float(figures[("cycle_times", "all", span, "p90_hours")]))
+        p50 = hours(float(figures[("Cycle times", "all", span, "Median (half took less) (hours)")]))
+        p90 = hours(float(figures[("Cycle times", "all", span, "9 in 10 took less than (hours)")]))
         assert f"{words}: p50 {p50}, p90 {p90}" in out

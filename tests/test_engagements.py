@@ -65,13 +65,15 @@ def test_a_valid_file_schedules_both_runs_of_each_engagement(folder: Path) -> No
     code, output = _schedule_add_all(path)
 
     assert code == 0, output
-    listed = _scheduled().splitlines()
+    header, *listed = _scheduled().splitlines()
+    assert header.split()[:2] == ["ENGAGEMENT", "RUNS"]
     assert [line.split()[:2] for line in listed] == [
-        ["acme", "quote"],
+        ["acme", "quoting"],
         ["acme", "booking"],
-        ["acme-eu", "quote"],
+        ["acme-eu", "quoting"],
         ["acme-eu", "booking"],
     ]
+    assert listed[2].endswith("Europe/Berlin"), listed[2]
 
 
 BAD_ENGAGEMENTS = [

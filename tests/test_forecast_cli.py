@@ -157,18 +157,22 @@ def test_the_report_carries_the_renewals_at_risk_and_the_money(home: Home) -> No
     code, out = quotebot("report", "--format", "csv", "--out", str(out_file), "--today", f"{TODAY}")
     assert code == 0, out
     table = pd.read_csv(out_file, dtype=str)
-    at_risk = table[table["table"] == "renewals_at_risk"]
+    # The export speaks the dashboard's words: tables, keys and figures by their names.
+    at_risk = table[table["Table"] == "Renewals at risk"]
     calendar = seeded_calendar()
     done = simulate_schedule(
         calendar, weekday_mornings(TODAY, 26), workers=1, hours=1.0, rate=2.0, days_to=150
     )
-    assert set(at_risk["opportunity"]) == missed(calendar, done)
-    money = table[(table["table"] == "money_at_risk") & (table["metric"] == "money_at_risk")]
+    assert set(at_risk["Renewal"]) == missed(calendar, done)
+    money = table[
+        (table["Table"] == "Before the 120-day line")
+        & (table["Figure"] == "Money at risk (likely)")
+    ]
     by_id = {r.opportunity_id: r for r in calendar}
     for _, row in money.iterrows():
         expected = sum(
             by_id[i].annual_value  # type: ignore[misc]
             for i in missed(calendar, done)
-            if by_id[i].currency == row["currency"]
+            if by_id[i].currency == row["Currency"]
         )
-        assert Decimal(row["value"]) == expected
+        assert Decimal(row["Value"]) == expected

@@ -180,17 +180,17 @@ def test_the_dashboard_and_the_report_show_the_numbers_in_the_database(
     expect(page.locator("svg.chart")).to_have_count(3)
 
     rows = pd.read_csv(outs["csv"])
-    total = rows[(rows["table"] == "per_engagement") & (rows["engagement"] == "all")]
-    figures = dict(zip(total["metric"], total["value"], strict=True))
-    assert [int(figures[k]) for k in ("entered", "verified", "booked")] == [
+    total = rows[(rows["Table"] == "Per engagement") & (rows["Engagement"] == "all")]
+    figures = dict(zip(total["Figure"], total["Value"], strict=True))
+    assert [int(figures[k]) for k in ("Entered", "Verified", "Booked")] == [
         expected["entered"],
         expected["verified"],
         expected["booked"],
     ]
-    sheet = load_workbook(outs["xlsx"], read_only=True)["per_engagement"]
+    sheet = load_workbook(outs["xlsx"], read_only=True)["Per engagement"]
     header, *body = list(sheet.values)
     all_row = dict(zip(header, next(r for r in body if r[0] == "all"), strict=True))
-    assert all_row["booked"] == expected["booked"]
+    assert all_row["Booked"] == expected["booked"]
 
 
 def test_the_review_item_page_shows_both_quotes_findings_and_screenshot(

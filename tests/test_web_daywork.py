@@ -61,7 +61,7 @@ def test_an_escalation_keeps_its_place_is_found_by_its_filter_then_the_next_item
     page.get_by_role("link", name="ACME-OPP-0").click()
     _decide(page, "escalate", "Needs the account manager: unknown SKU on a renewal.")
     expect(page.get_by_test_id("escalated")).to_be_visible()
-    expect(page.get_by_test_id("trail")).to_contain_text("review escalate")
+    expect(page.get_by_test_id("trail")).to_contain_text("escalated")
     page.get_by_test_id("next").get_by_role("link", name="Next item →").click()
     expect(page).to_have_url(f"{site.base_url}/review/{later}")
     page.goto(f"{site.base_url}/review")
@@ -143,23 +143,23 @@ def test_a_manager_exports_what_the_dashboard_shows_and_reads_a_90_day_chart(
     _sign_in(page, site, "mia", "/dashboard?since=2026-09-02&until=2026-11-30")
     chart = page.locator("svg.chart").first
     expect(chart.locator("rect title", has_text="entered:")).to_have_count(90)
-    expect(chart.locator("text", has_text="09-02")).to_have_count(1)
+    expect(chart.locator("text", has_text="02 Sep")).to_have_count(1)
     expect(page.get_by_test_id("empty-period")).to_have_count(0)
     _shot(page, "manager_dashboard_90_days.png")
     with page.expect_download() as csv_download:
         page.get_by_test_id("exports").get_by_role("link", name="CSV").click()
     text = Path(csv_download.value.path()).read_text(encoding="utf-8")
     lines = list(csv.DictReader(io.StringIO(text)))
-    entered = [r for r in lines if r["table"] == "per_engagement" and r["metric"] == "entered"]
-    assert {r["engagement"]: r["value"] for r in entered}["acme"] == "1"  # an integer
+    entered = [r for r in lines if r["Table"] == "Per engagement" and r["Figure"] == "Entered"]
+    assert {r["Engagement"]: r["Value"] for r in entered}["acme"] == "1"  # an integer
     with page.expect_download() as xlsx_download:
         page.get_by_test_id("exports").get_by_role("link", name="XLSX").click()
     assert xlsx_download.value.suggested_filename == "quotebot-2026-09-02-2026-11-30.xlsx"
     xlsx_download.value.save_as(tmp_path / "export.xlsx")
     book = openpyxl.load_workbook(tmp_path / "export.xlsx")
-    sheet = book["per_engagement"]
+    sheet = book["Per engagement"]
     header = [c.value for c in sheet[1]]
-    rate = sheet.cell(row=2, column=header.index("first_pass_rate") + 1)
+    rate = sheet.cell(row=2, column=header.index("First-pass accuracy") + 1)
     assert rate.number_format == "0.0%"
     page.goto(f"{site.base_url}/dashboard?since=2025-01-01&until=2025-01-31")
     expect(page.get_by_test_id("empty-period")).to_be_visible()
@@ -242,8 +242,10 @@ def test_the_runs_list_says_how_long_each_run_took_how_fast_and_why_it_ended(
     _sign_in(page, site, "olga", "/runs")
     row = page.locator(f"[data-testid=runs] tr[data-run='{quick.id}']")
     expect(row.get_by_test_id("duration")).to_have_text("1 min 30 s")
-    expect(row.get_by_test_id("rate")).to_have_text("2.0/min")  # 3 ended in 1.5 min
-    expect(row.get_by_test_id("finish")).to_have_text("finished")
+    expect(row.get_by_test_id("rate")).to_have_text("2.0")  # items a minute: 3 ended in 1.5 min
+    # One item to review: the run finished with failures, it is not plainly "finished".
+    expect(row.get_by_test_id("finish")).to_have_text("finished; some items failed (see the run)")
+    expect(row).to_contain_text("finished, with failures")
     expect(row).to_contain_text("booked 2, bad data, to review 1, to retry later 4")
     row = page.locator(f"[data-testid=runs] tr[data-run='{stopped.id}']")
     expect(row.get_by_test_id("duration")).to_have_text("1 h 05 min")

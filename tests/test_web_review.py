@@ -74,7 +74,7 @@ def test_an_auditor_works_flagged_items_to_each_outcome_and_the_trail_records_it
     expect(page.get_by_test_id("compare").locator("tr.diff").first).to_be_visible()
     expect(page.get_by_test_id("screenshot").first).to_be_visible()
     _decide(page, "accept", "Portal price agreed with the customer", "approved_exception")
-    expect(page.get_by_test_id("done")).to_have_text("Saved: accept.")
+    expect(page.get_by_test_id("done")).to_have_text("Saved: accepted.")
     expect(page.get_by_test_id("state")).to_have_text("verified")
 
     page.goto(f"{web_url}/review/{escalate.id}")
@@ -111,7 +111,7 @@ def test_an_auditor_works_flagged_items_to_each_outcome_and_the_trail_records_it
     page.goto(f"{web_url}/trail")
     trail = page.get_by_test_id("trail")
     expect(trail.get_by_text("Re-enter at the list price")).to_be_visible()
-    expect(trail.locator("tr", has_text="review accept")).to_contain_text("alice")
+    expect(trail.locator("tr", has_text="accepted")).to_contain_text("alice")
 
     _the_bot_re_enters_the_corrected_quote_exactly_once(output, correct)
 

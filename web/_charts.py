@@ -62,7 +62,7 @@ def grouped_bars(
 
 def horizontal_bars(rows: Sequence[tuple[str, float]], *, title: str, colour: int = 0) -> Markup:
     """One bar per row with its label and value (findings by rule, backlog by days left)."""
-    label_w, bar_max, row_h = 170, 260, 22
+    label_w, bar_max, row_h = 250, 260, 22
     height = max(1, len(rows)) * row_h + 10
     width = label_w + bar_max + 70
     top = max([v for _, v in rows] + [1])

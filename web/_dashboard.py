@@ -66,7 +66,8 @@ class Shown:
 def _figures(request: Request, user: User, shown: Shown) -> Figures:
     first, last = window(shown.since, shown.until)
     engagement = shown.engagement
-    if engagement and not user.sees(engagement):
+    if engagement and engagement not in engagement_names(request, user):
+        # A typo, or another client's: the same words, never a dashboard of zeros.
         raise NotFound("No such engagement", "There is no engagement of that name.")
     return report.figures(
         store_of(request),
@@ -98,6 +99,7 @@ def dashboard(user: SignedIn, request: Request, shown: Annotated[Shown, Depends(
         engagement=shown.engagement,
         engagements=engagement_names(request, user),
         forecast_panel=_panel(request, user, shown),
+        links=True,
         **layout(figures),
     )
 

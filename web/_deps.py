@@ -12,9 +12,12 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from schemas import words
+from schemas.money import show_money
 from schemas.people import Role, User
 from schemas.work import WorkItem, outcome_label
 from store import Store, UnknownRecord
+from web import _compare
 from web._security import Session, Sessions
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -30,6 +33,30 @@ def merge_query(params: Mapping[str, str], **changes: object) -> str:
 
 TEMPLATES.env.filters["merge_query"] = merge_query
 TEMPLATES.env.filters["outcome"] = outcome_label
+TEMPLATES.env.globals.update(
+    same=_compare.same,
+    step_value=_compare.step_value,
+    step_detail=_compare.step_detail,
+    money_fields=_compare.MONEY_FIELDS,
+)
+# One vocabulary (schemas.words): templates never print a code where a word exists.
+TEMPLATES.env.filters.update(
+    {
+        "money": show_money,
+        "rule": words.rule_words,
+        "field": words.field_words,
+        "step": words.step_words,
+        "decision": words.decision_words,
+        "decided": words.decided_words,
+        "severity": words.severity_words,
+        "run_status": words.run_status_words,
+        "kind": words.kind_words,
+        "trail": words.trail_words,
+        "said": words.value_words,
+        "in_words": words.in_words,
+        "without_code": words.without_code,
+    }
+)
 
 # What each role may change; every role may read every page (managers read everything).
 ACTS = {
@@ -151,7 +178,7 @@ async def csrf_protect(request: Request) -> None:
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page, with the person, their CSRF token and what their role may do."""
     session = session_of(request)
-    user: User | None = context.pop("user", None)
+    user: User | None = context.pop("user", None) or _signed_in_or_none(request)
     base = {
         "user": user,
         "csrf_token": sessions_of(request).csrf_token(session),
@@ -161,6 +188,17 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return TEMPLATES.TemplateResponse(
         request, template, {**base, **context}, status_code=status_code
     )
+
+
+def _signed_in_or_none(request: Request) -> User | None:
+    """The person, for pages (errors included) that keep the menu and sign-out."""
+    session: Session | None = getattr(request.state, "session", None)
+    if session is None or not session.user:
+        return None
+    try:
+        return store_of(request).session_user(session.sid)
+    except Exception:  # noqa: BLE001 - an error page must render even if the store cannot
+        return None
 
 
 Handler = Callable[[Request], Awaitable[Any]]

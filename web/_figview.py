@@ -7,8 +7,18 @@ from typing import Any
 import pandas as pd
 
 from audit.metrics import ALL, BACKLOG_BUCKETS, SPANS, STATES, THROUGHPUT, Figures
+from schemas.words import rule_words, severity_words
 from schemas.work import STILL_TO_DO
 from web._charts import grouped_bars, horizontal_bars
+
+
+def day_labels(days: list[Any]) -> list[str]:
+    """The chart's day labels: with the year when the range crosses one (a long range
+    must never seem to run backwards from December to January)."""
+    if days and days[0].year != days[-1].year:
+        return [d.strftime("%Y-%m-%d") for d in days]
+    return [d.strftime("%d %b") for d in days]
+
 
 SPAN_NAMES = {
     "read_to_entered": "opportunity read → quote entered",
@@ -48,13 +58,13 @@ def layout(figures: Figures) -> dict[str, Any]:
         "daily_rows": figures.daily.to_dict("records"),
         "empty_period": int(daily.to_numpy().sum()) == 0,
         "daily_chart": grouped_bars(
-            [d.strftime("%m-%d") for d in daily.index],
+            day_labels(list(daily.index)),
             {state: daily[state].tolist() for state in THROUGHPUT},
             title="Quotes entered, verified and booked per day",
         ),
         "findings_chart": horizontal_bars(
             [
-                (f"{r.rule} ({r.severity})", r.findings)
+                (f"{rule_words(r.rule)} ({severity_words(r.severity).lower()})", r.findings)
                 for r in figures.findings_by_rule.itertuples()
             ],
             title="Findings by rule",

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from schemas.people import User
-from schemas.work import EvidenceKind, ItemState, ReviewAction, WorkItem
+from schemas.words import DECISION_WORDS, decided_words, decision_words
+from schemas.work import EvidenceKind, ItemState, ReviewAction, WorkItem, outcome_label
 from store import SEVERITIES, InvalidTransition, ItemChanged, QueueFilter, Store, version
 from web import _compare
 from web._deps import (
@@ -60,6 +61,12 @@ class QueueRow:
     age_days: int
     escalated: bool
     waiting_since: datetime
+
+    @property
+    def currency(self) -> str | None:
+        """The quote's currency: every amount of the row is in it."""
+        quote = self.item.expected or self.item.snapshot or {}
+        return quote.get("currency")
 
     @property
     def at_stake(self) -> Decimal | None:
@@ -169,6 +176,8 @@ def _item_page(
     item = visible_item(request, user, item_id)
     evidence = store.evidence(item_id)
     following = store.next_in_queue(item_id, user.scope)
+    reviews = store.reviews(item_id)
+    currency = (item.expected or item.snapshot or {}).get("currency")
     return render(
         request,
         "item.html",
@@ -176,8 +185,10 @@ def _item_page(
         user=user,
         item=item,
         version=version(item),
-        findings=store.findings(item_id),
-        reviews=store.reviews(item_id),
+        findings=_compare.finding_rows(store.findings(item_id), currency),
+        reviews=reviews,
+        last_review=reviews[-1] if reviews else None,
+        paused=_paused(store, item.engagement),
         trail=store.trail(item_id),
         events=store.events(item_id),
         header=_compare.header(item.expected, item.snapshot),
@@ -198,7 +209,36 @@ def item_page(request: Request, user: SignedIn, item_id: Id) -> Response:
     return _item_page(request, user, item_id)
 
 
-NOTE_MAX = 4000
+NOTE_MAX = 20_000
+"""Longest note kept; the form counts down to it, and a longer one is said, kept and
+never cut (the login page's kept decision carries as much)."""
+
+
+def _paused(store: Store, engagement: str) -> bool:
+    """Whether the engagement's quoting schedule is paused (a retry then waits for it)."""
+    return any(
+        c.paused
+        for c in store.schedule_controls()
+        if c.engagement == engagement and c.kind == "quote"
+    )
+
+
+def _who_decided(store: Store, item_id: int) -> str:
+    """Who moved the item last, and when, for the auditor who was second."""
+    reviews = store.reviews(item_id)
+    events = store.events(item_id)
+    # A decision moves the item in its own transaction: its event is a moment later.
+    if reviews and (not events or events[-1].at - reviews[-1].at <= timedelta(seconds=2)):
+        last = reviews[-1]
+        return (
+            f"{last.reviewer} decided it at {last.at:%Y-%m-%d %H:%M} UTC: "
+            f"{decided_words(last.action.value)} (their note: {last.note[:200]!r})."
+        )
+    if events:
+        last_event = events[-1]
+        moved = outcome_label(last_event.to_state)
+        return f"It moved to {moved} at {last_event.at:%Y-%m-%d %H:%M} UTC."
+    return ""
 
 
 def kept_decision(request: Request, user: User, pending: dict[str, str]) -> Response:
@@ -222,7 +262,7 @@ def kept_decision(request: Request, user: User, pending: dict[str, str]) -> Resp
 def _problem(choice: str, note: str, reason: str) -> str | None:
     """What is wrong with a decision form, in words (None: nothing)."""
     if choice not in {a.value for a in ReviewAction}:
-        return "Choose a decision: accept, send back for correction, or escalate."
+        return "Choose a decision: " + ", ".join(DECISION_WORDS.values()).lower() + "."
     if not note.strip():
         return "Write a note saying why."
     if len(note) > NOTE_MAX:
@@ -258,15 +298,19 @@ def decide(
             item_id, user.name, choice, note.strip(), seen=version, reason=label
         )
     except ItemChanged:
+        store = store_of(request)
         return _item_page(
             request,
             user,
             item_id,
             409,
             note=note,
+            chosen=action,
+            reason=reason,
             problem=(
-                "Someone else acted on this item since you opened it. Nothing was saved: "
-                "here it is as it is now; decide again if it still needs you."
+                f"Someone else acted on this item since you opened it. "
+                f"{_who_decided(store, item_id)} Nothing of yours was saved: your note is "
+                "below as you wrote it; decide again if the item still needs you."
             ),
         )
     except InvalidTransition:
@@ -276,7 +320,10 @@ def decide(
             item_id,
             409,
             note=note,
-            problem=f"'{choice.value}' is not possible in this item's state.",
+            chosen=action,
+            reason=reason,
+            problem=f"{decision_words(choice.value)} is not possible while the item is "
+            f"{outcome_label(visible_item(request, user, item_id).state)}; your note is kept.",
         )
     return RedirectResponse(f"/review/{item_id}?done={choice.value}", status_code=303)
 

@@ -10,6 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
+from schemas.people import User
+from schemas.words import kind_words, reason_and_code, run_ending
 from schemas.work import OUTCOMES, STILL_TO_DO, FailureKind, ItemState, Run, RunStatus
 from store import InvalidTransition, Store, UnknownRecord
 from web._auth import safe_next
@@ -96,11 +98,26 @@ class RunLine:
         return f"{self.worked / minutes:.1f}/min" if minutes > 0 and self.worked else "–"
 
     @property
+    def ending(self) -> str:
+        """How it ended, as a `schemas.words.RUN_STATUS_WORDS` key: a run with failed
+        items is `with_failures`, not plainly finished."""
+        return run_ending(self.run.status.value, self.run.counts)
+
+    @property
     def finish(self) -> str:
-        """Why it ended: still running, finished, or the first line of what stopped it."""
+        """Why it ended, in words: still running, finished, or what stopped it."""
         if self.run.status is RunStatus.RUNNING:
             return "still running"
-        return (self.run.error or "").strip().split("\n")[0] or "finished"
+        if self.run.error:
+            return reason_and_code(self.run.error)[0]
+        if self.ending == "with_failures":
+            return "finished; some items failed (see the run)"
+        return "finished"
+
+    @property
+    def code(self) -> str:
+        """The code the reason was recorded with, shown small for experts."""
+        return reason_and_code(self.run.error)[1]
 
 
 @router.get("/runs")
@@ -147,22 +164,51 @@ def run_page(
 ) -> Response:
     """What a run did to each item, failures first, a page at a time; `outcome` shows one
     outcome only."""
-    if outcome and outcome not in OUTCOMES:
-        raise BadInput("Not understood", f"There is no outcome {outcome[:40]!r}.")
-    store = store_of(request)
+    return _run_page(request, user, run_id, outcome, page)
+
+
+def _visible_run(request: Request, user: User, run_id: int) -> Run:
     message = f"There is no run {run_id}."
     try:
-        run = store.run(run_id)
+        run = store_of(request).run(run_id)
     except UnknownRecord:
         raise NotFound("No such run", message) from None
     require_sees(user, run.engagement, "No such run", message)
+    return run
+
+
+def _on_schedule(store: Store, run: Run) -> bool:
+    """Whether the scheduler holds this engagement's schedule of the run's kind (a run
+    again asked on the web is started by it)."""
+    return any(
+        j.engagement == run.engagement and j.kind == run.kind for j in store.scheduled_runs()
+    )
+
+
+def _run_page(
+    request: Request,
+    user: User,
+    run_id: int,
+    outcome: str = "",
+    page: int = 1,
+    status_code: int = 200,
+    problem: str = "",
+) -> Response:
+    if outcome and outcome not in OUTCOMES:
+        raise BadInput("Not understood", f"There is no outcome {outcome[:40]!r}.")
+    store = store_of(request)
+    run = _visible_run(request, user, run_id)
     shown = store.run_page(run_id, outcome or None, limit=RUN_PAGE, offset=(page - 1) * RUN_PAGE)
     running = run.status is RunStatus.RUNNING
     answer = render(
         request,
         "run.html",
+        status_code,
         user=user,
         run=run,
+        line=RunLine(run, store.now()),
+        on_schedule=_on_schedule(store, run),
+        problem=problem,
         outcomes=shown.work,
         tally=dict(sorted(shown.tally.items(), key=_failed_first)),
         worked=sum(shown.tally.values()),
@@ -176,6 +222,38 @@ def run_page(
         now=store.now(),
     )
     return _refreshing(answer, running)
+
+
+def _why_not_again(store: Store, run: Run) -> str:
+    """Why the scheduler would not start this run's engagement and kind now ("" if it
+    would), in words that say what to do instead; nothing is asked for then."""
+    kind, name = run.kind.value, run.engagement
+    if not _on_schedule(store, run):
+        return (
+            f"{name}'s {kind_words(kind)} runs are not on the scheduler, so nothing was "
+            f"asked for. Add them (quotebot schedule add {name}) or run it in a terminal: "
+            f"quotebot run {name} --kind {kind}."
+        )
+    controls = store.schedule_controls()
+    if any(c.paused and c.engagement == name and c.kind == kind for c in controls):
+        return (
+            f"{name}'s {kind_words(kind)} schedule is paused, so nothing was asked for: "
+            "resume it on the schedule page first."
+        )
+    return ""
+
+
+@router.post("/runs/{run_id}/again")
+def run_again(request: Request, user: Operator, run_id: Id) -> Response:
+    """Ask the scheduler to start this engagement's run of the same kind now (as "run now"
+    on the schedule page does, in the audit trail); said plainly when it cannot."""
+    store = store_of(request)
+    run = _visible_run(request, user, run_id)
+    refused = _why_not_again(store, run)
+    if refused:
+        return _run_page(request, user, run_id, status_code=409, problem=refused)
+    store.control_schedule(run.engagement, run.kind.value, user.name, run_now=True)
+    return RedirectResponse(f"/runs/{run_id}?done=again", status_code=303)
 
 
 @router.get("/items/{item_id}/evidence/{evidence_id}")

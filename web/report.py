@@ -10,10 +10,12 @@ from typing import Any, Literal
 import pandas as pd
 from markupsafe import Markup
 
-from audit.metrics import Figures, compute
+from audit.metrics import BACKLOG_BUCKETS, STATES, Figures, compute
+from schemas.words import rule_words, severity_words
+from schemas.work import outcome_label
 from store import Store
 from web._deps import TEMPLATES
-from web._figview import hours, layout, pct
+from web._figview import SPAN_NAMES, hours, layout, pct
 from web._forecast import Panel
 from web._forecast import frames as forecast_frames
 
@@ -41,9 +43,90 @@ def figures(
     return compute(tallies, since=since, until=until, today=today)
 
 
+TABLE_WORDS = {
+    "per_engagement": "Per engagement",
+    "daily": "Per day and engagement",
+    "findings_by_rule": "Findings by rule",
+    "cycle_times": "Cycle times",
+    "backlog": "Still to do, by days left",
+    "states": "Work items now",
+    # The forecast panel's: its summary per engagement under the panel's own heading.
+    "forecast_weeks": "Week by week",
+    "renewals_at_risk": "Renewals at risk",
+    "money_at_risk": "Before the 120-day line",
+    "sampled_accuracy": "How often people disagree",
+}
+"""Each table's name, as the dashboard heads it (and an XLSX sheet is named)."""
+
+COLUMN_WORDS = {
+    # The states' words first: a figure of the same name below says it in its own way.
+    **{s: outcome_label(s) for s in (*STATES, "failed_business", "failed_system")},
+    "day": "Day",
+    "engagement": "Engagement",
+    "span": "From → to",
+    "rule": "Rule",
+    "severity": "Severity",
+    "entered": "Entered",
+    "verified": "Verified",
+    "booked": "Booked",
+    "checked": "Read back",
+    "first_pass": "Right on first read-back",
+    "first_pass_rate": "First-pass accuracy",
+    "quoted": "Quoted",
+    "quoted_early": "Quoted ≥ 120 days early",
+    "early_share": "Share quoted ≥ 120 days early",
+    "findings": "Findings",
+    "n": "Items",
+    "p50_hours": "Median (half took less)",
+    "p90_hours": "9 in 10 took less than",
+    "items": "Renewals",
+    # The forecast's and the sampled accuracy's tables.
+    "week_of": "Week of",
+    "opportunity": "Renewal",
+    "account": "Account",
+    "contract_end": "Contract end",
+    "line": "120-day line",
+    "annual_value": "Annual value",
+    "currency": "Currency",
+    "miss_share": "Chance to miss the line",
+    "windows_opening": "Windows opening",
+    "quoted_in_time_p50": "Quoted in time (likely)",
+    "quoted_in_time_p80_low": "Quoted in time, 8 in 10: at least",
+    "quoted_in_time_p80_high": "Quoted in time, 8 in 10: at most",
+    "missing_p50": "Missing the line (likely)",
+    "missing_p80_low": "Missing, 8 in 10: at least",
+    "missing_p80_high": "Missing, 8 in 10: at most",
+    "money_at_risk": "Money at risk (likely)",
+    "money_p80_low": "Money at risk, 8 in 10: at least",
+    "money_p80_high": "Money at risk, 8 in 10: at most",
+    "renewals_missing": "Renewals that will miss the line",
+    "already_late": "Already past the line",
+    "smallest_change": "Smallest change that saves them",
+    "sampled": "Sampled",
+    "sampled_for_value": "Sampled for their value",
+    "decided": "Decided by an auditor",
+    "disagreed": "Auditor disagreed",
+    "disagreement_rate": "Audit wrong (measured)",
+    "ci95_low_rate": "Audit wrong, 95 % interval: from",
+    "ci95_high_rate": "Audit wrong, 95 % interval: to",
+    "samples_for_one_point": "Samples needed for ±1 point",
+    **{b: f"{b} days" if b[0] in "0123456789>" else b for b in BACKLOG_BUCKETS},
+}
+"""Each column's name, in the dashboard's words."""
+RATES = (
+    "first_pass_rate",
+    "early_share",
+    "miss_share",
+    "disagreement_rate",
+    "ci95_low_rate",
+    "ci95_high_rate",
+)
+DURATIONS = ("p50_hours", "p90_hours")
+
+
 def tables(figures: Figures, forecast: Panel | None = None) -> dict[str, pd.DataFrame]:
-    """Each figure table under the name it has in the CSV and as an XLSX sheet (with the
-    forecast's and the sampled accuracy's when given)."""
+    """Each figure table under its code (the CSV's and the sheets' names are its words),
+    with the forecast's and the sampled accuracy's when given."""
     return {
         "per_engagement": figures.per_engagement,
         "daily": figures.daily,
@@ -53,6 +136,17 @@ def tables(figures: Figures, forecast: Panel | None = None) -> dict[str, pd.Data
         "states": figures.states,
         **(forecast_frames(forecast) if forecast is not None else {}),
     }
+
+
+def _said(table: pd.DataFrame) -> pd.DataFrame:
+    """A table's key values in words: rules, severities, spans (the numbers untouched)."""
+    shown = table.copy()
+    for column, words in (("rule", rule_words), ("severity", severity_words)):
+        if column in shown:
+            shown[column] = shown[column].map(words)
+    if "span" in shown:
+        shown["span"] = shown["span"].map(lambda s: SPAN_NAMES.get(s, s))
+    return shown
 
 
 def html(figures: Figures, generated: str, forecast: Panel | None = None) -> str:
@@ -68,19 +162,44 @@ def html(figures: Figures, generated: str, forecast: Panel | None = None) -> str
 
 
 _KEYS = ("day", "engagement", "span", "rule", "severity", "week_of", "opportunity", "currency")
+CSV_COLUMNS = ["Table", *(COLUMN_WORDS[k] for k in _KEYS), "Figure", "Value"]
 
 
 def long_csv(figures: Figures, forecast: Panel | None = None) -> pd.DataFrame:
-    """Every number in one tidy table: table, day, engagement, key, metric, value."""
+    """Every number in one tidy table, in the dashboard's words: table, day, engagement,
+    span, rule, severity (and the forecast's week, renewal and currency), figure, value.
+    Percentages are numbers of percent ("(%)" in the figure's name), durations numbers of
+    hours ("(hours)"): a spreadsheet sums and formats them; counts stay integers."""
     frames = []
     for name, table in tables(figures, forecast).items():
         ids = [c for c in _KEYS if c in table]
-        # As objects, so counts stay integers beside the rates (3, not 3.0).
-        long = table.astype(object).melt(id_vars=ids, var_name="metric", value_name="value")
-        long.insert(0, "table", name)
+        shown = _said(table).astype(object)
+        for column in RATES:
+            if column in shown:
+                shown[column] = [_rounded(None if v is None else 100 * v, 4) for v in table[column]]
+        for column in DURATIONS:
+            if column in shown:
+                shown[column] = [_rounded(v, 6) for v in table[column]]
+        long = shown.melt(id_vars=ids, var_name="metric", value_name="value")
+        long["metric"] = long["metric"].map(_figure_name)
+        long.insert(0, "table", TABLE_WORDS[name])
         frames.append(long)
     columns = ["table", *_KEYS, "metric", "value"]
-    return pd.concat(frames, ignore_index=True).reindex(columns=columns)
+    both = pd.concat(frames, ignore_index=True).reindex(columns=columns)
+    return both.set_axis(CSV_COLUMNS, axis=1)
+
+
+def _figure_name(column: str) -> str:
+    said = COLUMN_WORDS.get(column, column.replace("_", " "))
+    if column in RATES:
+        return f"{said} (%)"
+    if column in DURATIONS:
+        return f"{said} (hours)"
+    return said
+
+
+def _rounded(value: Any, places: int) -> Any:
+    return None if value is None or pd.isna(value) else round(float(value), places)
 
 
 def write(
@@ -93,25 +212,27 @@ def write(
     else:
         with pd.ExcelWriter(path, engine="openpyxl") as book:
             for name, table in tables(figures, forecast).items():
-                hours_columns = [c for c in table if c.endswith("_hours")]
-                shown = table.copy()
-                # Durations as spreadsheet durations (days), shown as hours and minutes.
-                shown[hours_columns] = shown[hours_columns] / 24
-                shown = shown.rename(
-                    columns={c: c.replace("_hours", "_duration") for c in hours_columns}
-                )
-                shown.to_excel(book, sheet_name=name, index=False)
-                _number_formats(book.sheets[name], list(table.columns))
+                shown = _said(table)
+                # Durations as spreadsheet durations (days), shown as hours:minutes:seconds.
+                for column in DURATIONS:
+                    if column in shown:
+                        shown[column] = shown[column] / 24
+                sheet = TABLE_WORDS[name]
+                shown.rename(columns=COLUMN_WORDS).to_excel(book, sheet_name=sheet, index=False)
+                _number_formats(book.sheets[sheet], list(table.columns))
     return path
 
 
 def _number_formats(sheet: Any, columns: list[str]) -> None:
-    """Rates as percentages and durations as [h]:mm, so a manager reads them as shown."""
+    """Rates as percentages and durations as [h]:mm:ss (under a minute is not 0:00), so a
+    manager reads them as shown; columns wide enough for their words."""
     for position, column in enumerate(columns, start=1):
-        if column.endswith(("_rate", "_share")):
+        letter = sheet.cell(row=1, column=position).column_letter
+        sheet.column_dimensions[letter].width = max(10, len(COLUMN_WORDS.get(column, column)) + 2)
+        if column in RATES:
             number_format = "0.0%"
-        elif column.endswith("_hours"):
-            number_format = "[h]:mm"
+        elif column in DURATIONS:
+            number_format = "[h]:mm:ss"
         else:
             continue
         for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):

@@ -73,6 +73,10 @@ def run_command(
             raise click.ClickException(str(exc)) from None
         except (BusinessError, EngagementError, SelectorMapError, FileNotFoundError) as exc:
             raise click.ClickException(str(exc)) from None
+        except Exception:  # noqa: BLE001 - the runner said why, once, and recorded it
+            # Its "run failed: ..." line is the one line a person reads (-v: where).
+            store.close()
+            sys.exit(1)
         counts = counts_text(result.counts, "nothing to do")
         click.echo(f"{target.name} {one} run {result.run.id}: {result.run.status.value}; {counts}")
         stopped = result.refused.message if result.refused is not None else result.drift

@@ -8,7 +8,15 @@ from datetime import datetime
 import click
 
 from schemas.settings import Settings
-from schemas.work import ItemState, Run, RunStatus, counts_text
+from schemas.words import (
+    in_words,
+    kind_words,
+    reason_and_code,
+    run_ending,
+    run_status_words,
+    without_code,
+)
+from schemas.work import FailureKind, ItemState, Run, RunStatus, counts_text, outcome_label
 from store import InvalidTransition, Store, UnknownEngagement, UnknownRecord, open_store
 
 
@@ -24,7 +32,7 @@ def _time(moment: datetime | None) -> str:
 def _took(run: Run) -> str:
     end = run.finished_at or run.heartbeat_at
     seconds = int((end - run.started_at).total_seconds())
-    return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 60} min {seconds % 60:02d} s"
 
 
 @click.group("runs")
@@ -57,12 +65,24 @@ def runs_list(settings: Settings, engagement: str | None, status: str | None, la
             raise click.ClickException(str(exc)) from None
     if not runs:
         click.echo("no runs yet")
+        return
+    click.echo(
+        f"{'RUN':>5}  {'ENGAGEMENT':<16} {'KIND':<8} {'ENDED':<24} {'STARTED (UTC)':<19}  "
+        f"{'TOOK':>10}  ITEMS"
+    )
     for run in runs:
+        ended = run_status_words(run_ending(run.status.value, run.counts))
         line = (
-            f"{run.id:>5}  {run.engagement:<16} {run.kind.value:<8} {run.status.value:<10} "
-            f"{_time(run.started_at)}  {_took(run):>7}  {counts_text(run.counts)}"
+            f"{run.id:>5}  {run.engagement:<16} {kind_words(run.kind.value):<8} {ended:<24} "
+            f"{_time(run.started_at)}  {_took(run):>10}  {counts_text(run.counts, 'none')}"
         )
-        click.echo(line + (f"  ({run.error})" if run.error else ""))
+        click.echo(line + (f"  ({_why(run.error)})" if run.error else ""))
+
+
+def _why(error: str | None) -> str:
+    """A run's reason in words, its code after it."""
+    said, code = reason_and_code(error)
+    return in_words(said) + (f" [{code}]" if code else "")
 
 
 @runs_group.command("show")
@@ -84,11 +104,12 @@ def runs_show(settings: Settings, run_id: int) -> None:
         items = [store.item(item_id) for item_id in moved]
         evidence = {i.id: store.evidence(i.id) for i in items if i.state is ItemState.FAILED}
         fleet = _fleet_lines(store, run.id)
-    click.echo(f"run {run.id}: {run.engagement} {run.kind.value}, {run.status.value}")
+    ended = run_status_words(run_ending(run.status.value, run.counts))
+    click.echo(f"run {run.id}: {run.engagement} {kind_words(run.kind.value)}, {ended}")
     click.echo(f"  started {_time(run.started_at)} UTC, took {_took(run)}, by {run.worker}")
     click.echo(f"  counts: {counts_text(run.counts)}")
     if run.error:
-        click.echo(f"  error: {run.error}")
+        click.echo(f"  why it ended: {_why(run.error)}")
     for line in fleet:
         click.echo(line)
     states = Counter(i.state.value for i in items)
@@ -97,8 +118,8 @@ def runs_show(settings: Settings, run_id: int) -> None:
         if item.state is not ItemState.FAILED:
             continue
         click.echo(
-            f"  item {item.id} {item.reference}: {item.failure_kind} failure "
-            f"{item.failure_code}: {item.failure_reason}"
+            f"  item {item.id} {item.reference}: {outcome_label(item.state, item.failure_kind)}: "
+            f"{without_code(item.failure_reason, item.failure_code)} [{item.failure_code}]"
         )
         for proof in evidence[item.id]:
             # Stored relative to the home (older rows: absolute, which `/` keeps).
@@ -132,16 +153,27 @@ def items_group() -> None:
 @click.argument("item_id", type=int)
 @click.option(
     "--note",
-    default="retried by operations",
-    show_default=True,
-    help="Why, for the item's history.",
+    default=None,
+    help="What was fixed, for the item's history (needed for an item that failed on its "
+    "data, as on the web pages).",
 )
 @click.pass_obj
-def items_retry(settings: Settings, item_id: int, note: str) -> None:
+def items_retry(settings: Settings, item_id: int, note: str | None) -> None:
     """Send a failed item back to the start; the engagement's next run works it again."""
     with _store(settings) as store:
         try:
-            item = store.transition(item_id, ItemState.NEW, reason=note)
+            failed = store.item(item_id)
+        except UnknownRecord as exc:
+            raise click.ClickException(str(exc)) from None
+        if failed.failure_kind is FailureKind.BUSINESS and not (note or "").strip():
+            raise click.ClickException(
+                f"item {item_id} failed on its data ({in_words(failed.failure_code)}): say "
+                'what was fixed with --note "..." before retrying'
+            )
+        try:
+            item = store.transition(
+                item_id, ItemState.NEW, reason=(note or "").strip() or "retried by operations"
+            )
         except UnknownRecord as exc:
             raise click.ClickException(str(exc)) from None
         except InvalidTransition:

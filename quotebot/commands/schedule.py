@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from datetime import UTC
 from pathlib import Path
 
 import click
@@ -26,9 +27,9 @@ from scheduler import (
     process_store,
     schedule_engagement,
     serve,
-    when,
 )
 from schemas.settings import Settings
+from schemas.words import cron_words, kind_words
 
 _kind_option = kind_option(both=True, default="both", help="Quoting runs, booking runs, or both.")
 NOTHING = "nothing was scheduled"
@@ -59,9 +60,32 @@ def schedule_list(settings: Settings) -> None:
         jobs = scheduler.get_jobs(jobstore="default")
         if not jobs:
             click.echo("nothing scheduled (add with `quotebot schedule add ENGAGEMENT`)")
+            return
+        click.echo(f"{'ENGAGEMENT':<20} {'RUNS':<8} {'NEXT RUN (UTC)':<19}  WHEN")
         for job in sorted(jobs, key=lambda j: (j.args[0], j.args[1] != "quote")):
             engagement, kind = job.args[0], job.args[1]
-            click.echo(f"{engagement:<20} {kind:<8} {when(job):<26} {job.trigger}")
+            click.echo(f"{engagement:<20} {kind_words(kind):<8} {_next(job):<19}  {_when(job)}")
+
+
+def _next(job: Job) -> str:
+    """A job's next run time, UTC to the minute, or 'paused'."""
+    moment = job.next_run_time
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else "paused"
+
+
+def _next_said(job: Job) -> str:
+    moment = job.next_run_time
+    return f"next run {_next(job)} UTC" if moment else "paused, no run until resumed"
+
+
+def _when(job: Job) -> str:
+    """A job's schedule in words ("06:00, Monday to Friday, America/New_York"), else as
+    its cron expression."""
+    fields = {f.name: str(f) for f in job.trigger.fields}
+    order = ("second", "minute", "hour", "day", "month", "day_of_week")
+    expression = " ".join(fields.get(name, "*") for name in order)
+    said = cron_words(expression) or f"cron {expression.removeprefix('0 ')}"
+    return f"{said}, {job.trigger.timezone}"
 
 
 @schedule_group.command("add")
@@ -85,7 +109,9 @@ def schedule_add(
         for one in chosen:
             jobs = schedule_engagement(scheduler, one, path, process_store(settings))
             for job in jobs:
-                click.echo(f"scheduled {job.name}: next run {when(job)}")
+                # Read back: a schedule paused before stays paused, and says so.
+                stored = scheduler.get_job(job.id, jobstore="default") or job
+                click.echo(f"scheduled {job.name}: {_next_said(stored)} ({_when(stored)})")
             if not jobs:
                 click.echo(f"{one.name}: no schedules in {path}, nothing scheduled")
 
@@ -113,7 +139,7 @@ def _change(settings: Settings, action: str, engagement: str, kind: str) -> None
             if action == "run-now":
                 click.echo(f"{job.name}: run asked for now")
             else:
-                click.echo(f"{job.name}: next run {when(stored) if stored else 'removed'}")
+                click.echo(f"{job.name}: {_next_said(stored) if stored else 'removed'}")
     if action == "run-now":
         click.echo(
             f"a running scheduler starts it within {POLL_S:.0f} s (`quotebot scheduler start`)"

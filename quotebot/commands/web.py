@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,28 @@ import click
 
 from schemas.settings import Settings
 from store import Store, open_store
+
+
+class _Day(click.DateTime):
+    """A day as YYYY-MM-DD; a day the calendar does not have is said so, not blamed on
+    the format (2026-02-30: February 2026 has no 30th)."""
+
+    def __init__(self) -> None:
+        super().__init__(["%Y-%m-%d"])
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        text = str(value).strip()
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            try:
+                date.fromisoformat(text)
+            except ValueError as exc:
+                self.fail(f"{text} is not a day of the calendar ({exc})", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+DAY = _Day()
 
 
 def _store(settings: Settings) -> Store:
@@ -22,7 +45,7 @@ def _store(settings: Settings) -> Store:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option(
     "--today",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     default=None,
     help="Business date for the backlog (default: today).",
 )
@@ -46,6 +69,9 @@ def serve_command(settings: Settings, host: str, port: int, today: datetime | No
         home=settings.home,
         host=host,
     )
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"quotebot's pages: http://{shown}:{port}/  (Ctrl-C stops)")
+    sys.stdout.flush()  # said before uvicorn takes over, also into a pipe
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
@@ -55,13 +81,11 @@ def serve_command(settings: Settings, host: str, port: int, today: datetime | No
 @click.command("report")
 @click.option(
     "--since",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     default=None,
     help="Default: 29 days before --until.",
 )
-@click.option(
-    "--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Default: today (UTC)."
-)
+@click.option("--until", type=DAY, default=None, help="Default: today (UTC).")
 @click.option(
     "--format", "fmt", type=click.Choice(["html", "csv", "xlsx"]), default="html", show_default=True
 )
@@ -74,7 +98,7 @@ def serve_command(settings: Settings, host: str, port: int, today: datetime | No
 @click.option("--engagement", default=None, help="Only this engagement.")
 @click.option(
     "--today",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     default=None,
     help="Business date for the backlog (default: today).",
 )
