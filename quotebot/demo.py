@@ -275,7 +275,7 @@ def _samples_text(store: Store, share: float) -> list[str]:
             rate = f"none to draw from; configured {share:g} %"
         lines.append(
             f"  {c.engagement}: {c.sampled} of {c.verified} verified quotes: {drawn} of {rest}"
-            f" drawn at random ({rate}), {c.by_value} above {SAMPLE_ABOVE:,} (all of them)"
+            f" drawn at random ({rate}), {c.by_value} for their total above {SAMPLE_ABOVE:,}"
         )
     return lines
 

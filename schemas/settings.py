@@ -117,10 +117,16 @@ class AlertSettings(Record):
                 raise ValueError(f"address {number} is not an http:// or https:// address")
         return urls
 
-    @field_validator("recipients", "sender")
+    @field_validator("recipients", "sender", "engagement_recipients")
     @classmethod
-    def _addresses(cls, value: str | tuple[str, ...]) -> object:
-        for address in (value,) if isinstance(value, str) else value:
+    def _addresses(cls, value: str | tuple[str, ...] | dict[str, tuple[str, ...]]) -> object:
+        if isinstance(value, str):
+            addresses: tuple[str, ...] = (value,)
+        elif isinstance(value, dict):
+            addresses = tuple(a for listed in value.values() for a in listed)
+        else:
+            addresses = value
+        for address in addresses:
             if "@" not in address or address.startswith("@") or " " in address.strip():
                 raise ValueError(f"{address!r} is not an e-mail address")
         return value

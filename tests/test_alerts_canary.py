@@ -29,6 +29,7 @@ def _no_leftovers() -> object:
     kill_leftovers()
 
 
+@pytest.mark.slow
 def test_a_check_schedule_raises_drift_before_any_run_and_clears_it(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()

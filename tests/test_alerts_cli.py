@@ -77,6 +77,10 @@ def test_alerts_test_list_and_bad_settings(tmp_path: Path) -> None:
         assert "token=" not in out
 
         bad = {
+            "QUOTEBOT_ALERTS__ENGAGEMENT_RECIPIENTS": (
+                '{"acme": ["ops at example.com"]}',
+                "QUOTEBOT_ALERTS__ENGAGEMENT_RECIPIENTS: 'ops at example.com' is not an e-mail",
+            ),
             "QUOTEBOT_ALERTS__WEBHOOK_URLS": (
                 '["mailto:ops@example.com"]',
                 "QUOTEBOT_ALERTS__WEBHOOK_URLS: address 1 is not an http:// or https:// address",

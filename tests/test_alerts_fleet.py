@@ -1,6 +1,6 @@
-"""A fleet worker killed while it holds an item: two schedulers and the fleet's workers all
-look at the store every few seconds, and operations get one e-mail and one webhook call,
-then one "resolved" when a worker starts again on that machine. Real processes on
+"""A fleet worker killed while it holds an item: two schedulers and two live fleet workers
+all look at the store every few seconds, and operations get one e-mail and one webhook
+call, then one "resolved" when a worker starts again on that machine. Real processes on
 PostgreSQL, a real sandbox portal, real SMTP and HTTP receivers on 127.0.0.1."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def test_a_killed_worker_holding_an_item_is_one_alert_across_the_fleet_and_two_s
     faults = FaultConfig(latency_ms=(300, 600))  # items take seconds: the victim holds one
     with (
         fleet_database() as db_url,
-        running_portal(tmp_path / "acme", "acme", opportunities=8, faults=faults) as portal,
+        running_portal(tmp_path / "acme", "acme", opportunities=16, faults=faults) as portal,
         smtp_server(tmp_path) as (box, smtp_port, cert),
         receiver() as endpoint,
     ):
@@ -74,8 +74,8 @@ def test_a_killed_worker_holding_an_item_is_one_alert_across_the_fleet_and_two_s
         )
         schedulers = [SchedulerProcess(config, env, tmp_path / f"scheduler{i}.log") for i in (1, 2)]
         args = ["--slots", "1", "--engagements", str(config)]
-        survivor = worker_process("qb-alerts1", args, env)
-        victim = worker_process("qb-alerts0", args, env)
+        victim = worker_process("qb-alerts0", args, env)  # alone first: it takes an item
+        survivors: list[subprocess.Popen[str]] = []
         run = subprocess.Popen(
             [
                 *(sys.executable, "-m", "quotebot", "run", engagement.name, "--kind", "quote"),
@@ -95,6 +95,12 @@ def test_a_killed_worker_holding_an_item_is_one_alert_across_the_fleet_and_two_s
                 return bool(rows and rows[0].in_hand)
 
             until("the victim holds an item", victim_holds_an_item, timeout=300)
+            survivors += [worker_process(f"qb-alerts{i}", args, env) for i in (1, 2)]
+
+            def all_three_hold_items() -> bool:
+                return sum(1 for w in store.fleet_workers() if w.in_hand) == 3
+
+            until("both other workers hold items too", all_three_hold_items, timeout=300)
             os.killpg(victim.pid, signal.SIGKILL)  # the worker and its browser: a crash
             victim.communicate()
             until("the dead worker's webhook", lambda: len(endpoint.calls) >= 1, timeout=120)
@@ -127,7 +133,7 @@ def test_a_killed_worker_holding_an_item_is_one_alert_across_the_fleet_and_two_s
         finally:
             if run.poll() is None:
                 run.kill()
-            stop_workers([survivor, victim, *workers])
+            stop_workers([*survivors, victim, *workers])
             for scheduler in schedulers:
                 scheduler.terminate()
             store.close()
