@@ -458,8 +458,15 @@ def _sync_from_file(controls: Controls, engagement: str, kind: str) -> None:
     except EngagementError as exc:
         logger.warning("{}: schedules not read again: {}", path, first_line(exc))
         return
-    if found and getattr(found[0].schedules, kind, None) is not None:
-        schedule_engagement(controls.scheduler, found[0], path, controls.store, kinds=(kind,))
+    cron = getattr(found[0].schedules, kind, None) if found else None
+    if cron is None:
+        return
+    existing = controls.scheduler.get_job(job_id(engagement, kind), jobstore="default")
+    trigger = cron_trigger(cron, found[0].timezone)
+    if existing is not None and repr(existing.trigger) == repr(trigger):
+        return  # the job store already agrees with the file: nothing to change
+    kwargs = dict(existing.kwargs) if existing is not None else {}
+    schedule_engagement(controls.scheduler, found[0], path, controls.store, kinds=(kind,), **kwargs)
 
 
 def when(job: Job) -> str:
