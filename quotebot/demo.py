@@ -44,8 +44,8 @@ from sandbox.server import SandboxServer
 from schemas.settings import Settings
 from schemas.work import RunKind
 from store import Store
+from web import forecast_panel as panel
 from web import report, serve_demo
-from web._forecast import panel
 
 FLAVOURS = ("acme", "globex")
 SEED = 7

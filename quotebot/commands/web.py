@@ -114,9 +114,8 @@ def report_command(
 ) -> None:
     """The dashboard's figures for SINCE..UNTIL (default: the last 30 days) as
     self-contained HTML, CSV or XLSX."""
-    from web import report
-    from web._dashboard import EARLIEST, LATEST
-    from web._forecast import panel
+    from web import EARLIEST, LATEST, report
+    from web import forecast_panel as panel
 
     last = until.date() if until else datetime.now(UTC).date()
     first = since.date() if since else last - timedelta(days=29)
