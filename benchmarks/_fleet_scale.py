@@ -408,7 +408,14 @@ def run_scale(pg: str, counts: list[int], items: int, slots: int) -> None:
             " each worker count works a copy of that database"
         )
         template = make_url(seed_url).database or ""
-        steps = [_one_count(pg, template, n, slots, records) for n in counts]
+        steps = []
+        for n in counts:
+            steps.append(_one_count(pg, template, n, slots, records))
+            click.echo(  # as it goes: the largest counts take longest
+                f"    {steps[-1].per_second:.1f} items/s, "
+                f"{steps[-1].xacts_per_item:.1f} transactions and "
+                f"{steps[-1].db_cpu_ms_per_item:.1f} ms of database CPU per item"
+            )
     click.echo(
         "workers  items/s  x of 1 worker  transactions/item  DB CPU ms/item  workers CPU ms/item"
     )
