@@ -208,7 +208,11 @@ class Slot:
                 self.fleet.settings.reconcile_grace_s,
             )
             done = process_quote(ctx, item) if kind is RunKind.QUOTE else process_booking(ctx, item)
-            worker.evidence.discard_item(worker.context)
+            if done is not None and done.state is ItemState.FLAGGED:
+                # The auditor deciding a flagged quote sees the portal page it was read from.
+                worker.keep_evidence(store, item_id, run_id)
+            else:
+                worker.discard_evidence()
         except Exception as exc:
             if self.fleet.metrics is not None:
                 self.fleet.metrics.failed(engagement, kind, exc, time.monotonic() - started)
@@ -228,6 +232,12 @@ class Slot:
         store = self.fleet.store
         found = failure(exc)
         log = logger.bind(engagement=worker.engagement.name, run=run_id, item=item_id)
+        if found.outcome is Outcome.ENGAGEMENT:
+            worker.discard_evidence()  # never the item's fault: nothing of it to keep
+        elif found.outcome is Outcome.DRIFT or found.outcome is Outcome.BUSINESS or last:
+            worker.keep_evidence(store, item_id, run_id)  # as the in-process pool keeps it
+        else:
+            worker.discard_evidence()
         if not worker.healthy() or isinstance(exc, PlaywrightError):
             worker.close_browser()
         if found.outcome in (Outcome.DRIFT, Outcome.ENGAGEMENT):

@@ -461,13 +461,7 @@ class _Pool:
         return outcome
 
     def _keep_evidence(self, worker: Worker, item: WorkItem) -> None:
-        if not worker.healthy():
-            return
-        for kind, path in self.evidence.keep_item(worker.context, worker.page, item.id):
-            # Relative to the home: the web pages resolve it from QUOTEBOT_HOME, wherever
-            # they are started.
-            stored = path.relative_to(self.settings.home)
-            self.store.add_evidence(item.id, kind, stored, run_id=self.run.id)
+        worker.keep_evidence(self.store, item.id, self.run.id)
 
 
 def _release_dead_local(store: Store, engagement: str) -> None:

@@ -25,6 +25,7 @@ from bots.portals.base import PortalBot
 from schemas.engagement import Engagement
 from schemas.selector_map import SelectorMap
 from schemas.settings import Settings
+from store import Store
 
 
 class Worker:
@@ -179,3 +180,19 @@ class Worker:
 
     def healthy(self) -> bool:
         return self._browser is not None and self._browser.is_connected()
+
+    def keep_evidence(self, store: Store, item_id: int, run_id: int) -> None:
+        """The item's screenshot and trace chunk, kept on disk and listed with the item (the
+        page operations open for a failed item shows them)."""
+        if not self.healthy() or self._context is None or self._page is None:
+            return
+        for kind, path in self.evidence.keep_item(self._context, self._page, item_id):
+            # Relative to the home: the web pages resolve it from QUOTEBOT_HOME, wherever
+            # they are started.
+            stored = path.relative_to(self.settings.home)
+            store.add_evidence(item_id, kind, stored, run_id=run_id)
+
+    def discard_evidence(self) -> None:
+        """The item's trace chunk is not needed (it went well, or will be tried again)."""
+        if self.healthy() and self._context is not None:
+            self.evidence.discard_item(self._context)

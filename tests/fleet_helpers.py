@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot_helpers import portal_env, write_engagements
 from conftest import PG_URL, require_service
+from sandbox_helpers import RunningPortal
 from sqlalchemy import make_url
 
 from schemas.engagement import Engagement
@@ -78,3 +79,43 @@ def fleet_setup(
         full.update(portal_env(engagement))
     open_store(db_url).close()
     return config, full
+
+
+def quote_on_the_fleet(
+    tmp_path: Path,
+    db_url: str,
+    portals: list[RunningPortal],
+    engagements: list[Engagement],
+    *,
+    workers: int,
+    slots: int,
+    **env: str,
+) -> tuple[list[tuple[int, str]], list[str]]:
+    """`quotebot run` of each engagement at once on the fleet, with `workers` worker
+    processes (`env` added to theirs): each run's exit status and output, and what each
+    worker printed."""
+    config, full = fleet_setup(tmp_path, db_url, engagements, **env)
+    args = ["--slots", str(slots), "--engagements", str(config)]
+    started = [worker_process(f"qb-host{i}", args, full) for i in range(workers)]
+    try:
+        runs = [
+            subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "quotebot", "run", engagement.name),
+                    *("--kind", "quote", "--engagements", str(config)),
+                    *("--today", portal.config.today.isoformat()),
+                ],
+                env=full,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for portal, engagement in zip(portals, engagements, strict=True)
+        ]
+        ended = []
+        for run in runs:
+            out, err = run.communicate(timeout=600)
+            ended.append((run.returncode, out + err[-3000:]))
+    finally:
+        outputs = stop_workers(started)
+    return ended, outputs

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from bot_helpers import due_ids, engagement_for
-from fleet_helpers import fleet_database, fleet_setup, stop_workers, worker_process
+from fleet_helpers import fleet_database, quote_on_the_fleet
 from sandbox_helpers import RunningPortal, running_portal
 
 from schemas.engagement import Engagement
@@ -36,9 +36,10 @@ def test_three_worker_hosts_share_two_engagements_and_quote_each_renewal_once(
             engagement_for(acme, recycle_after=10),
             engagement_for(globex, recycle_after=10),
         ]
-        outputs = _quote_on_the_fleet(
+        runs, outputs = quote_on_the_fleet(
             tmp_path, db_url, [acme, globex], engagements, workers=3, slots=1
         )
+        assert [code for code, _ in runs] == [0, 0], runs
         items = {
             e.name: _one_quote_each(db_url, portal, e)
             for portal, e in zip([acme, globex], engagements, strict=True)
@@ -68,50 +69,14 @@ def test_max_sessions_holds_across_three_workers_of_two_slots(tmp_path: Path) ->
         running_portal(tmp_path / "acme", "acme", opportunities=10, max_sessions=2) as portal,
     ):
         engagement = engagement_for(portal, max_sessions=2, recycle_after=3)
-        _quote_on_the_fleet(tmp_path, db_url, [portal], [engagement], workers=3, slots=2)
+        runs, _ = quote_on_the_fleet(tmp_path, db_url, [portal], [engagement], workers=3, slots=2)
+        assert [code for code, _ in runs] == [0], runs
         _one_quote_each(db_url, portal, engagement)
         log = portal.server.app.state.sessions.log
         events = Counter(event for _, event, _ in log)
         assert events["refused"] == 0, log
         assert events["open"] > 2, "recycled contexts took turns at the two seats"
         assert portal.server.app.state.sessions.max_open() <= 2
-
-
-def _quote_on_the_fleet(
-    tmp_path: Path,
-    db_url: str,
-    portals: list[RunningPortal],
-    engagements: list[Engagement],
-    *,
-    workers: int,
-    slots: int,
-) -> list[str]:
-    """`quotebot run` of each engagement at once on the fleet, with `workers` worker
-    processes; what each worker printed."""
-    config, env = fleet_setup(tmp_path, db_url, engagements)
-    args = ["--slots", str(slots), "--engagements", str(config)]
-    started = [worker_process(f"qb-host{i}", args, env) for i in range(workers)]
-    try:
-        runs = [
-            subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "quotebot", "run", engagement.name),
-                    *("--kind", "quote", "--engagements", str(config)),
-                    *("--today", portal.config.today.isoformat()),
-                ],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for portal, engagement in zip(portals, engagements, strict=True)
-        ]
-        for run in runs:
-            out, err = run.communicate(timeout=600)
-            assert run.returncode == 0, (out, err[-3000:])
-    finally:
-        outputs = stop_workers(started)
-    return outputs
 
 
 def _one_quote_each(db_url: str, portal: RunningPortal, engagement: Engagement) -> dict:
