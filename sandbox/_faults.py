@@ -2,7 +2,8 @@
 
 Every decision comes from one `random.Random` seeded from the config, so a test can
 predict the rates. A 503 is decided before the handler runs: a committed write is never
-followed by an error answer.
+answered with an error (`busy_after_write` fails the reads that follow it, not the write).
+An `Outage` is a switch a test flips while the portal runs: connections dropped mid-answer.
 """
 
 from __future__ import annotations
@@ -33,8 +34,56 @@ class FaultStats:
         self.log: list[tuple[float, str, str, bool]] = []
 
 
+class Outage:
+    """While on, requests under a path prefix lose their connection before any handler runs,
+    as when the portal's process dies or a load balancer resets: `outage.begin(5, "/api/")`;
+    with `hang`, they first wait for the outage to end (a process that stopped answering,
+    then died)."""
+
+    def __init__(self) -> None:
+        self.until = 0.0
+        self.prefix = "/"
+        self.hang = False
+        self.dropped = 0
+        """Connections dropped so far."""
+
+    def begin(self, seconds: float, prefix: str = "/", *, hang: bool = False) -> None:
+        self.prefix = prefix
+        self.hang = hang
+        self.until = time.monotonic() + seconds
+
+    def drops(self, path: str) -> bool:
+        return time.monotonic() < self.until and path.startswith(self.prefix)
+
+
+class ConnectionDropped(Exception):
+    """Raised by the sandbox to drop a connection mid-answer (the `Outage` switch is on)."""
+
+
+class OutageSwitch:
+    """ASGI middleware: the `Outage`'s requests get an answer cut off after its headers."""
+
+    def __init__(self, app: ASGIApp, outage: Outage) -> None:
+        self.app = app
+        self.outage = outage
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.outage.drops(scope["path"]):
+            if self.outage.hang:
+                await asyncio.sleep(max(0.0, self.outage.until - time.monotonic()))
+            self.outage.dropped += 1
+            headers = [(b"content-length", b"4096"), (b"content-type", b"text/html")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            raise ConnectionDropped("outage switch on: the connection is dropped")
+        await self.app(scope, receive, send)
+
+
+_NOT_WRITES = ("/login", "/logout")
+
+
 class FaultInjector:
-    """ASGI middleware: latency on every request, a share of them answered 503."""
+    """ASGI middleware: latency on every request, a share of them answered 503, and the
+    reads after a committed write answered 503 (`busy_after_write`)."""
 
     def __init__(self, app: ASGIApp, faults: FaultConfig, stats: FaultStats | None = None) -> None:
         self.app = app
@@ -42,6 +91,7 @@ class FaultInjector:
         self.stats = stats or FaultStats()
         self._rng = random.Random(faults.seed)
         self._lock = threading.Lock()
+        self._busy_reads = 0
 
     @property
     def requests(self) -> int:
@@ -57,6 +107,9 @@ class FaultInjector:
             if self.faults.latency_ms:
                 delay = self._rng.uniform(*self.faults.latency_ms) / 1000
             fail = self._rng.random() < self.faults.error_rate
+            if method == "GET" and self._busy_reads and not path.startswith("/static"):
+                self._busy_reads -= 1
+                fail = True
             self.stats.requests += 1
             self.stats.errors += fail
             self.stats.log.append((time.time(), method, path, fail))
@@ -85,7 +138,20 @@ class FaultInjector:
                 )
             await response(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        if not self.faults.busy_after_write or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(_NOT_WRITES):
+            await self.app(scope, receive, send)
+            return
+
+        async def noting_the_write(message: Any) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                with self._lock:
+                    self._busy_reads = self.faults.busy_after_write
+            await send(message)
+
+        await self.app(scope, receive, noting_the_write)
 
 
 class SlowPortal(Portal):

@@ -126,6 +126,12 @@ def generate_command(
     help="Delay before the acme editor pre-fills a chosen SKU's default price.",
 )
 @click.option(
+    "--busy-after-write",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Reads answered 503 right after each committed save, submit or book.",
+)
+@click.option(
     "--session-lifetime",
     type=click.FloatRange(min=1),
     default=None,
@@ -154,6 +160,7 @@ def serve_command(
     error_rate: float,
     slow_save_ms: int,
     slow_default_price_ms: int,
+    busy_after_write: int,
     session_lifetime: float | None,
     max_sessions: int | None,
     keep_data: bool,
@@ -176,6 +183,7 @@ def serve_command(
             error_rate=error_rate,
             slow_save_ms=slow_save_ms,
             slow_default_price_ms=slow_default_price_ms,
+            busy_after_write=busy_after_write,
             seed=seed,
             session_lifetime=session_lifetime,
         ),

@@ -5,15 +5,20 @@ in hand; the portal's session licence is never exceeded and never read as a refu
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from bot_helpers import engagement_for
-from fleet_helpers import fleet_database, quote_on_the_fleet
+from fleet_helpers import fleet_database, one_quote_each, quote_on_the_fleet
 from playwright.sync_api import Page, expect
 from sandbox_helpers import running_portal
+from sqlalchemy import create_engine, text
 from web_helpers import PASSWORD, SECRET, sign_in
 
+from sandbox.config import FaultConfig
 from schemas.work import FailureKind, ItemState, RunStatus
 from store import open_store
 from web import WebServer, WebSettings, create_app, hash_password
@@ -54,3 +59,73 @@ def test_a_failed_fleet_attempt_keeps_its_screenshot_and_trace_on_the_item_page(
                 assert download.value.suggested_filename.endswith("-trace.zip")
             (run,) = store.runs(engagement.name)
             assert run.status is RunStatus.SUCCEEDED
+
+
+def test_a_busy_page_after_a_committed_submit_is_looked_into_not_failed(tmp_path: Path) -> None:
+    """The read after each save, submit or booking answers 503: with one attempt per item,
+    every submitted quote is found in the portal and verified, none failed blind."""
+    with (
+        fleet_database() as db_url,
+        running_portal(
+            tmp_path / "acme", "acme", opportunities=8, faults=FaultConfig(busy_after_write=1)
+        ) as portal,
+    ):
+        engagement = engagement_for(portal, max_attempts=1)
+        runs, outputs = quote_on_the_fleet(
+            tmp_path, db_url, [portal], [engagement], workers=1, slots=1, timeout_s=180
+        )
+        assert [code for code, _ in runs] == [0], (runs, outputs[0][-5000:])
+        items = one_quote_each(db_url, portal, engagement)  # no system failure among them
+        assert any(i.state in (ItemState.VERIFIED, ItemState.FLAGGED) for i in items.values())
+        log = portal.server.app.state.fault_stats.log
+        after_submit = [p for _, m, p, busy in log if busy and p.startswith("/api/quotes/Q-")]
+        assert len(after_submit) >= 4, ("the quote page after each submit answered 503", log)
+
+
+def test_a_portal_dying_mid_page_is_retried_not_taken_for_drift(tmp_path: Path) -> None:
+    """While an item is in hand, the portal's API stops answering for longer than a page's
+    time-out, then drops its connections: the items are retried, the run is not stopped for
+    selector drift, and every due renewal is quoted once."""
+    with (
+        fleet_database() as db_url,
+        running_portal(tmp_path / "acme", "acme", opportunities=8) as portal,
+    ):
+        engagement = engagement_for(portal, max_attempts=6)
+        outage = portal.server.app.state.outage
+        flip = _when_an_item_is_in_hand(db_url, lambda: outage.begin(17, "/api/", hang=True))
+        runs, outputs = quote_on_the_fleet(
+            tmp_path, db_url, [portal], [engagement], workers=1, slots=1, timeout_s=240
+        )
+        flip.join()
+        assert outage.dropped > 0, "the outage happened during the run"
+        assert [code for code, _ in runs] == [0], (runs, outputs[0][-5000:])
+        assert "selector drift" not in outputs[0], outputs[0][-3000:]
+        one_quote_each(db_url, portal, engagement)
+
+
+def _when_an_item_is_in_hand(db_url: str, action: Callable[[], None]) -> threading.Thread:
+    """`action()` once a worker holds an item job (a thread, started)."""
+    doing = text(
+        "SELECT count(*) FROM procrastinate_jobs"
+        " WHERE status = 'doing' AND task_name = 'quotebot:work_item'"
+    )
+
+    def watch() -> None:
+        engine = create_engine(db_url)
+        try:
+            end = time.monotonic() + 180
+            while time.monotonic() < end:
+                try:
+                    with engine.connect() as conn:
+                        if conn.execute(doing).scalar_one():
+                            action()
+                            return
+                except Exception:  # noqa: BLE001 - the queue's tables not made yet
+                    pass
+                time.sleep(0.1)
+        finally:
+            engine.dispose()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    return watcher

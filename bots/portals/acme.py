@@ -57,8 +57,11 @@ class AcmeBot(PortalBot):
         booking="order_number confirm_ok book toast_error field_error",
     )
 
-    def _outcome(self, view: PortalPage, done: Locator, what: str) -> None:
-        """Wait for `done`, an error toast or field error, or the login page."""
+    def _outcome(self, view: PortalPage, done: Locator, what: str, since: int) -> None:
+        """Wait for `done`, an error toast or field error, or the login page. An error shown
+        after the portal failed a request (5xx, a dropped connection) since `since` (the
+        bot's `troubles` before the click) is the portal's trouble, not a verdict on the
+        data."""
         toast, field = view("toast_error").first, view("field_error").first
         login_box = self.page.locator(self.map.page("login").selectors["username"]).first
         try:
@@ -70,8 +73,8 @@ class AcmeBot(PortalBot):
         if login_box.is_visible():
             raise SessionLost("session_lost", f"{what}: the session expired")
         message = " ".join((field if field.is_visible() else toast).inner_text().split())
-        if "(503)" in message or "busy" in message.lower():
-            raise PortalError("http_503", f"{what}: {message}")
+        if self.troubles > since:
+            raise PortalError(self.last_trouble, f"{what}: {message}")
         raise BusinessError("portal_validation", f"{what}: {message}")
 
     # -- reading --------------------------------------------------------------------
@@ -141,9 +144,10 @@ class AcmeBot(PortalBot):
                 row.locator(view.spec.selectors[key]).fill(value)
             typed.append(values)
         self._check_typed(view, typed)
+        since = self.troubles
         view("save").click()
         saved = view("saved_number").filter(has_text=_NOT_EMPTY)
-        self._outcome(view, saved, "save quote")
+        self._outcome(view, saved, "save quote", since)
         return saved.inner_text().strip()
 
     def _check_typed(self, view: PortalPage, typed: list[list[str]]) -> None:
@@ -202,23 +206,27 @@ class AcmeBot(PortalBot):
             if quote.text("status").lower() != "draft":
                 return
             quote.require("edit")
+            since = self.troubles
             quote("edit").click()
             view = self.ready("editor")
-            self._outcome(view, view("saved_number").filter(has_text=quote_number), "open draft")
+            opened = view("saved_number").filter(has_text=quote_number)
+            self._outcome(view, opened, "open draft", since)
         view.require("submit")
+        since = self.troubles
         view("submit").click()
         view("confirm_ok").click()
         submitted = self.page.locator(self.map.page("quote").selectors["status"]).filter(
             has_text="submitted"
         )
-        self._outcome(view, submitted, "submit quote")
+        self._outcome(view, submitted, "submit quote", since)
 
     # -- booking --------------------------------------------------------------------
 
     def book(self, quote_number: str, po: CustomerPO, pdf: Path) -> str:
         view = self.fill_booking(quote_number, po, pdf)
+        since = self.troubles
         view("book").click()
         view("confirm_ok").click()
         order = view("order_number").filter(has_text=_NOT_EMPTY)
-        self._outcome(view, order, "book order")
+        self._outcome(view, order, "book order", since)
         return order.inner_text().strip()
