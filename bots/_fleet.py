@@ -248,16 +248,37 @@ async def scheduled_run(
     return run.id
 
 
-async def rescue_stalled(app: App, every_s: float, timeout_s: float) -> None:
+async def rescue_stalled(app: App, store: Store, every_s: float, timeout_s: float) -> None:
     """Jobs of workers whose heartbeat stopped (killed, machine gone) go back to the queue;
-    the intents then decide whether the portal already has what they were entering."""
+    the intents then decide whether the portal already has what they were entering.
+
+    The queue's own heartbeat stops as a worker begins to shut down, while it still
+    finishes the items in hand: an item that a worker alive by its own heartbeat (the
+    store's `fleet_workers`) holds is never taken from it."""
     while True:
         await asyncio.sleep(every_s)
-        for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=timeout_s):
-            logger.bind(item=job.task_kwargs.get("item_id")).warning(
+        stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=timeout_s)
+        if not stalled:
+            continue
+        held = await asyncio.to_thread(_held_by_live_workers, store, timeout_s)
+        for job in stalled:
+            item_id = job.task_kwargs.get("item_id")
+            if item_id in held:
+                continue
+            logger.bind(item=item_id).warning(
                 "job {} of a dead worker goes back to the queue", job.id
             )
             await app.job_manager.retry_job(job, retry_at=datetime.now(UTC))
+
+
+def _held_by_live_workers(store: Store, timeout_s: float) -> set[object]:
+    now = store.now()
+    return {
+        hand.item_id
+        for worker in store.fleet_workers()
+        if worker.alive(now, timeout_s)
+        for hand in worker.in_hand
+    }
 
 
 def run_worker(
@@ -276,7 +297,7 @@ async def _serve(fleet: FleetProcess, app: App, queues: list[str] | None, until_
         await asyncio.to_thread(fleet.register)
         beating = asyncio.create_task(fleet.beat(timings.heartbeat_s))
         rescue = asyncio.create_task(
-            rescue_stalled(app, timings.heartbeat_s, timings.stalled_after_s)
+            rescue_stalled(app, fleet.store, timings.heartbeat_s, timings.stalled_after_s)
         )
         signing_out = asyncio.create_task(fleet.sign_out_idle(slots, timings.idle_sign_out_s))
         try:

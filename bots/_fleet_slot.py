@@ -206,6 +206,7 @@ class Slot:
                 worker.name,
                 today,
                 self.fleet.settings.reconcile_grace_s,
+                holder_seen=self.fleet.holder_seen,
             )
             done = process_quote(ctx, item) if kind is RunKind.QUOTE else process_booking(ctx, item)
             if done is not None and done.state is ItemState.FLAGGED:

@@ -47,6 +47,9 @@ class StepContext:
     """How long a submit may still be in flight after a crash before it counts as lost."""
     other_quotes: dict[int, list[str]] = field(default_factory=dict)
     """Per item, the opportunity's other (non-draft) quotes seen while entering ours."""
+    holder_seen: Callable[[int], datetime | None] | None = None
+    """When another worker holding the item last said it was alive (the fleet's heartbeats):
+    a submit it may still be making is waited for from then, not from the intent's age."""
 
 
 def process_quote(ctx: StepContext, item: WorkItem) -> WorkItem:
@@ -308,7 +311,11 @@ def _grace_left(ctx: StepContext, item: WorkItem, action: IntentAction) -> float
     intent = _open_intent(ctx, item, action)
     if intent is None:
         return 0.0
-    age = (datetime.now(UTC) - intent.created_at).total_seconds()
+    since = intent.created_at
+    seen = ctx.holder_seen(item.id) if ctx.holder_seen is not None else None
+    if seen is not None and seen > since:
+        since = seen
+    age = (datetime.now(UTC) - since).total_seconds()
     return max(0.0, ctx.reconcile_grace_s - age)
 
 

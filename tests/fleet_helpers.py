@@ -101,17 +101,7 @@ def quote_on_the_fleet(
     started = [worker_process(f"qb-host{i}", args, full) for i in range(workers)]
     try:
         runs = [
-            subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "quotebot", "run", engagement.name),
-                    *("--kind", "quote", "--engagements", str(config)),
-                    *("--today", portal.config.today.isoformat()),
-                ],
-                env=full,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
+            run_process(engagement, config, portal, full)
             for portal, engagement in zip(portals, engagements, strict=True)
         ]
         ended = []
@@ -147,3 +137,20 @@ def one_quote_each(db_url: str, portal: RunningPortal, engagement: Engagement) -
             else:
                 assert len(quotes) == 1, (engagement.name, opportunity_id, item, quotes, jobs)
     return items
+
+
+def run_process(
+    engagement: Engagement, config: Path, portal: RunningPortal, env: dict[str, str]
+) -> subprocess.Popen[str]:
+    """`quotebot run ENGAGEMENT --kind quote` on the fleet, started."""
+    return subprocess.Popen(
+        [
+            *(sys.executable, "-m", "quotebot", "run", engagement.name),
+            *("--kind", "quote", "--engagements", str(config)),
+            *("--today", portal.config.today.isoformat()),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

@@ -5,6 +5,8 @@ in hand; the portal's session licence is never exceeded and never read as a refu
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -12,7 +14,15 @@ from pathlib import Path
 
 import pytest
 from bot_helpers import engagement_for
-from fleet_helpers import fleet_database, one_quote_each, quote_on_the_fleet
+from fleet_helpers import (
+    fleet_database,
+    fleet_setup,
+    one_quote_each,
+    quote_on_the_fleet,
+    run_process,
+    stop_workers,
+    worker_process,
+)
 from playwright.sync_api import Page, expect
 from sandbox_helpers import running_portal
 from sqlalchemy import create_engine, text
@@ -20,7 +30,7 @@ from web_helpers import PASSWORD, SECRET, sign_in
 
 from sandbox.config import FaultConfig
 from schemas.work import FailureKind, ItemState, RunStatus
-from store import open_store
+from store import Store, open_store
 from web import WebServer, WebSettings, create_app, hash_password
 
 pytestmark = pytest.mark.postgres
@@ -129,3 +139,52 @@ def _when_an_item_is_in_hand(db_url: str, action: Callable[[], None]) -> threadi
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     return watcher
+
+
+def test_a_sigterm_during_a_slow_save_finishes_the_item_in_that_worker(tmp_path: Path) -> None:
+    """Saves and submits take 6 s, a worker is silent for dead after 3 s: the worker told to
+    stop during a save finishes that item itself; the other never takes it over."""
+    with (
+        fleet_database() as db_url,
+        running_portal(
+            tmp_path / "acme", "acme", opportunities=8, faults=FaultConfig(slow_save_ms=6000)
+        ) as portal,
+        open_store(db_url) as store,
+    ):
+        engagement = engagement_for(portal)
+        config, env = fleet_setup(tmp_path, db_url, [engagement], **TIMINGS)
+        args = ["--slots", "1", "--engagements", str(config)]
+        workers = [worker_process(f"qb-host{i}", args, env) for i in range(2)]
+        run = run_process(engagement, config, portal, env)
+        try:
+            holder, item_id = _saving(store, workers)
+            holder.send_signal(signal.SIGTERM)
+            stopped, _ = holder.communicate(timeout=120)
+            out, err = run.communicate(timeout=300)
+        finally:
+            outputs = stop_workers(workers)
+        assert run.returncode == 0, (out, err[-3000:])
+        assert not [o for o in outputs if "of a dead worker goes back" in o], outputs
+        intents = store.intents(item_id)
+        assert [i.status for i in intents] == ["completed"], intents
+        item = store.item(item_id)
+        assert item.state in (ItemState.VERIFIED, ItemState.FLAGGED), item
+        with portal.open_db() as db:
+            quotes = db.find_quotes(opportunity_id=item.opportunity_id)
+        assert [q.external_ref for q in quotes] == [item.reference], quotes
+        one_quote_each(db_url, portal, engagement)
+
+
+def _saving(
+    store: Store, workers: list[subprocess.Popen[str]]
+) -> tuple[subprocess.Popen[str], int]:
+    """The worker process that has a quote's save under way (its intent open), and the item."""
+    end = time.monotonic() + 120
+    while time.monotonic() < end:
+        for worker in store.fleet_workers():
+            for hand in worker.in_hand:
+                if any(i.status == "open" for i in store.intents(hand.item_id)):
+                    (process,) = [w for w in workers if w.pid == worker.pid]
+                    return process, hand.item_id
+        time.sleep(0.1)
+    raise AssertionError(("no save under way within 120 s", store.fleet_workers(), store.items()))
