@@ -31,6 +31,16 @@ class PortalBusy(PortalError):
     """Raised when the portal answers 5xx or cannot be reached: asked again in place."""
 
 
+class SessionsFull(PortalError):
+    """Raised when the portal refuses a log-in because the account already has as many
+    sessions open as its licence allows: a place is waited for, never a refused login."""
+
+
+class SessionLeftOpen(PortalBusy):
+    """Raised when a log-in failed after the portal may have opened its session, and signing
+    that session out could not be verified: its place waits for the portal's expiry."""
+
+
 class InputNotTaken(PortalError):
     """Raised when a portal input does not show what was typed (a late redraw overwrote
     it): typed again in place."""

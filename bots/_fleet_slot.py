@@ -4,6 +4,7 @@ browser context per engagement, kept across jobs and recycled every N items."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -63,7 +64,7 @@ class FleetWorker(Worker):
         try:
             super()._open()
         except BaseException:
-            self._place.close()
+            self._give_place_back()
             raise
 
     @property
@@ -75,7 +76,21 @@ class FleetWorker(Worker):
         # Signed out first: the place frees only once the portal's seat is free too.
         self.sign_out()
         super().close_context()
-        self._place.close()
+        self._give_place_back()
+
+    def _give_place_back(self) -> None:
+        """The session place back now when this worker's sessions are known closed; else
+        once the portal's clock has certainly ended them (`portal_session_expiry_s`)."""
+        if not self.unclosed:
+            self._place.close()
+            return
+        held = self._place.pop_all()
+        expiry = self.settings.portal_session_expiry_s
+        self.log.warning("a session not seen to end keeps its place for {:.0f} s", expiry)
+        timer = threading.Timer(expiry, held.close)
+        timer.daemon = True
+        timer.start()
+        self.unclosed = False
 
 
 @dataclass(frozen=True)

@@ -138,20 +138,37 @@ class FaultInjector:
                 )
             await response(scope, receive, send)
             return
-        if not self.faults.busy_after_write or scope["method"] != "POST":
+        if scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        if scope["path"].startswith(_NOT_WRITES):
-            await self.app(scope, receive, send)
-            return
+        logging_in = scope["path"].startswith("/login")
+        if logging_in:  # drawn only when asked for: the other faults' draws stay as seeded
+            rate = self.faults.busy_after_login
+            busy_reads = int(bool(rate) and self._rng_draw() < rate)
+        else:
+            busy_reads = (
+                0 if scope["path"].startswith(_NOT_WRITES) else self.faults.busy_after_write
+            )
 
         async def noting_the_write(message: Any) -> None:
-            if message["type"] == "http.response.start" and message["status"] < 400:
+            if message["type"] == "http.response.start" and _went_through(message, logging_in):
                 with self._lock:
-                    self._busy_reads = self.faults.busy_after_write
+                    self._busy_reads = busy_reads
             await send(message)
 
-        await self.app(scope, receive, noting_the_write)
+        await self.app(scope, receive, noting_the_write if busy_reads else send)
+
+    def _rng_draw(self) -> float:
+        with self._lock:
+            return self._rng.random()
+
+
+def _went_through(start: Any, logging_in: bool) -> bool:
+    """A write answered without an error; a log-in answered by a redirect into the portal."""
+    if not logging_in:
+        return bool(start["status"] < 400)
+    headers = dict(start.get("headers", []))
+    return bool(start["status"] == 303 and not headers.get(b"location", b"").startswith(b"/login"))
 
 
 class SlowPortal(Portal):

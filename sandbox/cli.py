@@ -132,6 +132,12 @@ def generate_command(
     help="Reads answered 503 right after each committed save, submit or book.",
 )
 @click.option(
+    "--busy-after-login",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of log-ins whose next page answers 503 (the session open all the same).",
+)
+@click.option(
     "--session-lifetime",
     type=click.FloatRange(min=1),
     default=None,
@@ -161,6 +167,7 @@ def serve_command(
     slow_save_ms: int,
     slow_default_price_ms: int,
     busy_after_write: int,
+    busy_after_login: float,
     session_lifetime: float | None,
     max_sessions: int | None,
     keep_data: bool,
@@ -184,6 +191,7 @@ def serve_command(
             slow_save_ms=slow_save_ms,
             slow_default_price_ms=slow_default_price_ms,
             busy_after_write=busy_after_write,
+            busy_after_login=busy_after_login,
             seed=seed,
             session_lifetime=session_lifetime,
         ),

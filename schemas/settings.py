@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     reconcile_grace_s: float = 10.0
     """After a crash, how long a recorded submit may still be on its way to the portal."""
 
+    portal_session_expiry_s: float = Field(default=1800.0, gt=0, le=86_400)
+    """How long a portal keeps an idle session: a session the bot could not see signed out
+    keeps its licence place this long (`QUOTEBOT_PORTAL_SESSION_EXPIRY_S`)."""
+    session_place_wait_s: float = Field(default=300.0, ge=0, le=86_400)
+    """How long a log-in waits for the portal to have a session place free (its licence's
+    sessions all open) before the attempt fails as a system error."""
+
     retry: RetryPolicy = RetryPolicy()
     """Retries in place (`QUOTEBOT_RETRY__ATTEMPTS`, `__FIRST_WAIT_S`, `__MAX_WAIT_S`);
     an engagement may override each limit in the engagements file."""

@@ -5,6 +5,7 @@ in hand; the portal's session licence is never exceeded and never read as a refu
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import threading
@@ -188,3 +189,68 @@ def _saving(
                     return process, hand.item_id
         time.sleep(0.1)
     raise AssertionError(("no save under way within 120 s", store.fleet_workers(), store.items()))
+
+
+def test_a_licence_of_two_sessions_holds_through_busy_log_ins_and_killed_workers(
+    tmp_path: Path,
+) -> None:
+    """The portal allows two sessions and ends idle ones after 6 s; half its log-ins have
+    their next page answer 503 (the session open all the same); workers are killed mid-item.
+    No log-in is reported refused, the run is not stopped, every renewal is quoted once and
+    the portal never counts more than two sessions."""
+    faults = FaultConfig(busy_after_login=0.5, seed=3)
+    with (
+        fleet_database() as db_url,
+        running_portal(
+            tmp_path / "acme",
+            "acme",
+            opportunities=12,
+            max_sessions=2,
+            session_ttl=6,
+            faults=faults,
+        ) as portal,
+        open_store(db_url) as store,
+    ):
+        engagement = engagement_for(portal, max_sessions=2, recycle_after=2, max_attempts=8)
+        config, env = fleet_setup(
+            tmp_path,
+            db_url,
+            [engagement],
+            QUOTEBOT_PORTAL_SESSION_EXPIRY_S="7",
+            QUOTEBOT_RECONCILE_GRACE_S="1",
+            **TIMINGS,
+        )
+        args = ["--slots", "1", "--engagements", str(config)]
+        workers = [worker_process(f"qb-host{i}", args, env) for i in range(3)]
+        run = run_process(engagement, config, portal, env)
+        killed = []
+        try:
+            for _ in range(2):
+                victim = _holding_an_item(store, workers)
+                os.killpg(victim.pid, signal.SIGKILL)  # the worker and its browsers
+                out, err = victim.communicate()
+                killed.append(out + err)
+                workers[workers.index(victim)] = worker_process("qb-again", args, env)
+            out, err = run.communicate(timeout=480)
+        finally:
+            outputs = stop_workers(workers)
+        assert run.returncode == 0, (out, err[-3000:])
+        said = "\n".join([out, err, *outputs, *killed])
+        assert "login refused" not in said, said[-5000:]
+        one_quote_each(db_url, portal, engagement)
+        assert portal.server.app.state.sessions.max_open() <= 2
+        log = portal.server.app.state.fault_stats.log
+        assert any(busy for *_, busy in log), "some log-in met a busy page"
+
+
+def _holding_an_item(store: Store, workers: list[subprocess.Popen[str]]) -> subprocess.Popen[str]:
+    """A worker process that holds an item right now."""
+    end = time.monotonic() + 120
+    while time.monotonic() < end:
+        for worker in store.fleet_workers():
+            if worker.in_hand:
+                found = [w for w in workers if w.pid == worker.pid and w.poll() is None]
+                if found:
+                    return found[0]
+        time.sleep(0.1)
+    raise AssertionError(("no item in hand within 120 s", store.fleet_workers()))
