@@ -18,7 +18,7 @@ from playwright.sync_api import Playwright, sync_playwright
 
 from bots._evidence import Evidence
 from bots._metrics import OK
-from bots._outcomes import Outcome, failure
+from bots._outcomes import Outcome, decide
 from bots._session import Credentials
 from bots._steps import BOOKING_STATES, QUOTE_STATES, StepContext, process_booking, process_quote
 from bots._worker import Worker
@@ -187,9 +187,10 @@ class Slot:
         ]
 
     def work(
-        self, engagement: str, kind: RunKind, run_id: int, item_id: int, today: date, last: bool
+        self, engagement: str, kind: RunKind, run_id: int, item_id: int, today: date, attempt: int
     ) -> str:
-        """One attempt at one item; raises what is to be retried (the queue retries it)."""
+        """Attempt number `attempt` at one item; raises what is to be retried (the queue
+        retries it, as `bots._outcomes.decide` says)."""
         store = self.fleet.store
         if store.run(run_id).status is not RunStatus.RUNNING:
             return "run_ended"  # stopped by drift, or abandoned: the item waits for the next
@@ -232,7 +233,7 @@ class Slot:
         except Exception as exc:
             if self.fleet.metrics is not None:
                 self.fleet.metrics.failed(engagement, kind, exc, time.monotonic() - started)
-            return self._failed(worker, run_id, item_id, exc, last)
+            return self._failed(worker, run_id, item_id, exc, attempt)
         else:
             if self.fleet.metrics is not None:
                 self.fleet.metrics.item_ended(engagement, kind, OK, time.monotonic() - started)
@@ -242,15 +243,17 @@ class Slot:
             self.fleet.let_go(self.name)
 
     def _failed(
-        self, worker: FleetWorker, run_id: int, item_id: int, exc: Exception, last: bool
+        self, worker: FleetWorker, run_id: int, item_id: int, exc: Exception, attempt: int
     ) -> str:
-        """Act on what `failure` says the exception means, as the in-process pool does."""
+        """Act on what `decide` says the failure means, as the in-process pool does."""
         store = self.fleet.store
-        found = failure(exc)
+        eng = worker.engagement
+        decision = decide(exc, attempt, eng.max_attempts, self.fleet.settings.backoff)
+        found = decision.failure
         log = logger.bind(engagement=worker.engagement.name, run=run_id, item=item_id)
         if found.outcome is Outcome.ENGAGEMENT:
             worker.discard_evidence()  # never the item's fault: nothing of it to keep
-        elif found.outcome is Outcome.DRIFT or found.outcome is Outcome.BUSINESS or last:
+        elif decision.gives_up:
             worker.keep_evidence(store, item_id, run_id)  # as the in-process pool keeps it
         else:
             worker.discard_evidence()
@@ -264,7 +267,7 @@ class Slot:
                 pass  # another slot stopped it first
             log.error("run stopped: {} ({})", found.reason, found.code)
             return "drift" if found.outcome is Outcome.DRIFT else "refused"
-        if found.outcome is Outcome.BUSINESS or last:
+        if decision.retry_in_s is None:
             kind = FailureKind.BUSINESS if found.outcome is Outcome.BUSINESS else FailureKind.SYSTEM
             store.fail(
                 item_id, kind, found.reason, code=found.code, run_id=run_id, worker=worker.name
@@ -276,7 +279,7 @@ class Slot:
             item_id,
             code=found.code,
             reason=found.reason,
-            delay=timedelta(0),
+            delay=timedelta(seconds=decision.retry_in_s),
             run_id=run_id,
             worker=worker.name,
         )

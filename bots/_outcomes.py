@@ -23,6 +23,7 @@ from bots._errors import (
     SelectorDrift,
 )
 from schemas.errors import first_line
+from schemas.settings import Backoff
 
 
 class Outcome(StrEnum):
@@ -45,6 +46,29 @@ class Failure:
     reason: str
     expected: bool
     """False for an exception no call site raised on purpose: its traceback is logged."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What becomes of an item (or a run's listing) after a failed attempt: tried again in
+    `retry_in_s` seconds, or given up for the failure's outcome."""
+
+    failure: Failure
+    retry_in_s: float | None
+    """None: no further attempt (business, drift, engagement, or the attempts are spent)."""
+
+    @property
+    def gives_up(self) -> bool:
+        return self.retry_in_s is None
+
+
+def decide(exc: BaseException, attempts_made: int, max_attempts: int, backoff: Backoff) -> Decision:
+    """The one decision after a failed attempt (`attempts_made` counts it): a system failure
+    is tried again after the backoff's wait while attempts remain; anything else ends it."""
+    found = failure(exc)
+    if found.outcome is not Outcome.SYSTEM or attempts_made >= max_attempts:
+        return Decision(found, None)
+    return Decision(found, backoff.wait_s(attempts_made))
 
 
 def classify(exc: BaseException) -> Outcome:

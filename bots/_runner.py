@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from bots._errors import EngagementRefused, SelectorDrift
 from bots._evidence import Evidence
-from bots._outcomes import Failure, Outcome, failure
+from bots._outcomes import Outcome, decide, failure
 from bots._session import Credentials
 from bots._steps import BOOKING_STATES, QUOTE_STATES, StepContext, process_booking, process_quote
 from bots._worker import Worker
@@ -57,8 +57,8 @@ class RunOptions:
     today: date | None = None
     progress: bool = True
     lease_seconds: float = 120.0
-    backoff_s: float = 2.0
-    """First retry after this, doubling per attempt (capped at a minute)."""
+    backoff_s: float | None = None
+    """First retry after this, doubling per attempt; default: `Settings.backoff`."""
     reconcile_grace_s: float | None = None
     """Default: the setting `QUOTEBOT_RECONCILE_GRACE_S`."""
     stop: threading.Event = field(default_factory=threading.Event)
@@ -173,6 +173,9 @@ class _Pool:
         self.credentials = credentials
         self.evidence = evidence
         self.states = QUOTE_STATES if kind is RunKind.QUOTE else BOOKING_STATES
+        self.backoff = settings.backoff
+        if options.backoff_s is not None:
+            self.backoff = self.backoff.model_copy(update={"first_wait_s": options.backoff_s})
         self.left_alone: set[int] = set()
         self.lock = threading.Lock()
         self.discovered = threading.Event()
@@ -328,17 +331,18 @@ class _Pool:
                 due = worker.bot.due_opportunities(start, end)
                 break
             except Exception as exc:
-                found = failure(exc)
                 attempt += 1
-                if found.outcome is not Outcome.SYSTEM or attempt >= self.engagement.max_attempts:
+                decision = decide(exc, attempt, self.engagement.max_attempts, self.backoff)
+                if decision.retry_in_s is None:
                     raise
-                delay = min(60.0, self.options.backoff_s * 2 ** (attempt - 1))
                 self.log.info(
-                    "listing the renewals failed, again in {:.0f}s: {}", delay, found.reason
+                    "listing the renewals failed, again in {:.0f}s: {}",
+                    decision.retry_in_s,
+                    decision.failure.reason,
                 )
                 if not worker.healthy():
                     worker.close_browser()
-                time.sleep(delay)
+                time.sleep(decision.retry_in_s)
         for opportunity in due:
             self.store.ensure_item(
                 self.engagement.name,
@@ -424,13 +428,15 @@ class _Pool:
             return run_count_key(ItemState.FAILED, FailureKind.BUSINESS)
         if not found.expected:
             log.opt(exception=exc).error("unexpected error: {}", found.reason)
-        return self._system_error(worker, item, found)
+        return self._system_error(worker, item, exc)
 
-    def _system_error(self, worker: Worker, item: WorkItem, found: Failure) -> str:
-        code, reason = found.code, found.reason
+    def _system_error(self, worker: Worker, item: WorkItem, exc: Exception) -> str:
         log = self.log.bind(item=item.reference)
         fresh = self.store.item(item.id)
-        if fresh.attempts + 1 >= self.engagement.max_attempts:
+        attempt = fresh.attempts + 1
+        decision = decide(exc, attempt, self.engagement.max_attempts, self.backoff)
+        code, reason = decision.failure.code, decision.failure.reason
+        if decision.retry_in_s is None:
             self._keep_evidence(worker, item)
             self.store.fail(
                 item.id,
@@ -440,12 +446,11 @@ class _Pool:
                 run_id=self.run.id,
                 worker=worker.name,
             )
-            log.error("failed after {} attempts: {}", fresh.attempts + 1, reason)
+            log.error("failed after {} attempts: {}", attempt, reason)
             outcome = "failed"
         else:
-            if worker.healthy():
-                self.evidence.discard_item(worker.context)
-            delay = min(60.0, self.options.backoff_s * 2**fresh.attempts)
+            worker.discard_evidence()
+            delay = decision.retry_in_s
             self.store.retry_later(
                 item.id,
                 code=code,

@@ -92,6 +92,7 @@ class FaultInjector:
         self._rng = random.Random(faults.seed)
         self._lock = threading.Lock()
         self._busy_reads = 0
+        self._busy_list = faults.busy_list
 
     @property
     def requests(self) -> int:
@@ -101,7 +102,7 @@ class FaultInjector:
     def errors(self) -> int:
         return self.stats.errors
 
-    def _draw(self, method: str, path: str) -> tuple[float, bool]:
+    def _draw(self, method: str, path: str, query: bytes = b"") -> tuple[float, bool]:
         with self._lock:
             delay = 0.0
             if self.faults.latency_ms:
@@ -109,6 +110,9 @@ class FaultInjector:
             fail = self._rng.random() < self.faults.error_rate
             if method == "GET" and self._busy_reads and not path.startswith("/static"):
                 self._busy_reads -= 1
+                fail = True
+            if self._busy_list and path == "/opportunities" and b"end_from" in query:
+                self._busy_list -= 1
                 fail = True
             self.stats.requests += 1
             self.stats.errors += fail
@@ -119,7 +123,7 @@ class FaultInjector:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        delay, fail = self._draw(scope["method"], scope["path"])
+        delay, fail = self._draw(scope["method"], scope["path"], scope.get("query_string", b""))
         if delay:
             await asyncio.sleep(delay)
         if fail:

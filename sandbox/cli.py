@@ -132,6 +132,12 @@ def generate_command(
     help="Reads answered 503 right after each committed save, submit or book.",
 )
 @click.option(
+    "--busy-list",
+    type=click.IntRange(min=0),
+    default=0,
+    help="The first N reads of the renewal list answer 503.",
+)
+@click.option(
     "--busy-after-login",
     type=click.FloatRange(0, 1),
     default=0.0,
@@ -167,6 +173,7 @@ def serve_command(
     slow_save_ms: int,
     slow_default_price_ms: int,
     busy_after_write: int,
+    busy_list: int,
     busy_after_login: float,
     session_lifetime: float | None,
     max_sessions: int | None,
@@ -192,6 +199,7 @@ def serve_command(
             slow_default_price_ms=slow_default_price_ms,
             busy_after_write=busy_after_write,
             busy_after_login=busy_after_login,
+            busy_list=busy_list,
             seed=seed,
             session_lifetime=session_lifetime,
         ),
