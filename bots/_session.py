@@ -22,7 +22,13 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from pydantic import SecretStr
 
-from bots._errors import EngagementRefused, PortalBusy, PortalError, SessionLeftOpen, SessionsFull
+from bots._errors import (
+    EngagementRefused,
+    PortalError,
+    SessionLeftOpen,
+    SessionsFull,
+    portal_answer,
+)
 from schemas.errors import first_line
 from schemas.selector_map import SelectorMap
 
@@ -130,7 +136,7 @@ def login(
         page.on("response", lambda r: _note_busy(r, busy, full))
         response = page.goto(urljoin(base_url, login_page.url or "/login"))
         if response is not None and response.status >= 500:
-            raise PortalBusy(f"http_{response.status}", "the login page is unavailable")
+            raise portal_answer(f"http_{response.status}", "the login page is unavailable")
         sel = login_page.selectors
         page.locator(sel["username"]).fill(credentials.username)
         if "next" in sel:  # a two-step login asks for the password after the user name
@@ -147,7 +153,7 @@ def login(
         _wait_unless_busy(home.or_(refused).first, busy, timeout_ms)
         if not home.is_visible():
             if full:
-                raise SessionsFull(
+                raise portal_answer(
                     "too_many_sessions",
                     f"the portal has as many sessions open for {credentials.username} as its "
                     "licence allows: waiting for one to close",
@@ -172,7 +178,9 @@ def login(
         if isinstance(exc, PortalError):
             raise
         if busy:
-            raise PortalBusy(f"http_{busy[-1]}", "the portal was busy during the log-in") from None
+            raise portal_answer(
+                f"http_{busy[-1]}", "the portal was busy during the log-in"
+            ) from None
         raise PortalError("login_failed", _masked_first_line(exc, credentials)) from None
     finally:
         scratch.close()
@@ -200,7 +208,7 @@ def _wait_unless_busy(target: Locator, busy: list[int], timeout_ms: float) -> No
             return
         except PlaywrightTimeout:
             if busy:
-                raise PortalBusy(
+                raise portal_answer(
                     f"http_{busy[-1]}", "the portal was busy during the log-in"
                 ) from None
             if time.monotonic() > deadline:

@@ -14,7 +14,7 @@ from pathlib import Path
 from playwright.sync_api import Locator
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from bots._errors import BusinessError, PortalBusy, PortalError
+from bots._errors import BusinessError, PortalError, portal_answer
 from bots.portals.base import (
     PAGE_PER_URL,
     CustomerPO,
@@ -23,7 +23,6 @@ from bots.portals.base import (
     PortalPage,
     PortalQuote,
     QuoteReadBack,
-    SessionLost,
     install_base,
     own_period,
     parse_date,
@@ -67,14 +66,16 @@ class AcmeBot(PortalBot):
         try:
             done.first.or_(toast).or_(field).or_(login_box).first.wait_for()
         except PlaywrightTimeout:
-            raise PortalError("no_answer", f"{what}: the portal did not answer") from None
+            raise portal_answer("no_answer", f"{what}: the portal did not answer") from None
         if done.first.is_visible():
             return
         if login_box.is_visible():
-            raise SessionLost("session_lost", f"{what}: the session expired")
+            raise portal_answer("session_lost", f"{what}: the session expired", after_write=True)
         message = " ".join((field if field.is_visible() else toast).inner_text().split())
         if self.troubles > since:
-            raise PortalError(self.last_trouble, f"{what}: {message}")
+            raise portal_answer(self.last_trouble, f"{what}: {message}", after_write=True)
+        if "(503)" in message:  # the editor's own words for a 503 its request met
+            raise portal_answer("http_503", f"{what}: {message}", after_write=True)
         raise BusinessError("portal_validation", f"{what}: {message}")
 
     # -- reading --------------------------------------------------------------------
@@ -191,10 +192,11 @@ class AcmeBot(PortalBot):
                             arg=[price.element_handle(), default],
                         )
                     return
-                raise PortalBusy("http_503", f"the price of SKU {sku} did not arrive")
+                status = answer.value.status
+                raise portal_answer(f"http_{status}", f"the price of SKU {sku} did not arrive")
             if no_match.is_visible():
                 raise BusinessError("unknown_sku", f"the portal offers no SKU {sku}")
-            raise PortalBusy("http_503", f"the SKU search for {sku} failed")
+            raise portal_answer(self.last_trouble, f"the SKU search for {sku} failed")
 
         self.in_place(f"acme SKU search {sku}", once)
 

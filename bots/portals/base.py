@@ -17,7 +17,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import FrameLocator, Locator, Page, Request, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from bots._errors import BusinessError, PortalBusy, PortalError, SelectorDrift
+from bots._errors import BusinessError, PortalError, SelectorDrift, SessionLost, portal_answer
 from bots._retry import InPlace
 from bots._session import is_login_url
 from schemas import (
@@ -77,10 +77,6 @@ T = TypeVar("T")
 
 PAGE_PARTS = frozenset({"document", "script", "xhr", "fetch"})
 """What a page is made of: a stylesheet or an image failing leaves the page readable."""
-
-
-class SessionLost(PortalError):
-    """Raised when the portal sends the bot to its login page in the middle of work."""
 
 
 class PortalPage:
@@ -440,12 +436,12 @@ class PortalBot(ABC):
         try:
             response = self.page.goto(url)
         except PlaywrightError as exc:
-            raise PortalBusy("navigation_failed", first_line(exc)) from None
+            raise portal_answer("navigation_failed", first_line(exc)) from None
         status = response.status if response is not None else 200
         if status == 404:
-            raise PortalError("not_found", f"{name}: the portal has no {url}")
+            raise portal_answer("not_found", f"{name}: the portal has no {url}")
         if status >= 500:
-            raise PortalBusy(f"http_{status}", f"{name} page answered {status}")
+            raise portal_answer(f"http_{status}", f"{name} page answered {status}")
         return self.ready(name, errors_before=errors_before)
 
     def _count_server_error(self, response: Response) -> None:
@@ -491,12 +487,12 @@ class PortalBot(ABC):
                 break
             except PlaywrightTimeout:
                 if self.troubles > before:
-                    raise PortalBusy(
+                    raise portal_answer(
                         self.last_trouble, f"{name}: the portal failed to load it"
                     ) from None
                 if time.monotonic() > deadline:
                     if self._in_flight:
-                        raise PortalBusy(
+                        raise portal_answer(
                             "timeout", f"{name}: the portal did not answer in time"
                         ) from None
                     raise SelectorDrift(
@@ -505,12 +501,12 @@ class PortalBot(ABC):
         if is_login_url(self.page.url, self.map) or (
             login_box.is_visible() and not anchor.is_visible()
         ):
-            raise SessionLost("session_lost", f"{name}: the portal asks to log in again")
+            raise portal_answer("session_lost", f"{name}: the portal asks to log in again")
         if error is not None and error.is_visible() and not anchor.is_visible():
             text = error.inner_text().strip()[:200]
             if self.troubles > before:
-                raise PortalBusy(self.last_trouble, f"{name}: {text}")
-            raise PortalError("portal_error", f"{name}: {text}")
+                raise portal_answer(self.last_trouble, f"{name}: {text}")
+            raise portal_answer("portal_error", f"{name}: {text}")
         return view
 
     def check_selectors(self, today: date) -> tuple[list[SelectorDrift], list[str]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from playwright.sync_api import Locator, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from bots._errors import BusinessError, PortalError
+from bots._errors import BusinessError, PortalError, portal_answer
 from bots.portals.base import (
     PAGE_PER_URL,
     CustomerPO,
@@ -71,10 +71,11 @@ class GlobexBot(PortalBot):
 
     def _check_answer(self, response: Response, what: str) -> None:
         if response.status >= 500:
-            raise PortalError(f"http_{response.status}", f"{what} answered {response.status}")
+            status = response.status
+            raise portal_answer(f"http_{status}", f"{what} answered {status}", after_write=True)
         location = response.headers.get("location", "")
         if response.status in (301, 302, 303, 307) and "/login" in location:
-            raise PortalError("session_lost", f"{what}: the session expired")
+            raise portal_answer("session_lost", f"{what}: the session expired", after_write=True)
 
     # -- reading --------------------------------------------------------------------
 
