@@ -18,7 +18,7 @@ from playwright.sync_api import Playwright, sync_playwright
 
 from bots._evidence import Evidence
 from bots._metrics import OK
-from bots._outcomes import Outcome, decide
+from bots._outcomes import AttemptEnd, Outcome, decide
 from bots._session import Credentials
 from bots._steps import BOOKING_STATES, QUOTE_STATES, StepContext, process_booking, process_quote
 from bots._worker import Worker
@@ -193,11 +193,13 @@ class Slot:
         retries it, as `bots._outcomes.decide` says)."""
         store = self.fleet.store
         if store.run(run_id).status is not RunStatus.RUNNING:
-            return "run_ended"  # stopped by drift, or abandoned: the item waits for the next
+            return (
+                AttemptEnd.RUN_ENDED
+            )  # stopped by drift, or abandoned: the item waits for the next
         item = store.item(item_id)
         states = QUOTE_STATES if kind is RunKind.QUOTE else BOOKING_STATES
         if item.state not in states:
-            return f"already_{item.state.value}"  # a killed worker's attempt got this far
+            return AttemptEnd.already(item.state.value)  # a killed worker's attempt got this far
         worker = self._worker(engagement)
         store.take_item(item_id, worker.name, self.fleet.settings.fleet_timings.item_lease_s)
         started = time.monotonic()
@@ -237,7 +239,7 @@ class Slot:
         else:
             if self.fleet.metrics is not None:
                 self.fleet.metrics.item_ended(engagement, kind, OK, time.monotonic() - started)
-            return "no_po_yet" if done is None else done.state.value
+            return AttemptEnd.NO_PO_YET if done is None else done.state.value
         finally:
             store.release(item_id, worker=worker.name)
             self.fleet.let_go(self.name)
@@ -266,7 +268,7 @@ class Slot:
             except RunNotRunning:
                 pass  # another slot stopped it first
             log.error("run stopped: {} ({})", found.reason, found.code)
-            return "drift" if found.outcome is Outcome.DRIFT else "refused"
+            return AttemptEnd.DRIFT if found.outcome is Outcome.DRIFT else AttemptEnd.REFUSED
         if decision.retry_in_s is None:
             kind = FailureKind.BUSINESS if found.outcome is Outcome.BUSINESS else FailureKind.SYSTEM
             store.fail(

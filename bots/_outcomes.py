@@ -37,6 +37,27 @@ class Outcome(StrEnum):
     """The portal refuses the bot user: the run stops, no item is touched."""
 
 
+class AttemptEnd(StrEnum):
+    """How an attempt ended when not in an item state: the keys an engine counts it under
+    (beside `schemas.work.run_count_key`'s), never written as bare strings."""
+
+    RETRY = "retry"
+    """A system failure: the item is tried again after the decision's wait."""
+    DRIFT = "drift"
+    """The map no longer describes the portal: the run stopped, the item untouched."""
+    REFUSED = "refused"
+    """The portal refused the bot user: the run stopped, the item untouched."""
+    RUN_ENDED = "run_ended"
+    """The item's run ended before its job came up: it waits for the next run."""
+    NO_PO_YET = "no_po_yet"
+    """A verified quote with no customer PO yet: nothing to book."""
+
+    @staticmethod
+    def already(state: str) -> str:
+        """The item had got this far already (a killed worker's attempt): nothing to do."""
+        return f"already_{state}"
+
+
 @dataclass(frozen=True)
 class Failure:
     """What a failure means, and the code and reason recorded for it."""

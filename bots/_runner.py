@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from bots._errors import EngagementRefused, SelectorDrift
 from bots._evidence import Evidence
-from bots._outcomes import Outcome, decide, failure
+from bots._outcomes import AttemptEnd, Outcome, decide, failure
 from bots._session import Credentials
 from bots._steps import BOOKING_STATES, QUOTE_STATES, StepContext, process_booking, process_quote
 from bots._worker import Worker
@@ -216,9 +216,10 @@ class _Pool:
     def _count(self, outcome: str) -> None:
         with self.lock:
             self.counts[outcome] += 1
-            if self.bar is not None and outcome not in ("retry", "refused"):
+            if self.bar is not None and outcome not in (AttemptEnd.RETRY, AttemptEnd.REFUSED):
                 self.bar.update(1)
-                self.bar.set_postfix({k: v for k, v in self.counts.items() if k != "retry"})
+                shown = {k: v for k, v in self.counts.items() if k != AttemptEnd.RETRY}
+                self.bar.set_postfix(shown)
 
     def _todo(self) -> list[WorkItem]:
         items = [i for s in self.states for i in self.store.items(self.engagement.name, state=s)]
@@ -275,7 +276,7 @@ class _Pool:
                     continue
                 outcome = self._one(worker, item)
                 self._count(outcome)
-                if outcome == "retry" and self.options.stop.is_set():
+                if outcome == AttemptEnd.RETRY and self.options.stop.is_set():
                     self._settle(worker, item.id)
 
     def _settle(self, worker: Worker, item_id: int) -> None:
@@ -391,11 +392,11 @@ class _Pool:
             if done is None:
                 with self.lock:
                     self.left_alone.add(item.id)
-                return "no_po_yet"
+                return AttemptEnd.NO_PO_YET
             return done.state.value
         except LeaseLost:
             log.warning("lease lost: another worker has the item")
-            return "retry"
+            return AttemptEnd.RETRY
         except Exception as exc:
             return self._failed(worker, item, exc)
 
@@ -408,12 +409,12 @@ class _Pool:
             self.refused = exc  # the item is let go untouched: it was never the item's fault
             if worker.healthy():
                 self.evidence.discard_item(worker.context)
-            return "refused"
+            return AttemptEnd.REFUSED
         if found.outcome is Outcome.DRIFT:
             assert isinstance(exc, SelectorDrift)
             self._keep_evidence(worker, item)
             self.drift = exc
-            return "drift"
+            return AttemptEnd.DRIFT
         if found.outcome is Outcome.BUSINESS:
             self._keep_evidence(worker, item)
             self.store.fail(
@@ -447,7 +448,7 @@ class _Pool:
                 worker=worker.name,
             )
             log.error("failed after {} attempts: {}", attempt, reason)
-            outcome = "failed"
+            outcome = run_count_key(ItemState.FAILED, FailureKind.SYSTEM)
         else:
             worker.discard_evidence()
             delay = decision.retry_in_s
@@ -460,7 +461,7 @@ class _Pool:
                 worker=worker.name,
             )
             log.info("retry in {:.0f}s: {}", delay, reason)
-            outcome = "retry"
+            outcome = AttemptEnd.RETRY
         if not worker.healthy():
             worker.close_browser()
         return outcome

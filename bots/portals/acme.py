@@ -8,51 +8,36 @@ login page, whichever comes first.
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 from playwright.sync_api import Locator
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bots._errors import BusinessError, PortalError, portal_answer
+from bots.portals._page_per_url import PAGE_PER_URL, PagePerUrlBot
 from bots.portals.base import (
-    PAGE_PER_URL,
     CustomerPO,
-    DueOpportunity,
-    PortalBot,
     PortalPage,
-    PortalQuote,
-    QuoteReadBack,
-    install_base,
     own_period,
-    parse_date,
-    quote_lines,
-    quote_search,
-    read_back,
-    read_opportunity_page,
     requires,
 )
-from schemas import ExpectedQuote, Opportunity
+from schemas import ExpectedQuote
 
 _NOT_EMPTY = re.compile(r"\S")
 _ROW_INPUTS = ("line_sku", "line_quantity", "line_unit_price", "line_start", "line_end")
 
 
-class AcmeBot(PortalBot):
+class AcmeBot(PagePerUrlBot):
     """Reads, quotes and books in an Acme portal."""
 
     flavour = "acme"
     required = requires(
         PAGE_PER_URL,
-        opportunities="rows next rows.opportunity_id rows.account rows.contract_end",
-        opportunity="title lines lines.line_no lines.sku lines.quantity lines.prior_unit_price "
-        "lines.line_end lines.renew",
+        opportunity="title",
         editor="form term_start term_end external_ref line_rows line_sku sku_option_of "
         "sku_no_match line_quantity line_unit_price line_start line_end add_line total save "
         "saved_number submit confirm_ok toast_error field_error",
-        quote_search="rows rows.quote_number rows.opportunity_id rows.external_ref rows.status",
-        quote="status edit lines lines.line_no lines.sku lines.quantity lines.unit_price "
-        "lines.line_amount lines.line_start lines.line_end",
+        quote="edit",
         booking="order_number confirm_ok book toast_error field_error",
     )
 
@@ -77,42 +62,6 @@ class AcmeBot(PortalBot):
         if "(503)" in message:  # the editor's own words for a 503 its request met
             raise portal_answer("http_503", f"{what}: {message}", after_write=True)
         raise BusinessError("portal_validation", f"{what}: {message}")
-
-    # -- reading --------------------------------------------------------------------
-
-    def due_opportunities(self, start: date, end: date) -> list[DueOpportunity]:
-        due: list[DueOpportunity] = []
-        page_no = 1
-        while True:
-            view = self.open("opportunities", end_from=start, end_to=end, page=page_no)
-            for row in view.rows("rows"):
-                ends = row["contract_end"]
-                due.append(
-                    DueOpportunity(
-                        row["opportunity_id"],
-                        row["account"],
-                        parse_date(ends, "contract end") if ends else None,
-                    )
-                )
-            if view("next").is_disabled():
-                return due
-            page_no += 1
-
-    def read_opportunity(self, opportunity_id: str) -> Opportunity:
-        view = self.open("opportunity", opportunity_id=opportunity_id)
-        return read_opportunity_page(view, opportunity_id, install_base(view))
-
-    def find_quotes(
-        self, *, external_ref: str | None = None, opportunity_id: str | None = None
-    ) -> list[PortalQuote]:
-        view = self.open(
-            "quote_search", external_ref=external_ref or "", opportunity_id=opportunity_id or ""
-        )
-        return quote_search(view, external_ref)
-
-    def read_quote(self, quote_number: str) -> QuoteReadBack:
-        view = self.open("quote", quote_number=quote_number)
-        return read_back(view, quote_lines(view))
 
     def save_quote(self, expected: ExpectedQuote, reference: str) -> str:
         view = self.open("editor", opportunity_id=expected.opportunity_id)

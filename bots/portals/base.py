@@ -202,16 +202,6 @@ def requires(*bases: Mapping[str, frozenset[str]], **pages: str) -> dict[str, fr
     return {page: frozenset(keys) for page, keys in merged.items()}
 
 
-PAGE_PER_URL = requires(
-    login="username password submit",
-    home="logged_in",
-    quote="quote_number opportunity_id quote_date valid_until currency term_start term_end "
-    "total status external_ref order_number",
-    booking="po_number po_date po_amount po_file book",
-)
-"""What the shared steps of a portal with one URL per page (acme, globex) read and type."""
-
-
 def parse_date(text: str, what: str) -> date:
     try:
         return date.fromisoformat(text.strip())
