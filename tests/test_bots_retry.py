@@ -144,6 +144,13 @@ def test_at_30_percent_503s_each_page_is_asked_at_most_as_often_as_the_policy_sa
     runs: list[tuple[int, str]] = []  # (asks, the path)
     open_runs: dict[str, tuple[int, float]] = {}  # path -> (503s so far, the last at)
     for at, method, path, busy in log:
+        if path == "/logout" and not busy:
+            # A session signed out (a log-in whose next page failed gives its session back
+            # before it is tried again): the sign-out's page visit and the next log-in ask
+            # on budgets of their own.
+            runs += [(count, p) for p, (count, _) in open_runs.items()]
+            open_runs.clear()
+            continue
         if method != "GET" or path.startswith(("/api/", "/static/", "/favicon")):
             continue
         count, last = open_runs.pop(path, (0, at))
