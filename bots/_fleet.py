@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -21,10 +22,10 @@ from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy
 
 from bots._fleet_process import FleetProcess
-from bots._outcomes import Outcome, classify, failure
+from bots._outcomes import Decision, decide
 from bots._steps import BOOKING_STATES, QUOTE_STATES
 from schemas.engagement import Engagement
-from schemas.settings import Settings
+from schemas.settings import Backoff, Settings
 from schemas.work import Run, RunKind, RunStatus, run_count_key
 from store import RunAlreadyRunning, RunNotRunning, Store
 
@@ -37,19 +38,37 @@ class _RunNotDone(Exception):
 
 
 class _Strategy(BaseRetryStrategy):
-    """Item jobs: a system failure (`bots._outcomes`) is tried again, up to the engagement's
-    attempts, with backoff; the finishing job: again every second until its run's items
-    have ended."""
+    """The queue's side of `bots._outcomes.decide`: an item or discovery job whose attempt
+    failed is tried again when the decision says so, after its wait (the worker process's
+    `Settings.backoff`, the engagement's `max_attempts`); the finishing job: again every
+    second until its run's items have ended."""
+
+    def __init__(self) -> None:
+        self.backoff = Backoff()
+        self.engagements: Mapping[str, Engagement] = {}
+
+    def configure(self, backoff: Backoff, engagements: Mapping[str, Engagement]) -> None:
+        """What the worker process was started with (`run_worker`)."""
+        self.backoff = backoff
+        self.engagements = engagements
 
     def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
         if isinstance(exception, _RunNotDone):
             return RetryDecision(retry_in={"seconds": 1})
-        limit = int(str(job.task_kwargs.get("max_attempts", 3)))
-        if classify(exception) is not Outcome.SYSTEM or job.attempts + 1 >= limit:
+        decision = self.decide(exception, job)
+        if decision.retry_in_s is None:
             return None
-        backoff = float(str(job.task_kwargs.get("backoff_s", 2.0)))
-        return RetryDecision(retry_in={"seconds": min(60, int(backoff * 2**job.attempts))})
+        return RetryDecision(retry_at=datetime.now(UTC) + timedelta(seconds=decision.retry_in_s))
 
+    def decide(self, exception: BaseException, job: Job) -> Decision:
+        """The decision after this job's attempt failed with `exception`."""
+        engagement = self.engagements.get(str(job.task_kwargs.get("engagement")))
+        limit = engagement.max_attempts if engagement is not None else 1
+        return decide(exception, job.attempts + 1, limit, self.backoff)
+
+
+_RETRY = _Strategy()
+"""The one retry strategy of the fleet's tasks."""
 
 tasks = Blueprint()
 
@@ -60,7 +79,7 @@ def _fleet(context: JobContext) -> FleetProcess:
     return fleet
 
 
-@tasks.task(name="discover", pass_context=True, retry=_Strategy())
+@tasks.task(name="discover", pass_context=True, retry=_RETRY)
 async def discover(
     context: JobContext, *, engagement: str, kind: str, run_id: int, today: str
 ) -> int:
@@ -70,9 +89,15 @@ async def discover(
     try:
         found: list[dict[str, Any]] = await fleet.in_slot("discover", engagement, kind, today)
     except Exception as exc:
-        if classify(exc) is Outcome.SYSTEM and context.job.attempts + 1 < eng.max_attempts:
-            raise  # the queue tries the listing again, with backoff
-        reason = failure(exc).reason
+        decision = _RETRY.decide(exc, context.job)
+        if not decision.gives_up:
+            logger.bind(engagement=engagement, run=run_id).info(
+                "listing the renewals failed, again in {:.0f} s: {}",
+                decision.retry_in_s,
+                decision.failure.reason,
+            )
+            raise  # the queue tries the listing again, after the decision's wait
+        reason = decision.failure.reason
         try:
             fleet.store.finish_run(run_id, RunStatus.FAILED, {}, error=reason)
         except RunNotRunning:
@@ -118,7 +143,7 @@ def _priority(contract_end: str | None, today: date) -> int:
     return -days_left
 
 
-@tasks.task(name="work_item", pass_context=True, retry=_Strategy())
+@tasks.task(name="work_item", pass_context=True, retry=_RETRY)
 async def work_item(
     context: JobContext,
     *,
@@ -131,16 +156,17 @@ async def work_item(
 ) -> str:
     """One work item through the step functions, in a slot of this worker process."""
     fleet = _fleet(context)
-    attempt = context.job.attempts
-    last = attempt + 1 >= max_attempts
+    # `max_attempts` came with the job; the engagement's own decides (`_RETRY`), as for
+    # discovery.
+    attempt = context.job.attempts + 1
     outcome: str = await fleet.in_slot(
-        "work", engagement, RunKind(kind), run_id, item_id, date.fromisoformat(today), last
+        "work", engagement, RunKind(kind), run_id, item_id, date.fromisoformat(today), attempt
     )
     fleet.counts[outcome] += 1
     return outcome
 
 
-@tasks.task(name="finish_run", pass_context=True, retry=_Strategy())
+@tasks.task(name="finish_run", pass_context=True, retry=_RETRY)
 def finish_run(context: JobContext, *, run_id: int) -> str:
     """Close a run once every item job of it has ended; its counts are its items' ends."""
     store = _fleet(context).store
@@ -248,16 +274,37 @@ async def scheduled_run(
     return run.id
 
 
-async def rescue_stalled(app: App, every_s: float, timeout_s: float) -> None:
+async def rescue_stalled(app: App, store: Store, every_s: float, timeout_s: float) -> None:
     """Jobs of workers whose heartbeat stopped (killed, machine gone) go back to the queue;
-    the intents then decide whether the portal already has what they were entering."""
+    the intents then decide whether the portal already has what they were entering.
+
+    The queue's own heartbeat stops as a worker begins to shut down, while it still
+    finishes the items in hand: an item that a worker alive by its own heartbeat (the
+    store's `fleet_workers`) holds is never taken from it."""
     while True:
         await asyncio.sleep(every_s)
-        for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=timeout_s):
-            logger.bind(item=job.task_kwargs.get("item_id")).warning(
+        stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=timeout_s)
+        if not stalled:
+            continue
+        held = await asyncio.to_thread(_held_by_live_workers, store, timeout_s)
+        for job in stalled:
+            item_id = job.task_kwargs.get("item_id")
+            if item_id in held:
+                continue
+            logger.bind(item=item_id).warning(
                 "job {} of a dead worker goes back to the queue", job.id
             )
             await app.job_manager.retry_job(job, retry_at=datetime.now(UTC))
+
+
+def _held_by_live_workers(store: Store, timeout_s: float) -> set[object]:
+    now = store.now()
+    return {
+        hand.item_id
+        for worker in store.fleet_workers()
+        if worker.alive(now, timeout_s)
+        for hand in worker.in_hand
+    }
 
 
 def run_worker(
@@ -266,6 +313,7 @@ def run_worker(
     """Work the fleet's jobs (of `queues`, one per engagement; default all) until SIGTERM or
     SIGINT, which finish the items in hand first; with `until_idle`, until none is left."""
     app = fleet.store.task_queue(tasks)
+    _RETRY.configure(fleet.settings.backoff, fleet.engagements)
     asyncio.run(_serve(fleet, app, queues, until_idle))
 
 
@@ -276,7 +324,7 @@ async def _serve(fleet: FleetProcess, app: App, queues: list[str] | None, until_
         await asyncio.to_thread(fleet.register)
         beating = asyncio.create_task(fleet.beat(timings.heartbeat_s))
         rescue = asyncio.create_task(
-            rescue_stalled(app, timings.heartbeat_s, timings.stalled_after_s)
+            rescue_stalled(app, fleet.store, timings.heartbeat_s, timings.stalled_after_s)
         )
         signing_out = asyncio.create_task(fleet.sign_out_idle(slots, timings.idle_sign_out_s))
         try:
@@ -287,6 +335,7 @@ async def _serve(fleet: FleetProcess, app: App, queues: list[str] | None, until_
                 wait=not until_idle,
                 additional_context={"fleet": fleet},
                 update_heartbeat_interval=timings.heartbeat_s,
+                fetch_job_polling_interval=timings.poll_s,
                 stalled_worker_timeout=timings.stalled_after_s,
                 install_signal_handlers=True,
             )

@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from loguru import logger
@@ -67,6 +68,15 @@ class FleetProcess:
             for name, worker in list(slot.workers.items()):
                 held[name] += worker.signed_in
         return dict(held)
+
+    def holder_seen(self, item_id: int) -> datetime | None:
+        """When another worker holding the item (alive or not) last said it was alive."""
+        beats = [
+            worker.heartbeat_at
+            for worker in self.store.fleet_workers()
+            if worker.name != self.name and any(h.item_id == item_id for h in worker.in_hand)
+        ]
+        return max(beats, default=None)
 
     def hold(self, in_hand: InHand) -> None:
         """A slot starts an item: the store shows it in this worker's hand."""

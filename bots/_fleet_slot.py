@@ -4,6 +4,7 @@ browser context per engagement, kept across jobs and recycled every N items."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -17,7 +18,7 @@ from playwright.sync_api import Playwright, sync_playwright
 
 from bots._evidence import Evidence
 from bots._metrics import OK
-from bots._outcomes import Outcome, failure
+from bots._outcomes import AttemptEnd, Outcome, decide
 from bots._session import Credentials
 from bots._steps import (
     BOOKING_STATES,
@@ -70,7 +71,7 @@ class FleetWorker(Worker):
         try:
             super()._open()
         except BaseException:
-            self._place.close()
+            self._give_place_back()
             raise
 
     @property
@@ -82,7 +83,21 @@ class FleetWorker(Worker):
         # Signed out first: the place frees only once the portal's seat is free too.
         self.sign_out()
         super().close_context()
-        self._place.close()
+        self._give_place_back()
+
+    def _give_place_back(self) -> None:
+        """The session place back now when this worker's sessions are known closed; else
+        once the portal's clock has certainly ended them (`portal_session_expiry_s`)."""
+        if not self.unclosed:
+            self._place.close()
+            return
+        held = self._place.pop_all()
+        expiry = self.settings.portal_session_expiry_s
+        self.log.warning("a session not seen to end keeps its place for {:.0f} s", expiry)
+        timer = threading.Timer(expiry, held.close)
+        timer.daemon = True
+        timer.start()
+        self.unclosed = False
 
 
 @dataclass(frozen=True)
@@ -172,16 +187,19 @@ class Slot:
         ]
 
     def work(
-        self, engagement: str, kind: RunKind, run_id: int, item_id: int, today: date, last: bool
+        self, engagement: str, kind: RunKind, run_id: int, item_id: int, today: date, attempt: int
     ) -> str:
-        """One attempt at one item; raises what is to be retried (the queue retries it)."""
+        """Attempt number `attempt` at one item; raises what is to be retried (the queue
+        retries it, as `bots._outcomes.decide` says)."""
         store = self.fleet.store
         if store.run(run_id).status is not RunStatus.RUNNING:
-            return "run_ended"  # stopped by drift, or abandoned: the item waits for the next
+            return (
+                AttemptEnd.RUN_ENDED
+            )  # stopped by drift, or abandoned: the item waits for the next
         item = store.item(item_id)
         states = QUOTE_STATES if kind is RunKind.QUOTE else BOOKING_STATES
         if item.state not in states:
-            return f"already_{item.state.value}"  # a killed worker's attempt got this far
+            return AttemptEnd.already(item.state.value)  # a killed worker's attempt got this far
         worker = self._worker(engagement)
         store.take_item(item_id, worker.name, self.fleet.settings.fleet_timings.item_lease_s)
         started = time.monotonic()
@@ -207,28 +225,41 @@ class Slot:
                 today,
                 self.fleet.settings.reconcile_grace_s,
                 sampling=self.fleet.engagements[engagement].sampling,
+                holder_seen=self.fleet.holder_seen,
             )
             done = process_quote(ctx, item) if kind is RunKind.QUOTE else process_booking(ctx, item)
-            worker.evidence.discard_item(worker.context)
+            if done is not None and done.state is ItemState.FLAGGED:
+                # The auditor deciding a flagged quote sees the portal page it was read from.
+                worker.keep_evidence(store, item_id, run_id)
+            else:
+                worker.discard_evidence()
         except Exception as exc:
             if self.fleet.metrics is not None:
                 self.fleet.metrics.failed(engagement, kind, exc, time.monotonic() - started)
-            return self._failed(worker, run_id, item_id, exc, last)
+            return self._failed(worker, run_id, item_id, exc, attempt)
         else:
             if self.fleet.metrics is not None:
                 self.fleet.metrics.item_ended(engagement, kind, OK, time.monotonic() - started)
-            return "no_po_yet" if done is None else done.state.value
+            return AttemptEnd.NO_PO_YET if done is None else done.state.value
         finally:
             store.release(item_id, worker=worker.name)
             self.fleet.let_go(self.name)
 
     def _failed(
-        self, worker: FleetWorker, run_id: int, item_id: int, exc: Exception, last: bool
+        self, worker: FleetWorker, run_id: int, item_id: int, exc: Exception, attempt: int
     ) -> str:
-        """Act on what `failure` says the exception means, as the in-process pool does."""
+        """Act on what `decide` says the failure means, as the in-process pool does."""
         store = self.fleet.store
-        found = failure(exc)
+        eng = worker.engagement
+        decision = decide(exc, attempt, eng.max_attempts, self.fleet.settings.backoff)
+        found = decision.failure
         log = logger.bind(engagement=worker.engagement.name, run=run_id, item=item_id)
+        if found.outcome is Outcome.ENGAGEMENT:
+            worker.discard_evidence()  # never the item's fault: nothing of it to keep
+        elif decision.gives_up:
+            worker.keep_evidence(store, item_id, run_id)  # as the in-process pool keeps it
+        else:
+            worker.discard_evidence()
         if not worker.healthy() or isinstance(exc, PlaywrightError):
             worker.close_browser()
         if found.outcome in (Outcome.DRIFT, Outcome.ENGAGEMENT):
@@ -238,8 +269,8 @@ class Slot:
             except RunNotRunning:
                 pass  # another slot stopped it first
             log.error("run stopped: {} ({})", found.reason, found.code)
-            return "drift" if found.outcome is Outcome.DRIFT else "refused"
-        if found.outcome is Outcome.BUSINESS or last:
+            return AttemptEnd.DRIFT if found.outcome is Outcome.DRIFT else AttemptEnd.REFUSED
+        if decision.retry_in_s is None:
             kind = FailureKind.BUSINESS if found.outcome is Outcome.BUSINESS else FailureKind.SYSTEM
             store.fail(
                 item_id, kind, found.reason, code=found.code, run_id=run_id, worker=worker.name
@@ -251,7 +282,7 @@ class Slot:
             item_id,
             code=found.code,
             reason=found.reason,
-            delay=timedelta(0),
+            delay=timedelta(seconds=decision.retry_in_s),
             run_id=run_id,
             worker=worker.name,
         )

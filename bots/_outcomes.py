@@ -23,6 +23,7 @@ from bots._errors import (
     SelectorDrift,
 )
 from schemas.errors import first_line
+from schemas.settings import Backoff
 
 
 class Outcome(StrEnum):
@@ -36,6 +37,27 @@ class Outcome(StrEnum):
     """The portal refuses the bot user: the run stops, no item is touched."""
 
 
+class AttemptEnd(StrEnum):
+    """How an attempt ended when not in an item state: the keys an engine counts it under
+    (beside `schemas.work.run_count_key`'s), never written as bare strings."""
+
+    RETRY = "retry"
+    """A system failure: the item is tried again after the decision's wait."""
+    DRIFT = "drift"
+    """The map no longer describes the portal: the run stopped, the item untouched."""
+    REFUSED = "refused"
+    """The portal refused the bot user: the run stopped, the item untouched."""
+    RUN_ENDED = "run_ended"
+    """The item's run ended before its job came up: it waits for the next run."""
+    NO_PO_YET = "no_po_yet"
+    """A verified quote with no customer PO yet: nothing to book."""
+
+    @staticmethod
+    def already(state: str) -> str:
+        """The item had got this far already (a killed worker's attempt): nothing to do."""
+        return f"already_{state}"
+
+
 @dataclass(frozen=True)
 class Failure:
     """What a failure means, and the code and reason recorded for it."""
@@ -45,6 +67,29 @@ class Failure:
     reason: str
     expected: bool
     """False for an exception no call site raised on purpose: its traceback is logged."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What becomes of an item (or a run's listing) after a failed attempt: tried again in
+    `retry_in_s` seconds, or given up for the failure's outcome."""
+
+    failure: Failure
+    retry_in_s: float | None
+    """None: no further attempt (business, drift, engagement, or the attempts are spent)."""
+
+    @property
+    def gives_up(self) -> bool:
+        return self.retry_in_s is None
+
+
+def decide(exc: BaseException, attempts_made: int, max_attempts: int, backoff: Backoff) -> Decision:
+    """The one decision after a failed attempt (`attempts_made` counts it): a system failure
+    is tried again after the backoff's wait while attempts remain; anything else ends it."""
+    found = failure(exc)
+    if found.outcome is not Outcome.SYSTEM or attempts_made >= max_attempts:
+        return Decision(found, None)
+    return Decision(found, backoff.wait_s(attempts_made))
 
 
 def classify(exc: BaseException) -> Outcome:

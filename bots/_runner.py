@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from bots._errors import EngagementRefused, SelectorDrift
 from bots._evidence import Evidence
-from bots._outcomes import Failure, Outcome, failure
+from bots._outcomes import AttemptEnd, Outcome, decide, failure
 from bots._session import Credentials
 from bots._steps import (
     BOOKING_STATES,
@@ -64,8 +64,8 @@ class RunOptions:
     today: date | None = None
     progress: bool = True
     lease_seconds: float = 120.0
-    backoff_s: float = 2.0
-    """First retry after this, doubling per attempt (capped at a minute)."""
+    backoff_s: float | None = None
+    """First retry after this, doubling per attempt; default: `Settings.backoff`."""
     reconcile_grace_s: float | None = None
     """Default: the setting `QUOTEBOT_RECONCILE_GRACE_S`."""
     stop: threading.Event = field(default_factory=threading.Event)
@@ -180,6 +180,9 @@ class _Pool:
         self.credentials = credentials
         self.evidence = evidence
         self.states = QUOTE_STATES if kind is RunKind.QUOTE else BOOKING_STATES
+        self.backoff = settings.backoff
+        if options.backoff_s is not None:
+            self.backoff = self.backoff.model_copy(update={"first_wait_s": options.backoff_s})
         self.left_alone: set[int] = set()
         self.lock = threading.Lock()
         self.discovered = threading.Event()
@@ -220,9 +223,10 @@ class _Pool:
     def _count(self, outcome: str) -> None:
         with self.lock:
             self.counts[outcome] += 1
-            if self.bar is not None and outcome not in ("retry", "refused"):
+            if self.bar is not None and outcome not in (AttemptEnd.RETRY, AttemptEnd.REFUSED):
                 self.bar.update(1)
-                self.bar.set_postfix({k: v for k, v in self.counts.items() if k != "retry"})
+                shown = {k: v for k, v in self.counts.items() if k != AttemptEnd.RETRY}
+                self.bar.set_postfix(shown)
 
     def _todo(self) -> list[WorkItem]:
         items = [i for s in self.states for i in self.store.items(self.engagement.name, state=s)]
@@ -279,7 +283,7 @@ class _Pool:
                     continue
                 outcome = self._one(worker, item)
                 self._count(outcome)
-                if outcome == "retry" and self.options.stop.is_set():
+                if outcome == AttemptEnd.RETRY and self.options.stop.is_set():
                     self._settle(worker, item.id)
 
     def _settle(self, worker: Worker, item_id: int) -> None:
@@ -338,17 +342,18 @@ class _Pool:
                 due = worker.bot.due_opportunities(min(start, self.today), ahead)
                 break
             except Exception as exc:
-                found = failure(exc)
                 attempt += 1
-                if found.outcome is not Outcome.SYSTEM or attempt >= self.engagement.max_attempts:
+                decision = decide(exc, attempt, self.engagement.max_attempts, self.backoff)
+                if decision.retry_in_s is None:
                     raise
-                delay = min(60.0, self.options.backoff_s * 2 ** (attempt - 1))
                 self.log.info(
-                    "listing the renewals failed, again in {:.0f}s: {}", delay, found.reason
+                    "listing the renewals failed, again in {:.0f}s: {}",
+                    decision.retry_in_s,
+                    decision.failure.reason,
                 )
                 if not worker.healthy():
                     worker.close_browser()
-                time.sleep(delay)
+                time.sleep(decision.retry_in_s)
         in_window = record_discovery(self.store, self.engagement, due, self.today)
         self.log.info(
             "{} renewals due between {} and {} ({} read ahead to {})",
@@ -404,11 +409,11 @@ class _Pool:
             if done is None:
                 with self.lock:
                     self.left_alone.add(item.id)
-                return "no_po_yet"
+                return AttemptEnd.NO_PO_YET
             return done.state.value
         except LeaseLost:
             log.warning("lease lost: another worker has the item")
-            return "retry"
+            return AttemptEnd.RETRY
         except Exception as exc:
             return self._failed(worker, item, exc)
 
@@ -421,12 +426,12 @@ class _Pool:
             self.refused = exc  # the item is let go untouched: it was never the item's fault
             if worker.healthy():
                 self.evidence.discard_item(worker.context)
-            return "refused"
+            return AttemptEnd.REFUSED
         if found.outcome is Outcome.DRIFT:
             assert isinstance(exc, SelectorDrift)
             self._keep_evidence(worker, item)
             self.drift = exc
-            return "drift"
+            return AttemptEnd.DRIFT
         if found.outcome is Outcome.BUSINESS:
             self._keep_evidence(worker, item)
             self.store.fail(
@@ -441,13 +446,15 @@ class _Pool:
             return run_count_key(ItemState.FAILED, FailureKind.BUSINESS)
         if not found.expected:
             log.opt(exception=exc).error("unexpected error: {}", found.reason)
-        return self._system_error(worker, item, found)
+        return self._system_error(worker, item, exc)
 
-    def _system_error(self, worker: Worker, item: WorkItem, found: Failure) -> str:
-        code, reason = found.code, found.reason
+    def _system_error(self, worker: Worker, item: WorkItem, exc: Exception) -> str:
         log = self.log.bind(item=item.reference)
         fresh = self.store.item(item.id)
-        if fresh.attempts + 1 >= self.engagement.max_attempts:
+        attempt = fresh.attempts + 1
+        decision = decide(exc, attempt, self.engagement.max_attempts, self.backoff)
+        code, reason = decision.failure.code, decision.failure.reason
+        if decision.retry_in_s is None:
             self._keep_evidence(worker, item)
             self.store.fail(
                 item.id,
@@ -457,12 +464,11 @@ class _Pool:
                 run_id=self.run.id,
                 worker=worker.name,
             )
-            log.error("failed after {} attempts: {}", fresh.attempts + 1, reason)
-            outcome = "failed"
+            log.error("failed after {} attempts: {}", attempt, reason)
+            outcome = run_count_key(ItemState.FAILED, FailureKind.SYSTEM)
         else:
-            if worker.healthy():
-                self.evidence.discard_item(worker.context)
-            delay = min(60.0, self.options.backoff_s * 2**fresh.attempts)
+            worker.discard_evidence()
+            delay = decision.retry_in_s
             self.store.retry_later(
                 item.id,
                 code=code,
@@ -472,19 +478,13 @@ class _Pool:
                 worker=worker.name,
             )
             log.info("retry in {:.0f}s: {}", delay, reason)
-            outcome = "retry"
+            outcome = AttemptEnd.RETRY
         if not worker.healthy():
             worker.close_browser()
         return outcome
 
     def _keep_evidence(self, worker: Worker, item: WorkItem) -> None:
-        if not worker.healthy():
-            return
-        for kind, path in self.evidence.keep_item(worker.context, worker.page, item.id):
-            # Relative to the home: the web pages resolve it from QUOTEBOT_HOME, wherever
-            # they are started.
-            stored = path.relative_to(self.settings.home)
-            self.store.add_evidence(item.id, kind, stored, run_id=self.run.id)
+        worker.keep_evidence(self.store, item.id, self.run.id)
 
 
 def _release_dead_local(store: Store, engagement: str) -> None:

@@ -22,7 +22,13 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from pydantic import SecretStr
 
-from bots._errors import EngagementRefused, PortalBusy, PortalError
+from bots._errors import (
+    EngagementRefused,
+    PortalError,
+    SessionLeftOpen,
+    SessionsFull,
+    portal_answer,
+)
 from schemas.errors import first_line
 from schemas.selector_map import SelectorMap
 
@@ -122,18 +128,21 @@ def login(
     login_page = selector_map.page("login")
     scratch = browser.new_context(base_url=base_url)
     busy: list[int] = []
+    full: list[int] = []
+    submitted = False
     try:
         page = scratch.new_page()
         page.set_default_timeout(timeout_ms)
-        page.on("response", lambda r: _note_busy(r, busy))
+        page.on("response", lambda r: _note_busy(r, busy, full))
         response = page.goto(urljoin(base_url, login_page.url or "/login"))
         if response is not None and response.status >= 500:
-            raise PortalBusy(f"http_{response.status}", "the login page is unavailable")
+            raise portal_answer(f"http_{response.status}", "the login page is unavailable")
         sel = login_page.selectors
         page.locator(sel["username"]).fill(credentials.username)
         if "next" in sel:  # a two-step login asks for the password after the user name
             page.locator(sel["next"]).click()
         page.locator(sel["password"]).fill(credentials.password.get_secret_value())
+        submitted = True
         page.locator(sel["submit"]).click()
         refused = page.locator(sel["error"])
         if "totp" in selector_map.pages:
@@ -143,6 +152,12 @@ def login(
         home = page.locator(selector_map.page("home").selectors["logged_in"])
         _wait_unless_busy(home.or_(refused).first, busy, timeout_ms)
         if not home.is_visible():
+            if full:
+                raise portal_answer(
+                    "too_many_sessions",
+                    f"the portal has as many sessions open for {credentials.username} as its "
+                    "licence allows: waiting for one to close",
+                )
             raise EngagementRefused(
                 "login_refused",
                 f"login refused by the portal for user {credentials.username} "
@@ -151,9 +166,21 @@ def login(
         context.add_cookies(cast("list[SetCookieParam]", scratch.cookies()))
         _hand_over_local_storage(scratch, context)
         log.info("logged in")
-    except PlaywrightError as exc:
+    except (EngagementRefused, SessionsFull):
+        raise  # the portal opened no session
+    except (PlaywrightError, PortalError) as exc:
+        if submitted and not logout(page, base_url, selector_map):
+            raise SessionLeftOpen(
+                "session_left_open",
+                "the log-in failed after the portal may have opened a session, and it "
+                "could not be signed out",
+            ) from None
+        if isinstance(exc, PortalError):
+            raise
         if busy:
-            raise PortalBusy(f"http_{busy[-1]}", "the portal was busy during the log-in") from None
+            raise portal_answer(
+                f"http_{busy[-1]}", "the portal was busy during the log-in"
+            ) from None
         raise PortalError("login_failed", _masked_first_line(exc, credentials)) from None
     finally:
         scratch.close()
@@ -162,10 +189,13 @@ def login(
 _PAGE_PARTS = ("document", "script", "xhr", "fetch")
 
 
-def _note_busy(response: Response, busy: list[int]) -> None:
-    """A 5xx on the page, its script or a call it makes (not on a stylesheet or an image)."""
+def _note_busy(response: Response, busy: list[int], full: list[int]) -> None:
+    """A 5xx on the page, its script or a call it makes (not on a stylesheet or an image);
+    a 429 (too many: the licence's sessions are all open) on the page."""
     if response.status >= 500 and response.request.resource_type in _PAGE_PARTS:
         busy.append(response.status)
+    if response.status == 429 and response.request.resource_type == "document":
+        full.append(response.status)
 
 
 def _wait_unless_busy(target: Locator, busy: list[int], timeout_ms: float) -> None:
@@ -178,7 +208,7 @@ def _wait_unless_busy(target: Locator, busy: list[int], timeout_ms: float) -> No
             return
         except PlaywrightTimeout:
             if busy:
-                raise PortalBusy(
+                raise portal_answer(
                     f"http_{busy[-1]}", "the portal was busy during the log-in"
                 ) from None
             if time.monotonic() > deadline:
@@ -208,21 +238,27 @@ def _second_factor(
         page.locator(totp_sel["submit"]).click()
 
 
-def logout(page: Page, base_url: str, selector_map: SelectorMap) -> None:
-    """Sign out, so that the portal frees the account's seat now, not at its idle expiry.
+def logout(page: Page, base_url: str, selector_map: SelectorMap, *, tries: int = 3) -> bool:
+    """Sign out, so that the portal frees the account's seat now, not at its idle expiry;
+    True once the portal is seen to have ended the session (it shows its login page).
 
-    A map without a `logout` page leaves it to the expiry; a failed sign-out (a crashed
-    browser) too: it is logged, never raised, as the context is going away anyway.
+    Tried `tries` times (a busy portal); False when it could not be seen to end, or the map
+    has no `logout` page: the session then lasts until the portal's own expiry.
     """
     if "logout" not in selector_map.pages:
-        return
+        return False
     spec = selector_map.page("logout")
-    try:
-        page.goto(urljoin(base_url, spec.url or "/"))
-        page.locator(spec.selectors[spec.anchor]).click(timeout=5_000)
-        page.wait_for_url(lambda url: is_login_url(url, selector_map), timeout=5_000)
-    except PlaywrightError as exc:
-        logger.bind(portal=selector_map.flavour).info("sign-out failed: {}", first_line(exc))
+    log = logger.bind(portal=selector_map.flavour)
+    for _ in range(tries):
+        try:
+            page.goto(urljoin(base_url, spec.url or "/"))
+            if not is_login_url(page.url, selector_map):
+                page.locator(spec.selectors[spec.anchor]).click(timeout=5_000)
+                page.wait_for_url(lambda url: is_login_url(url, selector_map), timeout=5_000)
+            return True
+        except PlaywrightError as exc:
+            log.info("sign-out not seen to end the session: {}", first_line(exc))
+    return False
 
 
 def _hand_over_local_storage(scratch: BrowserContext, context: BrowserContext) -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from loguru import logger
 
@@ -20,12 +22,15 @@ from audit.checks import check_booking, check_quote
 from audit.pricing import UnpriceableError, price
 from audit.sampling import sample_reason
 from bots._errors import BusinessError
+from bots._outcomes import Outcome, classify
 from bots.portals.base import DueOpportunity, PortalBot, PortalQuote, QuoteReadBack
 from schemas import Booking, ExpectedQuote, Opportunity, PricingRules, passes
 from schemas.engagement import Engagement
 from schemas.forecast import Renewal, Sampling
 from schemas.work import Intent, IntentAction, IntentStatus, ItemState, WorkItem
 from store import Store, reference
+
+T = TypeVar("T")
 
 QUOTE_STATES = (ItemState.NEW, ItemState.PRICED, ItemState.ENTERED)
 BOOKING_STATES = (ItemState.VERIFIED,)
@@ -47,6 +52,9 @@ class StepContext:
     """Per item, the opportunity's other (non-draft) quotes seen while entering ours."""
     sampling: Sampling = field(default_factory=Sampling)
     """The engagement's quality-control sampling of verified quotes."""
+    holder_seen: Callable[[int], datetime | None] | None = None
+    """When another worker holding the item last said it was alive (the fleet's heartbeats):
+    a submit it may still be making is waited for from then, not from the intent's age."""
 
 
 def process_quote(ctx: StepContext, item: WorkItem) -> WorkItem:
@@ -93,7 +101,12 @@ def process_booking(ctx: StepContext, item: WorkItem) -> WorkItem | None:
         intent = ctx.store.record_intent(
             item.id, IntentAction.ENTER_BOOKING, item.reference, run_id=ctx.run_id
         )
-        order_number = ctx.bot.book(item.quote_number, po, pdf)
+        number = item.quote_number
+        order_number = _look_before_judging(
+            "book order",
+            lambda: ctx.bot.book(number, po, pdf),
+            lambda: ctx.bot.read_quote(number).order_number,
+        )
     ctx.store.complete_intent(intent.id, order_number)
     readback = ctx.bot.read_quote(item.quote_number)
     if readback.order_number != order_number:
@@ -208,7 +221,7 @@ def _enter_quote(ctx: StepContext, item: WorkItem) -> WorkItem:
         quote = ours[0]
         logger.bind(item=item.reference).info("found {} in the portal", quote.quote_number)
         if quote.status == "draft":
-            ctx.bot.submit_quote(quote.quote_number)
+            _submit(ctx, quote.quote_number)
         _close_intents(ctx, item, IntentAction.ENTER_QUOTE, quote.quote_number)
         number = quote.quote_number
     else:
@@ -217,9 +230,13 @@ def _enter_quote(ctx: StepContext, item: WorkItem) -> WorkItem:
         intent = ctx.store.record_intent(
             item.id, IntentAction.ENTER_QUOTE, item.reference, run_id=ctx.run_id
         )
-        number = ctx.bot.save_quote(expected, item.reference)
+        number = _look_before_judging(
+            "save quote",
+            lambda: ctx.bot.save_quote(expected, item.reference),
+            lambda: _our_quote_number(ctx, item),
+        )
         ctx.store.complete_intent(intent.id, number)
-        ctx.bot.submit_quote(number)
+        _submit(ctx, number)
     return ctx.store.transition(
         item.id,
         ItemState.ENTERED,
@@ -227,6 +244,41 @@ def _enter_quote(ctx: StepContext, item: WorkItem) -> WorkItem:
         worker=ctx.worker,
         data={"quote_number": number},
     )
+
+
+def _submit(ctx: StepContext, number: str) -> None:
+    def submit() -> bool:
+        ctx.bot.submit_quote(number)
+        return True
+
+    def submitted() -> bool | None:
+        return ctx.bot.read_quote(number).status != "draft" or None
+
+    _look_before_judging("submit quote", submit, submitted)
+
+
+def _our_quote_number(ctx: StepContext, item: WorkItem) -> str | None:
+    ours, _ = _quotes_for(ctx, item)
+    return ours[0].quote_number if len(ours) == 1 else None
+
+
+def _look_before_judging(what: str, write: Callable[[], T], look: Callable[[], T | None]) -> T:
+    """`write()`, a committed write's outcome; when it fails as a system failure (its answer
+    lost, the page after it busy), the portal is searched as after a crash: what `look()`
+    finds stands, and only when it finds nothing does the failure."""
+    try:
+        return write()
+    except Exception as exc:
+        if classify(exc) is not Outcome.SYSTEM:
+            raise
+        try:
+            found = look()
+        except Exception:
+            raise exc from None
+        if found is None:
+            raise
+        logger.info("{} failed ({}), but the portal has it: {}", what, exc, found)
+        return found
 
 
 def _counts_as_other(item: WorkItem, quote: PortalQuote) -> bool:
@@ -301,7 +353,11 @@ def _grace_left(ctx: StepContext, item: WorkItem, action: IntentAction) -> float
     intent = _open_intent(ctx, item, action)
     if intent is None:
         return 0.0
-    age = (datetime.now(UTC) - intent.created_at).total_seconds()
+    since = intent.created_at
+    seen = ctx.holder_seen(item.id) if ctx.holder_seen is not None else None
+    if seen is not None and seen > since:
+        since = seen
+    age = (datetime.now(UTC) - since).total_seconds()
     return max(0.0, ctx.reconcile_grace_s - age)
 
 

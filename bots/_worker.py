@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from bots._browser import launch_options
+from bots._errors import SessionLeftOpen, SessionsFull
 from bots._evidence import Evidence
 from bots._retry import InPlace
 from bots._session import Credentials, is_login_url, login, logout
@@ -25,6 +26,7 @@ from bots.portals.base import PortalBot
 from schemas.engagement import Engagement
 from schemas.selector_map import SelectorMap
 from schemas.settings import Settings
+from store import Store
 
 
 class Worker:
@@ -54,6 +56,9 @@ class Worker:
         self.in_place = InPlace(settings.retry.overridden(engagement.retry))
         """The one retry budget of this worker's steps, shared with its bot: never nested."""
         self._logged_in_at: float | None = None
+        self.unclosed = False
+        """A session of this worker's may still be open in the portal (its sign-out could
+        not be verified): it ends only by the portal's expiry."""
         self.session_lasts: float | None = None
         """The shortest session this worker has seen the portal grant, in seconds."""
         self.log = logger.bind(engagement=engagement.name, worker=name)
@@ -107,14 +112,31 @@ class Worker:
         self.items_in_context = 0
 
     def _relogin(self) -> None:
-        """Log in (again); a busy login page is tried again under the one retry policy."""
+        """Log in (again); a busy login page is tried again under the one retry policy, and
+        a portal whose licensed sessions are all open is waited for (`SessionsFull`)."""
+        waited = 0.0
+        wait = 1.0
+        while True:
+            try:
+                self.in_place("log-in", self._login_once)
+                break
+            except SessionsFull:
+                if waited >= self.settings.session_place_wait_s:
+                    raise
+                self.log.info("{}: waiting {:.0f} s for a session place", self.name, wait)
+                time.sleep(wait)
+                waited += wait
+                wait = min(wait * 2, 30.0)
+        self._logged_in_at = time.monotonic()
+
+    def _login_once(self) -> None:
         browser, context = self._browser, self._context
         assert browser is not None and context is not None
-        self.in_place(
-            "log-in",
-            lambda: login(browser, context, self.engagement.url, self.map, self.credentials),
-        )
-        self._logged_in_at = time.monotonic()
+        try:
+            login(browser, context, self.engagement.url, self.map, self.credentials)
+        except SessionLeftOpen:
+            self.unclosed = True  # its place waits for the portal's expiry
+            raise
 
     def _note_navigation(self, frame: Frame) -> None:
         """The page was sent to the login page: the session ended at this age."""
@@ -147,18 +169,27 @@ class Worker:
             self.close_context()
         if self._bot is not None and self._session_too_old():
             self.log.debug("the session may end before the item does: logging in again")
-            if self._logged_in_at is not None:
-                self.sign_out()  # its seat first: a portal may cap the sessions open at once
-            self._relogin()
+            # Its seat first: a portal may cap the sessions open at once. A session not seen
+            # to end keeps its place; the next log-in takes a context (and place) of its own.
+            if self._logged_in_at is not None and not self.sign_out():
+                self.close_context()
+            else:
+                self._relogin()
         self.bot  # noqa: B018 - opens the browser and logs in when needed
         self.items_in_context += 1
         self.evidence.begin_item(self.context, reference)
 
-    def sign_out(self) -> None:
-        """End the portal session (where the map says how), so that its seat is free now."""
+    def sign_out(self) -> bool:
+        """End the portal session (where the map says how), so that its seat is free now;
+        True when it is known ended (or none was open), else `unclosed` is set."""
+        if self._bot is None:
+            return not self.unclosed
+        self._logged_in_at = None  # what follows is our sign-out, not the portal's doing
         if self._page is not None and self.healthy():
-            self._logged_in_at = None  # what follows is our sign-out, not the portal's doing
-            logout(self._page, self.engagement.url, self.map)
+            if logout(self._page, self.engagement.url, self.map):
+                return not self.unclosed
+        self.unclosed = True
+        return False
 
     def close_context(self) -> None:
         if self._context is not None:
@@ -179,3 +210,19 @@ class Worker:
 
     def healthy(self) -> bool:
         return self._browser is not None and self._browser.is_connected()
+
+    def keep_evidence(self, store: Store, item_id: int, run_id: int) -> None:
+        """The item's screenshot and trace chunk, kept on disk and listed with the item (the
+        page operations open for a failed item shows them)."""
+        if not self.healthy() or self._context is None or self._page is None:
+            return
+        for kind, path in self.evidence.keep_item(self._context, self._page, item_id):
+            # Relative to the home: the web pages resolve it from QUOTEBOT_HOME, wherever
+            # they are started.
+            stored = path.relative_to(self.settings.home)
+            store.add_evidence(item_id, kind, stored, run_id=run_id)
+
+    def discard_evidence(self) -> None:
+        """The item's trace chunk is not needed (it went well, or will be tried again)."""
+        if self.healthy() and self._context is not None:
+            self.evidence.discard_item(self._context)

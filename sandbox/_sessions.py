@@ -92,12 +92,20 @@ class SessionStore:
         for sid, s in list(self._sessions.items()):
             too_old = self.lifetime is not None and now - s.started > self.lifetime
             if s.stage == AUTHENTICATED and (now - s.last_seen > self.ttl or too_old):
-                self._end(sid)
+                self._end(sid, self._ended_at(s))
 
-    def _end(self, sid: str) -> None:
+    def _ended_at(self, session: Session) -> float:
+        """When an expired session ended by the portal's clock (not when it was noticed)."""
+        ends = session.last_seen + self.ttl
+        if self.lifetime is not None:
+            ends = min(ends, session.started + self.lifetime)
+        return ends
+
+    def _end(self, sid: str, at: float | None = None) -> None:
         session = self._sessions.pop(sid, None)
         if session is not None and session.stage == AUTHENTICATED:
-            self.log.append((self.clock(), "close", session.username or ""))
+            when = self.clock() if at is None else at
+            self.log.append((when, "close", session.username or ""))
 
     def _purge(self, now: float) -> None:
         # Every login page visit creates an anonymous session: drop the stale ones. Signed-in
@@ -121,7 +129,7 @@ class SessionStore:
                 return None, False
             too_old = self.lifetime is not None and now - session.started > self.lifetime
             if now - session.last_seen > self.ttl or too_old:
-                self._end(sid)
+                self._end(sid, self._ended_at(session))
                 return None, True
             session.last_seen = now
             return session, False

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from sandbox import _login
-from sandbox._faults import FaultInjector, FaultStats, make_portal
+from sandbox._faults import FaultInjector, FaultStats, Outage, OutageSwitch, make_portal
 from sandbox._sessions import AUTHENTICATED, COOKIE, Session, SessionStore
 from sandbox.config import SandboxConfig
 from sandbox.portal import PortalValidationError
@@ -108,4 +108,6 @@ def create_app(config: SandboxConfig) -> FastAPI:
     if config.faults.active:
         # Outermost: a fault happens before auth, before any handler, never after a write.
         app.add_middleware(FaultInjector, faults=config.faults, stats=app.state.fault_stats)
+    app.state.outage = Outage()
+    app.add_middleware(OutageSwitch, outage=app.state.outage)  # outermost: before any fault
     return app

@@ -126,6 +126,24 @@ def generate_command(
     help="Delay before the acme editor pre-fills a chosen SKU's default price.",
 )
 @click.option(
+    "--busy-after-write",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Reads answered 503 right after each committed save, submit or book.",
+)
+@click.option(
+    "--busy-list",
+    type=click.IntRange(min=0),
+    default=0,
+    help="The first N reads of the renewal list answer 503.",
+)
+@click.option(
+    "--busy-after-login",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of log-ins whose next page answers 503 (the session open all the same).",
+)
+@click.option(
     "--session-lifetime",
     type=click.FloatRange(min=1),
     default=None,
@@ -154,6 +172,9 @@ def serve_command(
     error_rate: float,
     slow_save_ms: int,
     slow_default_price_ms: int,
+    busy_after_write: int,
+    busy_list: int,
+    busy_after_login: float,
     session_lifetime: float | None,
     max_sessions: int | None,
     keep_data: bool,
@@ -176,6 +197,9 @@ def serve_command(
             error_rate=error_rate,
             slow_save_ms=slow_save_ms,
             slow_default_price_ms=slow_default_price_ms,
+            busy_after_write=busy_after_write,
+            busy_after_login=busy_after_login,
+            busy_list=busy_list,
             seed=seed,
             session_lifetime=session_lifetime,
         ),

@@ -30,6 +30,15 @@ class FaultConfig(BaseModel):
     slow_default_price_ms: int = Field(default=0, ge=0)
     """The acme editor pre-fills a chosen SKU's default price this long after the price
     arrives (an editor script that does more work first)."""
+    busy_after_write: int = Field(default=0, ge=0)
+    """The next this many reads (GET) after a committed save, submit or book answer 503: a
+    portal that wobbles right after a write, the write itself standing."""
+    busy_list: int = Field(default=0, ge=0)
+    """The first this many reads of the renewal list (`/opportunities?end_from=...`, the
+    page a run lists due renewals from) answer 503."""
+    busy_after_login: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Share of successful log-ins whose next read answers 503: the session is open in the
+    portal, the page after the log-in failed."""
     session_lifetime: float | None = Field(default=None, gt=0)
     """Sessions end this many seconds after login, however busy (a portal's hard limit)."""
     seed: int = 0
@@ -50,6 +59,9 @@ class FaultConfig(BaseModel):
             or self.error_rate
             or self.slow_save_ms
             or self.slow_default_price_ms
+            or self.busy_after_write
+            or self.busy_after_login
+            or self.busy_list
             or self.session_lifetime
         )
 

@@ -38,6 +38,22 @@ class RetryOverride(Record):
     max_wait_s: float | None = Field(default=None, ge=0, le=300)
 
 
+class Backoff(Record):
+    """How long an item (or a run's listing of renewals) waits before its next attempt after
+    a system failure; the attempts themselves are the engagement's `max_attempts`.
+
+    The n-th retry waits `min(max_wait_s, first_wait_s * 2**(n-1))`: with the defaults 2 s,
+    4 s, 8 s, ... never more than a minute (`QUOTEBOT_BACKOFF__FIRST_WAIT_S`, `__MAX_WAIT_S`).
+    """
+
+    first_wait_s: float = Field(default=2.0, ge=0, le=3600)
+    max_wait_s: float = Field(default=60.0, ge=0, le=86_400)
+
+    def wait_s(self, retry: int) -> float:
+        """Seconds before retry number `retry` (1: the first)."""
+        return min(self.max_wait_s, self.first_wait_s * 2 ** max(0, retry - 1))
+
+
 class FleetTimings(Record):
     """How the fleet's worker processes keep track of each other
     (`QUOTEBOT_FLEET_TIMINGS__HEARTBEAT_S=5`, …)."""
@@ -46,6 +62,9 @@ class FleetTimings(Record):
     """A worker says it is alive this often, and looks as often for dead workers' jobs."""
     stalled_after_s: float = Field(default=10.0, gt=0, le=3600)
     """A worker silent this long is dead: its jobs go back to the queue for the others."""
+    poll_s: float = Field(default=1.0, gt=0, le=60)
+    """A worker looks this often for jobs whose time has come (a retry after its wait):
+    a retry starts at most this late."""
     idle_sign_out_s: float = Field(default=2.0, gt=0, le=3600)
     """A slot without work this long signs its portal sessions out (frees the seats)."""
     item_lease_s: float = Field(default=600.0, gt=0, le=86_400)
@@ -165,6 +184,15 @@ class Settings(BaseSettings):
     reconcile_grace_s: float = 10.0
     """After a crash, how long a recorded submit may still be on its way to the portal."""
 
+    portal_session_expiry_s: float = Field(default=1800.0, gt=0, le=86_400)
+    """How long a portal keeps an idle session: a session the bot could not see signed out
+    keeps its licence place this long (`QUOTEBOT_PORTAL_SESSION_EXPIRY_S`)."""
+    session_place_wait_s: float = Field(default=300.0, ge=0, le=86_400)
+    """How long a log-in waits for the portal to have a session place free (its licence's
+    sessions all open) before the attempt fails as a system error."""
+
+    backoff: Backoff = Backoff()
+    """Waits between an item's attempts, in-process and on the fleet alike."""
     retry: RetryPolicy = RetryPolicy()
     """Retries in place (`QUOTEBOT_RETRY__ATTEMPTS`, `__FIRST_WAIT_S`, `__MAX_WAIT_S`);
     an engagement may override each limit in the engagements file."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from bot_helpers import SELECTORS, engagement_for
+from bot_helpers import SELECTORS, due_ids, engagement_for
 from playwright.sync_api import Page
 from sandbox_helpers import running_portal
 
@@ -24,8 +24,8 @@ from bots.portals import bot_class
 from sandbox.config import FaultConfig
 from schemas.engagement import load_engagements
 from schemas.selector_map import load_selector_map
-from schemas.settings import RetryPolicy, Settings
-from schemas.work import ItemState
+from schemas.settings import Backoff, RetryPolicy, Settings
+from schemas.work import ItemState, RunStatus
 from store import Store
 
 
@@ -144,6 +144,13 @@ def test_at_30_percent_503s_each_page_is_asked_at_most_as_often_as_the_policy_sa
     runs: list[tuple[int, str]] = []  # (asks, the path)
     open_runs: dict[str, tuple[int, float]] = {}  # path -> (503s so far, the last at)
     for at, method, path, busy in log:
+        if path == "/logout" and not busy:
+            # A session signed out (a log-in whose next page failed gives its session back
+            # before it is tried again): the sign-out's page visit and the next log-in ask
+            # on budgets of their own.
+            runs += [(count, p) for p, (count, _) in open_runs.items()]
+            open_runs.clear()
+            continue
         if method != "GET" or path.startswith(("/api/", "/static/", "/favicon")):
             continue
         count, last = open_runs.pop(path, (0, at))
@@ -177,3 +184,43 @@ def test_limits_and_fleet_timings_come_from_the_environment(
     monkeypatch.setenv("QUOTEBOT_FLEET_TIMINGS__STALLED_AFTER_S", "8")
     with pytest.raises(ValueError, match="stalled_after_s must be more than twice heartbeat_s"):
         Settings()
+
+
+@pytest.mark.parametrize("failures", [4, 6])
+def test_in_process_a_renewal_list_failing_n_times_is_listed_again_within_six_attempts(
+    tmp_path: Path, quotebot_store: Store, failures: int
+) -> None:
+    """The portal answers the renewal list 503 `failures` times in a row, one attempt of the
+    listing each (no retry in place): with six attempts, four failures leave every due
+    renewal quoted once; six fail the run with the reason on its record, no item made."""
+    faults = FaultConfig(busy_list=failures)
+    with running_portal(tmp_path / "portal", "acme", opportunities=6, faults=faults) as portal:
+        engagement = engagement_for(portal, workers=1, max_attempts=6)
+        settings = Settings(
+            home=tmp_path / "home",
+            retry=RetryPolicy(attempts=1),
+            backoff=Backoff(first_wait_s=0.2),
+        )
+        options = RunOptions(today=portal.config.today, progress=False)
+        if failures < 6:
+            run_engagement(engagement, "quote", quotebot_store, settings=settings, options=options)
+        else:
+            with pytest.raises(PortalError, match="503"):
+                run_engagement(
+                    engagement, "quote", quotebot_store, settings=settings, options=options
+                )
+        (run,) = quotebot_store.runs(engagement.name)
+        log = portal.server.app.state.fault_stats.log
+        assert len([p for _, _, p, busy in log if p == "/opportunities" and busy]) == failures
+        items = quotebot_store.items(engagement.name)
+        if failures < 6:
+            assert run.status is RunStatus.SUCCEEDED
+            assert {i.opportunity_id for i in items} == due_ids(portal, engagement)
+            with portal.open_db() as db:
+                for item in items:
+                    quotes = db.find_quotes(opportunity_id=item.opportunity_id)
+                    assert len(quotes) == (item.failure_kind != "business"), (item, quotes)
+        else:
+            assert run.status is RunStatus.FAILED
+            assert "503" in (run.error or ""), run.error
+            assert items == []

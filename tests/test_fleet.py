@@ -12,12 +12,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from bot_helpers import due_ids, engagement_for
-from fleet_helpers import fleet_database, fleet_setup, stop_workers, worker_process
-from sandbox_helpers import RunningPortal, running_portal
+from bot_helpers import engagement_for
+from fleet_helpers import fleet_database, one_quote_each, quote_on_the_fleet
+from sandbox_helpers import running_portal
 
-from schemas.engagement import Engagement
-from schemas.work import ItemState, RunStatus
 from store import open_store
 
 pytestmark = pytest.mark.postgres
@@ -36,11 +34,12 @@ def test_three_worker_hosts_share_two_engagements_and_quote_each_renewal_once(
             engagement_for(acme, recycle_after=10),
             engagement_for(globex, recycle_after=10),
         ]
-        outputs = _quote_on_the_fleet(
+        runs, outputs = quote_on_the_fleet(
             tmp_path, db_url, [acme, globex], engagements, workers=3, slots=1
         )
+        assert [code for code, _ in runs] == [0, 0], runs
         items = {
-            e.name: _one_quote_each(db_url, portal, e)
+            e.name: one_quote_each(db_url, portal, e)
             for portal, e in zip([acme, globex], engagements, strict=True)
         }
         with open_store(db_url) as store:
@@ -68,71 +67,14 @@ def test_max_sessions_holds_across_three_workers_of_two_slots(tmp_path: Path) ->
         running_portal(tmp_path / "acme", "acme", opportunities=10, max_sessions=2) as portal,
     ):
         engagement = engagement_for(portal, max_sessions=2, recycle_after=3)
-        _quote_on_the_fleet(tmp_path, db_url, [portal], [engagement], workers=3, slots=2)
-        _one_quote_each(db_url, portal, engagement)
+        runs, _ = quote_on_the_fleet(tmp_path, db_url, [portal], [engagement], workers=3, slots=2)
+        assert [code for code, _ in runs] == [0], runs
+        one_quote_each(db_url, portal, engagement)
         log = portal.server.app.state.sessions.log
         events = Counter(event for _, event, _ in log)
         assert events["refused"] == 0, log
         assert events["open"] > 2, "recycled contexts took turns at the two seats"
         assert portal.server.app.state.sessions.max_open() <= 2
-
-
-def _quote_on_the_fleet(
-    tmp_path: Path,
-    db_url: str,
-    portals: list[RunningPortal],
-    engagements: list[Engagement],
-    *,
-    workers: int,
-    slots: int,
-) -> list[str]:
-    """`quotebot run` of each engagement at once on the fleet, with `workers` worker
-    processes; what each worker printed."""
-    config, env = fleet_setup(tmp_path, db_url, engagements)
-    args = ["--slots", str(slots), "--engagements", str(config)]
-    started = [worker_process(f"qb-host{i}", args, env) for i in range(workers)]
-    try:
-        runs = [
-            subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "quotebot", "run", engagement.name),
-                    *("--kind", "quote", "--engagements", str(config)),
-                    *("--today", portal.config.today.isoformat()),
-                ],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for portal, engagement in zip(portals, engagements, strict=True)
-        ]
-        for run in runs:
-            out, err = run.communicate(timeout=600)
-            assert run.returncode == 0, (out, err[-3000:])
-    finally:
-        outputs = stop_workers(started)
-    return outputs
-
-
-def _one_quote_each(db_url: str, portal: RunningPortal, engagement: Engagement) -> dict:
-    """Every due renewal has exactly one quote in the portal's database (or went to review
-    for bad data, with none); the run ended with every item job ended."""
-    with open_store(db_url) as store:
-        (fleet_run,) = store.runs(engagement.name)
-        items = {i.opportunity_id: i for i in store.items(engagement.name)}
-        jobs = store.run_jobs(fleet_run.id)
-    assert fleet_run.status is RunStatus.SUCCEEDED
-    assert set(items) == due_ids(portal, engagement)
-    assert len(jobs) == len(items) and {j["status"] for j in jobs} <= {"succeeded", "failed"}
-    with portal.open_db() as db:
-        for opportunity_id, item in items.items():
-            quotes = db.find_quotes(opportunity_id=opportunity_id)
-            if item.state is ItemState.FAILED:
-                assert item.failure_kind == "business", item.failure_reason
-                assert quotes == []
-            else:
-                assert len(quotes) == 1, (engagement.name, opportunity_id, item, quotes, jobs)
-    return items
 
 
 def _items_done(output: str) -> int:

@@ -8,107 +8,60 @@ login page, whichever comes first.
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 from playwright.sync_api import Locator
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from bots._errors import BusinessError, PortalBusy, PortalError
+from bots._errors import BusinessError, PortalError, portal_answer
+from bots.portals._page_per_url import PAGE_PER_URL, PagePerUrlBot
 from bots.portals.base import (
-    PAGE_PER_URL,
     CustomerPO,
-    DueOpportunity,
-    PortalBot,
     PortalPage,
-    PortalQuote,
-    QuoteReadBack,
-    SessionLost,
-    install_base,
     own_period,
-    parse_date,
-    quote_lines,
-    quote_search,
-    read_back,
-    read_opportunity_page,
     requires,
 )
-from schemas import ExpectedQuote, Opportunity
+from schemas import ExpectedQuote
 
 _NOT_EMPTY = re.compile(r"\S")
 _ROW_INPUTS = ("line_sku", "line_quantity", "line_unit_price", "line_start", "line_end")
 
 
-class AcmeBot(PortalBot):
+class AcmeBot(PagePerUrlBot):
     """Reads, quotes and books in an Acme portal."""
 
     flavour = "acme"
     required = requires(
         PAGE_PER_URL,
-        opportunities="rows next rows.opportunity_id rows.account rows.contract_end",
-        opportunity="title lines lines.line_no lines.sku lines.quantity lines.prior_unit_price "
-        "lines.line_end lines.renew",
+        opportunity="title",
         editor="form term_start term_end external_ref line_rows line_sku sku_option_of "
         "sku_no_match line_quantity line_unit_price line_start line_end add_line total save "
         "saved_number submit confirm_ok toast_error field_error",
-        quote_search="rows rows.quote_number rows.opportunity_id rows.external_ref rows.status",
-        quote="status edit lines lines.line_no lines.sku lines.quantity lines.unit_price "
-        "lines.line_amount lines.line_start lines.line_end",
+        quote="edit",
         booking="order_number confirm_ok book toast_error field_error",
     )
 
-    def _outcome(self, view: PortalPage, done: Locator, what: str) -> None:
-        """Wait for `done`, an error toast or field error, or the login page."""
+    def _outcome(self, view: PortalPage, done: Locator, what: str, since: int) -> None:
+        """Wait for `done`, an error toast or field error, or the login page. An error shown
+        after the portal failed a request (5xx, a dropped connection) since `since` (the
+        bot's `troubles` before the click) is the portal's trouble, not a verdict on the
+        data."""
         toast, field = view("toast_error").first, view("field_error").first
         login_box = self.page.locator(self.map.page("login").selectors["username"]).first
         try:
             done.first.or_(toast).or_(field).or_(login_box).first.wait_for()
         except PlaywrightTimeout:
-            raise PortalError("no_answer", f"{what}: the portal did not answer") from None
+            raise portal_answer("no_answer", f"{what}: the portal did not answer") from None
         if done.first.is_visible():
             return
         if login_box.is_visible():
-            raise SessionLost("session_lost", f"{what}: the session expired")
+            raise portal_answer("session_lost", f"{what}: the session expired", after_write=True)
         message = " ".join((field if field.is_visible() else toast).inner_text().split())
-        if "(503)" in message or "busy" in message.lower():
-            raise PortalError("http_503", f"{what}: {message}")
+        if self.troubles > since:
+            raise portal_answer(self.last_trouble, f"{what}: {message}", after_write=True)
+        if "(503)" in message:  # the editor's own words for a 503 its request met
+            raise portal_answer("http_503", f"{what}: {message}", after_write=True)
         raise BusinessError("portal_validation", f"{what}: {message}")
-
-    # -- reading --------------------------------------------------------------------
-
-    def due_opportunities(self, start: date, end: date) -> list[DueOpportunity]:
-        due: list[DueOpportunity] = []
-        page_no = 1
-        while True:
-            view = self.open("opportunities", end_from=start, end_to=end, page=page_no)
-            for row in view.rows("rows"):
-                ends = row["contract_end"]
-                due.append(
-                    DueOpportunity(
-                        row["opportunity_id"],
-                        row["account"],
-                        parse_date(ends, "contract end") if ends else None,
-                    )
-                )
-            if view("next").is_disabled():
-                return due
-            page_no += 1
-
-    def read_opportunity(self, opportunity_id: str) -> Opportunity:
-        view = self.open("opportunity", opportunity_id=opportunity_id)
-        return read_opportunity_page(view, opportunity_id, install_base(view))
-
-    def find_quotes(
-        self, *, external_ref: str | None = None, opportunity_id: str | None = None
-    ) -> list[PortalQuote]:
-        view = self.open(
-            "quote_search", external_ref=external_ref or "", opportunity_id=opportunity_id or ""
-        )
-        return quote_search(view, external_ref)
-
-    def read_quote(self, quote_number: str) -> QuoteReadBack:
-        view = self.open("quote", quote_number=quote_number)
-        return read_back(view, quote_lines(view))
 
     def save_quote(self, expected: ExpectedQuote, reference: str) -> str:
         view = self.open("editor", opportunity_id=expected.opportunity_id)
@@ -141,9 +94,10 @@ class AcmeBot(PortalBot):
                 row.locator(view.spec.selectors[key]).fill(value)
             typed.append(values)
         self._check_typed(view, typed)
+        since = self.troubles
         view("save").click()
         saved = view("saved_number").filter(has_text=_NOT_EMPTY)
-        self._outcome(view, saved, "save quote")
+        self._outcome(view, saved, "save quote", since)
         return saved.inner_text().strip()
 
     def _check_typed(self, view: PortalPage, typed: list[list[str]]) -> None:
@@ -187,10 +141,11 @@ class AcmeBot(PortalBot):
                             arg=[price.element_handle(), default],
                         )
                     return
-                raise PortalBusy("http_503", f"the price of SKU {sku} did not arrive")
+                status = answer.value.status
+                raise portal_answer(f"http_{status}", f"the price of SKU {sku} did not arrive")
             if no_match.is_visible():
                 raise BusinessError("unknown_sku", f"the portal offers no SKU {sku}")
-            raise PortalBusy("http_503", f"the SKU search for {sku} failed")
+            raise portal_answer(self.last_trouble, f"the SKU search for {sku} failed")
 
         self.in_place(f"acme SKU search {sku}", once)
 
@@ -202,23 +157,27 @@ class AcmeBot(PortalBot):
             if quote.text("status").lower() != "draft":
                 return
             quote.require("edit")
+            since = self.troubles
             quote("edit").click()
             view = self.ready("editor")
-            self._outcome(view, view("saved_number").filter(has_text=quote_number), "open draft")
+            opened = view("saved_number").filter(has_text=quote_number)
+            self._outcome(view, opened, "open draft", since)
         view.require("submit")
+        since = self.troubles
         view("submit").click()
         view("confirm_ok").click()
         submitted = self.page.locator(self.map.page("quote").selectors["status"]).filter(
             has_text="submitted"
         )
-        self._outcome(view, submitted, "submit quote")
+        self._outcome(view, submitted, "submit quote", since)
 
     # -- booking --------------------------------------------------------------------
 
     def book(self, quote_number: str, po: CustomerPO, pdf: Path) -> str:
         view = self.fill_booking(quote_number, po, pdf)
+        since = self.troubles
         view("book").click()
         view("confirm_ok").click()
         order = view("order_number").filter(has_text=_NOT_EMPTY)
-        self._outcome(view, order, "book order")
+        self._outcome(view, order, "book order", since)
         return order.inner_text().strip()

@@ -14,10 +14,10 @@ from typing import ClassVar, TypeVar
 from urllib.parse import quote, urljoin
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import FrameLocator, Locator, Page, Response
+from playwright.sync_api import FrameLocator, Locator, Page, Request, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from bots._errors import BusinessError, PortalBusy, PortalError, SelectorDrift
+from bots._errors import BusinessError, PortalError, SelectorDrift, SessionLost, portal_answer
 from bots._retry import InPlace
 from bots._session import is_login_url
 from schemas import (
@@ -75,9 +75,8 @@ class QuoteReadBack:
 
 T = TypeVar("T")
 
-
-class SessionLost(PortalError):
-    """Raised when the portal sends the bot to its login page in the middle of work."""
+PAGE_PARTS = frozenset({"document", "script", "xhr", "fetch"})
+"""What a page is made of: a stylesheet or an image failing leaves the page readable."""
 
 
 class PortalPage:
@@ -201,16 +200,6 @@ def requires(*bases: Mapping[str, frozenset[str]], **pages: str) -> dict[str, fr
     for page, text in pages.items():
         merged.setdefault(page, set()).update(text.split())
     return {page: frozenset(keys) for page, keys in merged.items()}
-
-
-PAGE_PER_URL = requires(
-    login="username password submit",
-    home="logged_in",
-    quote="quote_number opportunity_id quote_date valid_until currency term_start term_end "
-    "total status external_ref order_number",
-    booking="po_number po_date po_amount po_file book",
-)
-"""What the shared steps of a portal with one URL per page (acme, globex) read and type."""
 
 
 def parse_date(text: str, what: str) -> date:
@@ -393,10 +382,18 @@ class PortalBot(ABC):
         self.in_place = in_place or InPlace(retry or RetryPolicy())
         """Every retry in place of this bot: one policy, never nested. The worker shares
         its own, so that a log-in retried inside a page load does not multiply the tries."""
-        self.server_errors = 0
-        """5xx answers seen by the page (documents, scripts, API calls): a page that fails to
-        show its anchor after one of these is a busy portal, not selector drift."""
+        self.troubles = 0
+        """Requests of the page (documents, scripts, API calls) the portal failed: answered
+        5xx, or their connection refused, reset or dropped. A page that fails to show its
+        anchor after one of these is a portal in trouble, not selector drift."""
+        self.last_trouble = "http_503"
+        """The code of the last of them (`http_502`, `connection_failed`, ...)."""
+        self._in_flight: set[Request] = set()
+        """Requests of the page still waiting for the portal's answer."""
+        page.on("request", self._note_request)
+        page.on("requestfinished", self._note_answered)
         page.on("response", self._count_server_error)
+        page.on("requestfailed", self._count_failed_request)
         page.set_default_timeout(self.timeout_ms)
 
     # -- navigation shared by every flavour ------------------------------------------
@@ -425,55 +422,81 @@ class PortalBot(ABC):
             return self._open_once(name, url)
 
     def _open_once(self, name: str, url: str) -> PortalPage:
-        errors_before = self.server_errors
+        errors_before = self.troubles
         try:
             response = self.page.goto(url)
         except PlaywrightError as exc:
-            raise PortalBusy("navigation_failed", first_line(exc)) from None
+            raise portal_answer("navigation_failed", first_line(exc)) from None
         status = response.status if response is not None else 200
         if status == 404:
-            raise PortalError("not_found", f"{name}: the portal has no {url}")
+            raise portal_answer("not_found", f"{name}: the portal has no {url}")
         if status >= 500:
-            raise PortalBusy(f"http_{status}", f"{name} page answered {status}")
+            raise portal_answer(f"http_{status}", f"{name} page answered {status}")
         return self.ready(name, errors_before=errors_before)
 
     def _count_server_error(self, response: Response) -> None:
-        if response.status >= 500:
-            self.server_errors += 1
+        if response.status >= 500 and response.request.resource_type in PAGE_PARTS:
+            self.troubles += 1
+            self.last_trouble = f"http_{response.status}"
+
+    def _note_request(self, request: Request) -> None:
+        if request.resource_type in PAGE_PARTS:
+            self._in_flight.add(request)
+
+    def _note_answered(self, request: Request) -> None:
+        self._in_flight.discard(request)
+
+    def _count_failed_request(self, request: Request) -> None:
+        self._in_flight.discard(request)
+        # An abort is the browser's own doing (a navigation away), not the portal's.
+        failure = request.failure or ""
+        if request.resource_type in PAGE_PARTS and "ERR_ABORTED" not in failure:
+            self.troubles += 1
+            self.last_trouble = "connection_failed"
 
     def ready(self, name: str, *, errors_before: int | None = None) -> PortalPage:
         """Wait for the page's anchor, its error box, or the login page (session expired).
 
-        A healthy page (no 5xx while it loaded) that shows none of them in time is selector
-        drift: the portal answered, but the map no longer describes it.
+        Drift only on a page that loaded: one whose requests were all answered, none with a
+        5xx or a dropped connection, and that shows none of them in time. A portal that
+        failed a request of the page, or is still working on one at the time-out, is in
+        trouble (`PortalBusy`), not described wrongly by the map.
         """
         view = PortalPage(self, name, self.map.page(name))
         anchor = view(view.spec.anchor).first
         error = view("error").first if "error" in view.spec.selectors else None
         login_box = self.page.locator(self.map.page("login").selectors["username"]).first
         waiting = anchor.or_(login_box) if error is None else anchor.or_(error).or_(login_box)
-        before = self.server_errors if errors_before is None else errors_before
+        before = self.troubles if errors_before is None else errors_before
+        # A loop, not one wait: Playwright cannot watch the portal's failed requests, and a
+        # failing portal is told at once rather than after the whole time-out.
         deadline = time.monotonic() + self.timeout_ms / 1000
         while True:
             try:
                 waiting.first.wait_for(timeout=500)
                 break
             except PlaywrightTimeout:
-                if self.server_errors > before:
-                    raise PortalBusy("http_503", f"{name}: the portal failed to load it") from None
+                if self.troubles > before:
+                    raise portal_answer(
+                        self.last_trouble, f"{name}: the portal failed to load it"
+                    ) from None
                 if time.monotonic() > deadline:
+                    if self._in_flight:
+                        raise portal_answer(
+                            "timeout", f"{name}: the portal did not answer in time"
+                        ) from None
                     raise SelectorDrift(
                         self.flavour, f"{name}.{view.spec.anchor}", self.page.url
                     ) from None
         if is_login_url(self.page.url, self.map) or (
             login_box.is_visible() and not anchor.is_visible()
         ):
-            raise SessionLost("session_lost", f"{name}: the portal asks to log in again")
+            raise portal_answer("session_lost", f"{name}: the portal asks to log in again")
         if error is not None and error.is_visible() and not anchor.is_visible():
             text = error.inner_text().strip()[:200]
-            if "503" in text or "busy" in text.lower():
-                raise PortalBusy("http_503", f"{name}: {text}")
-            raise PortalError("portal_error", f"{name}: {text}")
+            if self.troubles > before:
+                raise portal_answer(self.last_trouble, f"{name}: {text}")
+            raise portal_answer("portal_error", f"{name}: {text}")
         return view
 
     def check_selectors(self, today: date) -> tuple[list[SelectorDrift], list[str]]:

@@ -7,48 +7,32 @@ box, never for time to pass.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from playwright.sync_api import Locator, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from bots._errors import BusinessError, PortalError
+from bots._errors import BusinessError, PortalError, portal_answer
+from bots.portals._page_per_url import PAGE_PER_URL, PagePerUrlBot
 from bots.portals.base import (
-    PAGE_PER_URL,
     CustomerPO,
-    DueOpportunity,
-    PortalBot,
     PortalPage,
-    PortalQuote,
-    QuoteReadBack,
-    install_base,
     own_period,
-    parse_date,
-    quote_lines,
-    quote_search,
-    read_back,
-    read_opportunity_page,
     requires,
 )
-from schemas import ExpectedQuote, Opportunity
+from schemas import ExpectedQuote
 
 
-class GlobexBot(PortalBot):
+class GlobexBot(PagePerUrlBot):
     """Reads, quotes and books in a Globex portal."""
 
     flavour = "globex"
     required = requires(
         PAGE_PER_URL,
-        opportunities="rows next rows.opportunity_id rows.account rows.contract_end",
-        opportunity="opportunity_id lines lines.line_no lines.sku lines.quantity "
-        "lines.prior_unit_price lines.line_end lines.renew",
+        opportunity="opportunity_id",
         editor="term_start term_end external_ref lines sku quantity unit_price line_start "
         "line_end add_line save submit confirm_yes quote_number quote_status validation",
         draft_editor="quote_number quote_status submit confirm_yes",
-        quote_search="rows rows.quote_number rows.opportunity_id rows.external_ref rows.status",
-        quote="lines lines.line_no lines.sku lines.quantity lines.unit_price lines.line_amount "
-        "lines.line_start lines.line_end",
         booking="order_number validation",
     )
 
@@ -71,41 +55,11 @@ class GlobexBot(PortalBot):
 
     def _check_answer(self, response: Response, what: str) -> None:
         if response.status >= 500:
-            raise PortalError(f"http_{response.status}", f"{what} answered {response.status}")
+            status = response.status
+            raise portal_answer(f"http_{status}", f"{what} answered {status}", after_write=True)
         location = response.headers.get("location", "")
         if response.status in (301, 302, 303, 307) and "/login" in location:
-            raise PortalError("session_lost", f"{what}: the session expired")
-
-    # -- reading --------------------------------------------------------------------
-
-    def due_opportunities(self, start: date, end: date) -> list[DueOpportunity]:
-        due: list[DueOpportunity] = []
-        page_no = 1
-        while True:
-            view = self.open("opportunities", end_from=start, end_to=end, page=page_no)
-            for row in view.rows("rows"):
-                ends = row["contract_end"]
-                contract_end = parse_date(ends, "contract end") if ends else None
-                due.append(DueOpportunity(row["opportunity_id"], row["account"], contract_end))
-            if view("next").count() == 0:
-                return due
-            page_no += 1
-
-    def read_opportunity(self, opportunity_id: str) -> Opportunity:
-        view = self.open("opportunity", opportunity_id=opportunity_id)
-        return read_opportunity_page(view, opportunity_id, install_base(view))
-
-    def find_quotes(
-        self, *, external_ref: str | None = None, opportunity_id: str | None = None
-    ) -> list[PortalQuote]:
-        view = self.open(
-            "quote_search", external_ref=external_ref or "", opportunity_id=opportunity_id or ""
-        )
-        return quote_search(view, external_ref)
-
-    def read_quote(self, quote_number: str) -> QuoteReadBack:
-        view = self.open("quote", quote_number=quote_number)
-        return read_back(view, quote_lines(view))
+            raise portal_answer("session_lost", f"{what}: the session expired", after_write=True)
 
     def save_quote(self, expected: ExpectedQuote, reference: str) -> str:
         view = self.open("editor", opportunity_id=expected.opportunity_id)

@@ -26,7 +26,7 @@ from loguru import logger
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Request
 
-from bots._errors import BusinessError, InputNotTaken, PortalError, SelectorDrift
+from bots._errors import BusinessError, InputNotTaken, PortalError, SelectorDrift, portal_answer
 from bots.portals.base import PortalBot, PortalPage, parse_money
 
 _ACTIVE_REQUESTS = "() => (window.jQuery ? window.jQuery.active : 0)"
@@ -134,7 +134,7 @@ class SaoBot(PortalBot):
             elif now - quiet_since >= quiet_s:
                 return
             if now > deadline:
-                raise PortalError("no_answer", "Tryton kept a request open too long")
+                raise portal_answer("no_answer", "Tryton kept a request open too long")
             self.page.wait_for_timeout(25)
 
     def idle(self) -> None:
@@ -348,7 +348,7 @@ class SaoBot(PortalBot):
         while not re.search(rf"/model/{re.escape(model)}/\d+", self.page.url):
             self._raise_dialog(form, "save")
             if time.monotonic() > deadline:
-                raise PortalError("no_answer", "save: Tryton did not answer")
+                raise portal_answer("no_answer", "save: Tryton did not answer")
             self.page.wait_for_timeout(_POLL_MS)
         self.idle()
 
@@ -368,5 +368,5 @@ class SaoBot(PortalBot):
         while selection(view("state")) not in states:
             self._raise_dialog(form, what)
             if time.monotonic() > deadline:
-                raise PortalError("no_answer", f"{what}: Tryton did not answer")
+                raise portal_answer("no_answer", f"{what}: Tryton did not answer")
             self.page.wait_for_timeout(_POLL_MS)
