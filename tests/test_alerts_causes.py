@@ -148,12 +148,6 @@ def verified(store: Store) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="bots/ (being rewritten) often record a portal that stops mid-run as selector "
-    "drift ('opportunity.title' matches nothing) instead of system errors: then the drift "
-    "alert is heard, not portal down; passed 3 of 6 runs here",
-)
 def test_a_portal_down_is_heard_once_and_holds_back_its_failing_items(tmp_path: Path) -> None:
     faults = FaultConfig(latency_ms=(150, 300))
     with (
