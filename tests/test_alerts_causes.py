@@ -33,7 +33,7 @@ from alerts import Alerting
 from bots import RunOptions, run_engagement
 from sandbox.config import FaultConfig
 from schemas.engagement import Engagement
-from schemas.settings import Settings
+from schemas.settings import RetryOverride, Settings
 from schemas.work import ItemState
 from store import Store, open_store
 
@@ -127,18 +127,35 @@ def test_drift_is_heard_once_and_resolved_by_a_clean_run(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-def test_a_run_failing_by_system_errors_is_heard_once(tmp_path: Path) -> None:
+def test_a_run_failing_by_system_errors_is_heard_once_and_cleared_by_a_clean_run(
+    tmp_path: Path,
+) -> None:
     faults = FaultConfig(error_rate=0.35, seed=3)
     with (
         watching(tmp_path, portal_down_after_s=3600) as watch,
         running_portal(tmp_path / "portal", "acme", opportunities=10, faults=faults) as portal,
     ):
-        engagement = engagement_for(portal, workers=2, max_attempts=1)
+        # Items fail at their first system error; the renewal list's pages are read again in
+        # place until they load (a run that cannot list its renewals fails as a whole).
+        patient = RetryOverride(attempts=10, first_wait_s=0.05, max_wait_s=0.2)
+        engagement = engagement_for(portal, workers=2, max_attempts=1, retry=patient)
         result = watch.run(engagement, portal, backoff_s=0.1)
         failed, verified = result.counts["failed"], result.counts["verified"]
         assert failed / (failed + verified + result.counts["flagged"]) >= 0.2, result.counts
         watch.look()
         watch.assert_heard("items failing - acme (new)")
+
+        # The portal mended, operations send the failed items back: the next run works them
+        # all, and the alert clears once.
+        portal.config = portal.config.model_copy(update={"faults": FaultConfig()})
+        portal.restart()
+        for item in watch.store.items("acme"):
+            if item.state is ItemState.FAILED:
+                watch.store.transition(item.id, ItemState.NEW, reason="retried by operations")
+        again = watch.run(engagement, portal, backoff_s=0.1)
+        assert again.counts["failed"] == 0, again.counts
+        watch.look()
+        watch.assert_heard("items failing - acme (new)", "items failing - acme (resolved)")
 
 
 def verified(store: Store) -> bool:
