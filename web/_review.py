@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
+from schemas.forecast import is_late, line_of
 from schemas.people import User
 from schemas.words import DECISION_WORDS, decided_words, decision_words
 from schemas.work import EvidenceKind, ItemState, ReviewAction, WorkItem, outcome_label
@@ -21,6 +22,7 @@ from web._deps import (
     BadInput,
     Id,
     SignedIn,
+    business_today,
     engagement_names,
     render,
     store_of,
@@ -61,6 +63,13 @@ class QueueRow:
     age_days: int
     escalated: bool
     waiting_since: datetime
+    late: bool
+    """Past its 120-day line and not quoted yet."""
+
+    @property
+    def line(self) -> date | None:
+        """The renewal's 120-day line: quoted on or before it is in time."""
+        return line_of(self.item.contract_end) if self.item.contract_end else None
 
     @property
     def currency(self) -> str | None:
@@ -87,7 +96,12 @@ def _total(quote: dict[str, Any] | None) -> Decimal | None:
         return None
 
 
-def _rows(store: Store, items: list[WorkItem], now: datetime) -> list[QueueRow]:
+def late(item: WorkItem, today: date) -> bool:
+    """Whether the item's renewal is past its 120-day line and still not quoted."""
+    return is_late(item.contract_end, item.entered_at is not None, today)
+
+
+def _rows(store: Store, items: list[WorkItem], now: datetime, today: date) -> list[QueueRow]:
     """A page of the queue's rows, in the queue's order (longest waiting first)."""
     findings = store.findings_of([i.id for i in items if i.state is ItemState.FLAGGED])
     escalated = store.is_escalated([i.id for i in items])
@@ -103,7 +117,17 @@ def _rows(store: Store, items: list[WorkItem], now: datetime) -> list[QueueRow]:
             found = findings.get(item.id, [])
             rules = tuple(sorted({f.rule for f in found}))
             severity = "error" if any(f.severity == "error" for f in found) else "warning"
-        rows.append(QueueRow(item, rules, severity, (now - since).days, escalated[item.id], since))
+        rows.append(
+            QueueRow(
+                item,
+                rules,
+                severity,
+                (now - since).days,
+                escalated[item.id],
+                since,
+                late(item, today),
+            )
+        )
     return rows
 
 
@@ -150,7 +174,7 @@ def queue(
         request,
         "queue.html",
         user=user,
-        rows=_rows(store, items, now),
+        rows=_rows(store, items, now, business_today(request)),
         shown=shown,
         total=store.review_queue_count(QueueFilter(within=user.scope)),
         page=page,
@@ -198,6 +222,8 @@ def _item_page(
         actions=_actions(store, item),
         reasons=ACCEPT_REASONS,
         escalated=store.is_escalated([item_id])[item_id],
+        late=late(item, business_today(request)),
+        line=line_of(item.contract_end) if item.contract_end else None,
         next_item=following,
         note_max=NOTE_MAX,
         **extra,
