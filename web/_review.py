@@ -15,7 +15,15 @@ from schemas.forecast import is_late, line_of
 from schemas.people import User
 from schemas.words import DECISION_WORDS, decided_words, decision_words
 from schemas.work import EvidenceKind, ItemState, ReviewAction, WorkItem, outcome_label
-from store import SEVERITIES, InvalidTransition, ItemChanged, QueueFilter, Store, version
+from store import (
+    QUEUE_ORDERS,
+    SEVERITIES,
+    InvalidTransition,
+    ItemChanged,
+    QueueFilter,
+    Store,
+    version,
+)
 from web import _compare
 from web._deps import (
     Auditor,
@@ -32,6 +40,7 @@ from web._deps import (
 router = APIRouter()
 _AGE = re.compile(r"[0-9]{1,5}")
 STATUSES = {"": "all", "open": "not escalated", "escalated": "escalated"}
+_CURRENCY = re.compile(r"[A-Z]{3}")
 
 ACCEPT_REASONS = {
     "approved_exception": "Approved exception",
@@ -143,10 +152,13 @@ def queue(
     severity: str = "",
     age: str = "",
     status: str = "",
+    currency: Annotated[str, Query(max_length=10)] = "",
+    sort: Annotated[str, Query(max_length=20)] = "",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> Response:
-    """Flagged items, longest waiting first, a page at a time; filters by engagement, rule,
-    severity, age and whether escalated."""
+    """Flagged items, longest waiting first (or `sort=stake`: the largest amount at stake
+    first within each currency), a page at a time; filters by engagement, rule, severity,
+    age, whether escalated and currency."""
     store = store_of(request)
     now = store.now()
     if age.strip() and not _AGE.fullmatch(age.strip()):
@@ -156,6 +168,10 @@ def queue(
         raise BadInput("Not understood", f"There is no queue status {status[:40]!r}.")
     if severity and severity not in SEVERITIES:
         raise BadInput("Not understood", f"There is no severity {severity[:40]!r}.")
+    if sort and sort not in QUEUE_ORDERS:
+        raise BadInput("Not understood", f"The queue cannot be sorted by {sort[:40]!r}.")
+    if currency and not _CURRENCY.fullmatch(currency):
+        raise BadInput("Not understood", f"Currency must be a code like USD, not {currency!r}.")
     seen = engagement_names(request, user)
     where = QueueFilter(
         engagement=engagement or None,
@@ -164,11 +180,14 @@ def queue(
         severity=severity,
         waiting_since=now - timedelta(days=min_age) if min_age is not None else None,
         escalated=None if not status else status == "escalated",
+        currency=currency,
     )
     if engagement and engagement not in seen:
         # Someone else's engagement, or a typo: an empty queue either way.
         where = QueueFilter(within=[])
-    items = store.review_queue(where=where, limit=QUEUE_PAGE, offset=(page - 1) * QUEUE_PAGE)
+    items = store.review_queue(
+        where=where, limit=QUEUE_PAGE, offset=(page - 1) * QUEUE_PAGE, order=sort or "waiting"
+    )
     shown = store.review_queue_count(where)
     return render(
         request,
@@ -181,6 +200,7 @@ def queue(
         pages=max(1, -(-shown // QUEUE_PAGE)),
         engagements=seen,
         rules=store.review_rules(user.scope),
+        currencies=store.review_currencies(user.scope),
         severities=SEVERITIES,
         statuses=STATUSES,
         chosen={
@@ -189,6 +209,8 @@ def queue(
             "severity": severity,
             "age": min_age,
             "status": status,
+            "currency": currency,
+            "sort": sort,
         },
     )
 
