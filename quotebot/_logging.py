@@ -15,12 +15,15 @@ from schemas.settings import Settings
 
 def configure_logging(settings: Settings, verbose: int) -> None:
     """Logs to stderr for people and, structured (one JSON object a line, with the
-    engagement, run and item each record is bound to), to `<home>/logs/quotebot.jsonl`."""
+    engagement, run and item each record is bound to), to `<home>/logs/quotebot.jsonl`.
+
+    Called again by a command that learns its home from its own options (`demo --home`):
+    the file and its folder are made at the first record, so the home the command did not
+    use is left untouched."""
     logger.remove()
-    logs = settings.home / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
     logger.add(
-        logs / "quotebot.jsonl",
+        settings.home / "logs" / "quotebot.jsonl",
+        delay=True,
         level="DEBUG",
         serialize=True,
         rotation="50 MB",

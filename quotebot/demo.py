@@ -216,6 +216,12 @@ def demo_settings(home: Path, settings: Settings, *, fleet: bool = False) -> Set
     )
 
 
+def empty_home(settings: Settings) -> None:
+    """The demo's home, emptied (everything in it is the demo's own, from a previous run)."""
+    shutil.rmtree(settings.home, ignore_errors=True)
+    settings.home.mkdir(parents=True)
+
+
 def run_demo(
     settings: Settings,
     opportunities: int,
@@ -224,17 +230,19 @@ def run_demo(
     *,
     fleet: bool = False,
     sample_share: float = 5.0,
+    emptied: bool = False,
 ) -> DemoResult:
-    """The demo, start to summary; `settings.home` is emptied first. `fleet`: quoting and
-    booking by worker processes on `settings.database_url` (`fleet_settings`)."""
+    """The demo, start to summary; `settings.home` is emptied first (unless `emptied`: the
+    caller did, and may have put the logs there since). `fleet`: quoting and booking by
+    worker processes on `settings.database_url` (`fleet_settings`)."""
     started = time.monotonic()
     home = settings.home
 
     def step(text: str) -> None:
         echo(f"[{time.monotonic() - started:5.0f} s] {text}")
 
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir(parents=True)
+    if not emptied:
+        empty_home(settings)
     today = date.today()
     step(f"1/5 seeding and starting the sandbox portals ({opportunities} renewals each)")
     portals, _ = _start_portals(home, opportunities, today)

@@ -21,6 +21,12 @@ def line_of(contract_end: date) -> date:
     return contract_end - timedelta(days=LEAD_DAYS)
 
 
+def is_late(contract_end: date | None, quoted: bool, today: date) -> bool:
+    """A renewal is late once its 120-day line has passed (contract end less than 120 days
+    away) and it is still not quoted: marked on every page, never hidden."""
+    return not quoted and contract_end is not None and line_of(contract_end) < today
+
+
 class Renewal(Record):
     """One upcoming renewal of the calendar: read ahead from the portal, quoted or not yet."""
 

@@ -19,7 +19,7 @@ from store._errors import (
 )
 from store._machine import ALLOWED_TRANSITIONS, reference
 from store._queue import NeedsPostgres
-from store._review_queue import SEVERITIES, QueueFilter
+from store._review_queue import QUEUE_ORDERS, SEVERITIES, QueueFilter
 from store._reviews import version
 from store._scratch import fresh_schema, scratch_database
 from store._store import Store, open_store
@@ -33,6 +33,7 @@ __all__ = [
     "LeaseLost",
     "NeedsPostgres",
     "OpenIntentExists",
+    "QUEUE_ORDERS",
     "QueueFilter",
     "RunAlreadyRunning",
     "SEVERITIES",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
+from sqlalchemy import ColumnElement, Numeric, Select, and_, cast, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from schemas.work import FailureKind, ItemState, ReviewAction, StoredFinding, WorkItem
@@ -20,6 +20,10 @@ from store import _convert as convert
 from store._base import StoreBase
 from store._models import FindingRow, ItemRow, ReviewRow
 from store._samples import sample_waiting
+
+QUEUE_ORDERS = ("waiting", "stake")
+"""How the queue can be read: the longest waiting first, or by amount at stake, the largest
+first within each currency (currencies one after the other, never ranked together)."""
 
 SEVERITIES = ("error", "warning", "business", "sample")
 """A queued item's severity: an error finding, warnings only, bad data (a business
@@ -38,6 +42,31 @@ class QueueFilter:
     waiting_since: datetime | None = None
     """Only items in the queue since at least then."""
     escalated: bool | None = None
+    currency: str = ""
+    """Only quotes in this currency (ISO code)."""
+
+
+def _currency() -> ColumnElement[Any]:
+    """The quote's currency: the expected quote's, else the one read back."""
+    return func.coalesce(
+        ItemRow.expected["currency"].as_string(), ItemRow.snapshot["currency"].as_string()
+    )
+
+
+def _at_stake() -> ColumnElement[Any]:
+    """The expected quote's total (money kept as text in the JSON), as a number to order by."""
+    return cast(ItemRow.expected["quote_total"].as_string(), Numeric(28, 6))
+
+
+def _ordered(query: Select[Any], order: str) -> Select[Any]:
+    if order not in QUEUE_ORDERS:
+        raise ValueError(f"no queue order {order!r}: one of {', '.join(QUEUE_ORDERS)}")
+    if order == "stake":
+        currency, stake = _currency(), _at_stake()
+        # Currency first: amounts are only ever compared within one currency. Items with
+        # no quote (bad data) come after every amount.
+        query = query.order_by(currency.is_(None), currency, stake.is_(None), stake.desc())
+    return query.order_by(ItemRow.queued_at, ItemRow.id)
 
 
 def _escalated() -> ColumnElement[bool]:
@@ -84,14 +113,16 @@ class ReviewQueueMixin(StoreBase):
         where: QueueFilter | None = None,
         limit: int | None = None,
         offset: int = 0,
+        order: str = "waiting",
     ) -> list[WorkItem]:
         """What the quote audit team has to decide: flagged quotes and business failures,
-        the longest waiting first (an escalation keeps its place); `within` keeps only
+        the longest waiting first (an escalation keeps its place), or with `order="stake"`
+        the largest amount at stake first within each currency; `within` keeps only
         those engagements' items, `where` narrows further, `limit`/`offset` page it."""
         where = where or QueueFilter(engagement=engagement, within=within)
         with self._read() as session:
-            query = self._queued(session, select(ItemRow), where)
-            query = query.order_by(ItemRow.queued_at, ItemRow.id).limit(limit).offset(offset)
+            query = _ordered(self._queued(session, select(ItemRow), where), order)
+            query = query.limit(limit).offset(offset)
             return [
                 convert.item(row, self._engagement_name(session, row.engagement_id))
                 for row in session.scalars(query)
@@ -102,6 +133,14 @@ class ReviewQueueMixin(StoreBase):
         with self._read() as session:
             query = self._queued(session, select(func.count()).select_from(ItemRow), where)
             return int(session.scalar(query) or 0)
+
+    def review_currencies(self, within: Sequence[str] | None = None) -> list[str]:
+        """The currencies of the quotes in the queue, to filter by."""
+        with self._read() as session:
+            query = self._queued(
+                session, select(_currency()).distinct(), QueueFilter(within=within)
+            )
+            return sorted(c for c in session.scalars(query) if c)
 
     def review_rules(self, within: Sequence[str] | None = None) -> list[str]:
         """The rules (and bad-data codes) of what is in the queue, to filter by."""
@@ -185,4 +224,6 @@ class ReviewQueueMixin(StoreBase):
             query = query.where(ItemRow.queued_at <= where.waiting_since)
         if where.escalated is not None:
             query = query.where(_escalated() if where.escalated else not_(_escalated()))
+        if where.currency:
+            query = query.where(_currency() == where.currency)
         return query

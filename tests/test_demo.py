@@ -76,6 +76,13 @@ def test_the_demo_quotes_books_audits_and_reports_through_the_scheduler(tmp_path
     assert "QUOTEBOT_DEMO_ACME_PASSWORD" in (home / "engagements.yaml").read_text()
     password = json.loads((home / "portals" / "acme" / "credentials.json").read_text())["password"]
     assert password not in (home / "engagements.yaml").read_text()
+    # Its logs are under --home, with the bots' records; nothing went to ./var/logs.
+    records = [
+        json.loads(line)["record"]
+        for line in (home / "logs" / "quotebot.jsonl").read_text().splitlines()
+    ]
+    assert {r["extra"].get("engagement") for r in records} >= {"acme", "globex"}
+    assert not (tmp_path / "var").exists()
 
 
 def _the_report_says_what_the_demo_printed(home: Path, env: dict[str, str], out: str) -> None:

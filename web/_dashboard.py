@@ -13,15 +13,18 @@ from fastapi import APIRouter, Depends, Request, Response
 from audit.metrics import Figures
 from schemas.people import User
 from web import _forecast, report
-from web._deps import BadInput, NotFound, SignedIn, engagement_names, render, store_of
+from web._deps import (
+    BadInput,
+    NotFound,
+    SignedIn,
+    business_today,
+    engagement_names,
+    render,
+    store_of,
+)
 from web._figview import layout
 
 router = APIRouter()
-
-
-def business_today(request: Request) -> date:
-    fixed: date | None = request.app.state.today
-    return fixed or store_of(request).now().date()
 
 
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)

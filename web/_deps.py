@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -75,6 +76,12 @@ class NotAllowed(Exception):
 
 class CsrfRefused(Exception):
     """Raised for a form post without the session's CSRF token (HTTP 403)."""
+
+
+def business_today(request: Request) -> date:
+    """The business date: the one the app was started with (demo, tests), else today's."""
+    fixed: date | None = request.app.state.today
+    return fixed or store_of(request).now().date()
 
 
 def store_of(request: Request) -> Store:

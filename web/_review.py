@@ -4,23 +4,33 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
+from schemas.forecast import is_late, line_of
 from schemas.people import User
 from schemas.words import DECISION_WORDS, decided_words, decision_words
 from schemas.work import EvidenceKind, ItemState, ReviewAction, WorkItem, outcome_label
-from store import SEVERITIES, InvalidTransition, ItemChanged, QueueFilter, Store, version
+from store import (
+    QUEUE_ORDERS,
+    SEVERITIES,
+    InvalidTransition,
+    ItemChanged,
+    QueueFilter,
+    Store,
+    version,
+)
 from web import _compare
 from web._deps import (
     Auditor,
     BadInput,
     Id,
     SignedIn,
+    business_today,
     engagement_names,
     render,
     store_of,
@@ -30,6 +40,7 @@ from web._deps import (
 router = APIRouter()
 _AGE = re.compile(r"[0-9]{1,5}")
 STATUSES = {"": "all", "open": "not escalated", "escalated": "escalated"}
+_CURRENCY = re.compile(r"[A-Z]{3}")
 
 ACCEPT_REASONS = {
     "approved_exception": "Approved exception",
@@ -61,6 +72,13 @@ class QueueRow:
     age_days: int
     escalated: bool
     waiting_since: datetime
+    late: bool
+    """Past its 120-day line and not quoted yet."""
+
+    @property
+    def line(self) -> date | None:
+        """The renewal's 120-day line: quoted on or before it is in time."""
+        return line_of(self.item.contract_end) if self.item.contract_end else None
 
     @property
     def currency(self) -> str | None:
@@ -87,7 +105,12 @@ def _total(quote: dict[str, Any] | None) -> Decimal | None:
         return None
 
 
-def _rows(store: Store, items: list[WorkItem], now: datetime) -> list[QueueRow]:
+def late(item: WorkItem, today: date) -> bool:
+    """Whether the item's renewal is past its 120-day line and still not quoted."""
+    return is_late(item.contract_end, item.entered_at is not None, today)
+
+
+def _rows(store: Store, items: list[WorkItem], now: datetime, today: date) -> list[QueueRow]:
     """A page of the queue's rows, in the queue's order (longest waiting first)."""
     findings = store.findings_of([i.id for i in items if i.state is ItemState.FLAGGED])
     escalated = store.is_escalated([i.id for i in items])
@@ -103,7 +126,17 @@ def _rows(store: Store, items: list[WorkItem], now: datetime) -> list[QueueRow]:
             found = findings.get(item.id, [])
             rules = tuple(sorted({f.rule for f in found}))
             severity = "error" if any(f.severity == "error" for f in found) else "warning"
-        rows.append(QueueRow(item, rules, severity, (now - since).days, escalated[item.id], since))
+        rows.append(
+            QueueRow(
+                item,
+                rules,
+                severity,
+                (now - since).days,
+                escalated[item.id],
+                since,
+                late(item, today),
+            )
+        )
     return rows
 
 
@@ -119,10 +152,13 @@ def queue(
     severity: str = "",
     age: str = "",
     status: str = "",
+    currency: Annotated[str, Query(max_length=10)] = "",
+    sort: Annotated[str, Query(max_length=20)] = "",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> Response:
-    """Flagged items, longest waiting first, a page at a time; filters by engagement, rule,
-    severity, age and whether escalated."""
+    """Flagged items, longest waiting first (or `sort=stake`: the largest amount at stake
+    first within each currency), a page at a time; filters by engagement, rule, severity,
+    age, whether escalated and currency."""
     store = store_of(request)
     now = store.now()
     if age.strip() and not _AGE.fullmatch(age.strip()):
@@ -132,6 +168,10 @@ def queue(
         raise BadInput("Not understood", f"There is no queue status {status[:40]!r}.")
     if severity and severity not in SEVERITIES:
         raise BadInput("Not understood", f"There is no severity {severity[:40]!r}.")
+    if sort and sort not in QUEUE_ORDERS:
+        raise BadInput("Not understood", f"The queue cannot be sorted by {sort[:40]!r}.")
+    if currency and not _CURRENCY.fullmatch(currency):
+        raise BadInput("Not understood", f"Currency must be a code like USD, not {currency!r}.")
     seen = engagement_names(request, user)
     where = QueueFilter(
         engagement=engagement or None,
@@ -140,23 +180,27 @@ def queue(
         severity=severity,
         waiting_since=now - timedelta(days=min_age) if min_age is not None else None,
         escalated=None if not status else status == "escalated",
+        currency=currency,
     )
     if engagement and engagement not in seen:
         # Someone else's engagement, or a typo: an empty queue either way.
         where = QueueFilter(within=[])
-    items = store.review_queue(where=where, limit=QUEUE_PAGE, offset=(page - 1) * QUEUE_PAGE)
+    items = store.review_queue(
+        where=where, limit=QUEUE_PAGE, offset=(page - 1) * QUEUE_PAGE, order=sort or "waiting"
+    )
     shown = store.review_queue_count(where)
     return render(
         request,
         "queue.html",
         user=user,
-        rows=_rows(store, items, now),
+        rows=_rows(store, items, now, business_today(request)),
         shown=shown,
         total=store.review_queue_count(QueueFilter(within=user.scope)),
         page=page,
         pages=max(1, -(-shown // QUEUE_PAGE)),
         engagements=seen,
         rules=store.review_rules(user.scope),
+        currencies=store.review_currencies(user.scope),
         severities=SEVERITIES,
         statuses=STATUSES,
         chosen={
@@ -165,6 +209,8 @@ def queue(
             "severity": severity,
             "age": min_age,
             "status": status,
+            "currency": currency,
+            "sort": sort,
         },
     )
 
@@ -198,6 +244,8 @@ def _item_page(
         actions=_actions(store, item),
         reasons=ACCEPT_REASONS,
         escalated=store.is_escalated([item_id])[item_id],
+        late=late(item, business_today(request)),
+        line=line_of(item.contract_end) if item.contract_end else None,
         next_item=following,
         note_max=NOTE_MAX,
         **extra,

@@ -58,9 +58,9 @@ if TYPE_CHECKING:
     show_default=True,
     help="Per cent of verified quotes sampled for the audit team (0-100).",
 )
-@click.pass_obj
+@click.pass_context
 def demo_command(
-    settings: Settings,
+    ctx: click.Context,
     opportunities: int,
     workers: int,
     home: Path,
@@ -73,10 +73,17 @@ def demo_command(
     Runs on simulated portals on this machine (nothing leaves it) and takes a minute or two.
     """
     from quotebot._demo_text import alerts_line
-    from quotebot.demo import demo_settings, run_demo, serve_results
+    from quotebot._logging import configure_logging
+    from quotebot.demo import demo_settings, empty_home, run_demo, serve_results
 
-    settings = demo_settings(home, settings, fleet=fleet)
-    result = run_demo(settings, opportunities, workers, fleet=fleet, sample_share=sample_share)
+    given: Settings = ctx.obj
+    settings = demo_settings(home, given, fleet=fleet)
+    empty_home(settings)
+    # Its logs too go under --home, not the home of the environment.
+    configure_logging(settings, ctx.find_root().params.get("verbose") or 0)
+    result = run_demo(
+        settings, opportunities, workers, fleet=fleet, sample_share=sample_share, emptied=True
+    )
     click.echo("")
     click.echo(result.text())
     click.echo(alerts_line(settings.alerts))
