@@ -245,6 +245,11 @@ _DAYS = {
     "0,6": "weekends",
     "sat,sun": "weekends",
     "sat-sun": "weekends",
+    # As the scheduler's trigger holds them: crontab's day numbers become day names.
+    "mon,tue,wed,thu,fri": "Monday to Friday",
+    "sun,sat": "weekends",
+    "sun,mon,tue,wed,thu,fri,sat": "every day",
+    "mon,tue,wed,thu,fri,sat,sun": "every day",
 }
 _DAY_NAMES = ("Sundays", "Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays")
 for _n, _name in enumerate(_DAY_NAMES):
