@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from common.secrets_file import SecretsFileError, read_secrets_file
 from schemas.alerts import Channel
 from schemas.settings import AlertSettings, Settings
 
@@ -108,20 +109,8 @@ def reachable(settings: AlertSettings) -> None:
 
 
 def _secrets_file(path: Path | None) -> dict[str, str]:
-    """`NAME=value` lines; a line that is not one is an error naming the file and line only."""
-    if path is None:
-        return {}
+    """The secrets file's values; a bad one names the setting, the file and the line only."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AlertConfigError(f"secrets_file: {path}: cannot read: {exc.strerror}") from None
-    values = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        name, equals, value = line.partition("=")
-        if not equals or not name.strip():
-            raise AlertConfigError(f"secrets_file: {path}:{number}: not NAME=value")
-        values[name.strip()] = value.strip()
-    return values
+        return read_secrets_file(path)
+    except SecretsFileError as exc:
+        raise AlertConfigError(f"secrets_file: {exc}") from None

@@ -22,6 +22,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from pydantic import SecretStr
 
+import common.secrets_file
 from bots._errors import (
     EngagementRefused,
     PortalError,
@@ -77,31 +78,12 @@ class Credentials:
 
 
 def read_secrets_file(path: Path | None) -> dict[str, str]:
-    """`NAME=value` lines (blank lines and `#` comments skipped); {} without a file.
-
-    A line that is not `NAME=value` is an error naming the file and line, never its text
-    (it may hold a secret).
-    """
-    if path is None:
-        return {}
+    """The secrets file's values; one that cannot be read refuses the engagement, naming the
+    file and line, never the line's text."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise EngagementRefused(
-            "missing_credentials", f"credentials missing: {path}: cannot read: {exc.strerror}"
-        ) from None
-    values = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        name, equals, value = line.partition("=")
-        if not equals or not name.strip():
-            raise EngagementRefused(
-                "missing_credentials", f"credentials missing: {path}:{number}: not NAME=value"
-            )
-        values[name.strip()] = value.strip()
-    return values
+        return common.secrets_file.read_secrets_file(path)
+    except common.secrets_file.SecretsFileError as exc:
+        raise EngagementRefused("missing_credentials", f"credentials missing: {exc}") from None
 
 
 def is_login_url(url: str, selector_map: SelectorMap) -> bool:
