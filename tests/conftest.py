@@ -4,6 +4,7 @@ each test's own quotebot home (tests run in parallel, `make test` uses pytest-xd
 from __future__ import annotations
 
 import os
+import resource
 import socket
 import uuid
 from collections.abc import Iterator
@@ -94,3 +95,45 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The `slow` tests first: pytest-xdist hands tests out in collection order, and a
     minutes-long test handed out last keeps one worker busy after the others are done."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    before = _cpu_seconds()
+    yield
+    item.user_properties.append(("cpu_s", _cpu_seconds() - before))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Each test's CPU seconds, its set-up included (its process and the processes it waited
+    for: browsers, Playwright's driver, `quotebot` subprocesses), listed at the end: on a
+    two-core machine the suite's time is mostly CPU, and wall-clock durations hide who
+    spends it."""
+    before = _cpu_seconds()
+    yield
+    item.user_properties.append(("cpu_s", _cpu_seconds() - before))
+
+
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    waited = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + waited.ru_utime + waited.ru_stime
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    spent = sorted(
+        (
+            (sum(v for k, v in report.user_properties if k == "cpu_s"), report.nodeid)
+            for reports in terminalreporter.stats.values()
+            for report in reports
+            if getattr(report, "when", None) == "call"
+        ),
+        reverse=True,
+    )
+    if not spent:
+        return
+    total = sum(seconds for seconds, _ in spent)
+    terminalreporter.write_sep("=", f"CPU of the tests: {total:.0f} s in all; the 25 costliest")
+    for seconds, nodeid in spent[:25]:
+        terminalreporter.write_line(f"{seconds:8.1f} s  {nodeid}")
