@@ -50,9 +50,17 @@ survey.
 from bots._repair._candidates import capture, capture_all, fingerprint_of, suggest
 from bots._repair._patch import PatchError, map_diff, patched_map
 from bots._repair._score import MARGIN, THRESHOLD, WEIGHTS
+from bots._repair._tickets import open_ticket, watch_for
 from bots._repair._verify import SAME, check_key, confirmed_by_value
+from bots._repair._watch import DriftEvidence, KeyWatch, is_write, map_version
 
 __all__ = [
+    "open_ticket",
+    "watch_for",
+    "DriftEvidence",
+    "KeyWatch",
+    "is_write",
+    "map_version",
     "SAME",
     "PatchError",
     "map_diff",
