@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from loguru import logger
+
 from bots._errors import SelectorDrift
 from bots._repair._patch import PatchError, map_diff, patched_map
 from bots._repair._watch import DriftEvidence, KeyWatch, map_version
@@ -76,13 +78,21 @@ def open_ticket(
     while open: a second drift of the same key refreshes the open ticket."""
     if not isinstance(exc, SelectorDrift):
         return None
+    try:
+        return store.open_drift_ticket(_ticket(run_id, engagement, exc))
+    except Exception:  # noqa: BLE001 - the ticket is evidence: never hides the drift itself
+        logger.opt(exception=True).error("could not open the drift ticket of {}", exc.key)
+        return None
+
+
+def _ticket(run_id: int | None, engagement: Engagement, exc: SelectorDrift) -> DriftTicket:
     evidence = exc if isinstance(exc, DriftEvidence) else None
     check = evidence.check if evidence else None
     best = proposal(check)
     before = engagement.selectors.read_text(encoding="utf-8")
     after = proposed_map(before, exc.key, best)
     name = engagement.selectors.name
-    ticket = DriftTicket(
+    return DriftTicket(
         id=0,
         engagement=engagement.name,
         flavour=exc.flavour,
@@ -100,4 +110,3 @@ def open_ticket(
         map_after=after,
         write=evidence.write if evidence else False,
     )
-    return store.open_drift_ticket(ticket)
