@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from sandbox_helpers import running_portal
 from web_helpers import PASSWORD, SECRET, sign_in
 
+from alerts import find
 from bots import RunOptions, check_selectors, run_engagement
 from sandbox.acme import STATIC_DIR
 from schemas.settings import Settings
@@ -81,6 +82,10 @@ def test_a_drifted_write_key_waits_for_a_person_who_approves_the_repair(
         assert ticket.check.suggestion.confident is not None
         assert ticket.screenshot is not None and Path(ticket.screenshot).is_file()
         assert selectors.read_text(encoding="utf-8") == original, "nothing healed on its own"
+        [alert] = [
+            c for c in find(store, settings, store.now()).causes if c.rule.value == "selector_drift"
+        ]
+        assert alert.link == f"/repairs/{ticket.id}", "the drift alert points at the ticket"
 
         app = create_app(
             store, WebSettings(secret_key=SECRET), today=portal.config.today, home=home
