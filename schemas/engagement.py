@@ -99,9 +99,6 @@ class Repair(Record):
 
     fingerprints: bool = True
     """Keep each map key's fingerprint during runs (off: nothing to find a drifted key by)."""
-    use_confident_reads: bool = False
-    """For a drifted read-only key, use a confident candidate the store's value confirms for
-    that run (recorded on its ticket). A key that types, clicks or submits is never healed."""
 
 
 class Engagement(Record):
