@@ -140,7 +140,10 @@ def check_selectors_command(
         )
     if suggest and report.proposed_map is not None:
         proposed = target.selectors.with_name(f"{target.selectors.stem}.proposed.yaml")
-        proposed.write_text(report.proposed_map, encoding="utf-8")
+        try:
+            proposed.write_text(report.proposed_map, encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {proposed}: {exc.strerror}") from None
         click.echo(f"proposed map written to {proposed}", err=True)
     sys.exit(1 if report.drifts else 0)
 
