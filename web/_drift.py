@@ -184,12 +184,19 @@ def screenshot(request: Request, user: SignedIn, ticket_id: Id) -> Response:
 def approve(request: Request, user: Operator, ticket_id: Id) -> Response:
     """Write the patched map as the engagement's new version; the next run uses it."""
     ticket = _ticket(request, user, ticket_id)
+    if ticket.status != "open":
+        who = f" by {ticket.decided_by}" if ticket.decided_by else ""
+        return _back(ticket_id, problem=f"This repair was already decided{who}.")
     if ticket.map_path is None or ticket.map_after is None or ticket.map_before is None:
         return _back(
             ticket_id, problem="This ticket proposes no patch: there is nothing to approve."
         )
     path = Path(ticket.map_path)
-    if path.read_text(encoding="utf-8") != ticket.map_before:
+    try:
+        now = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return _back(ticket_id, problem=f"The selector map {path} cannot be read: {exc.strerror}.")
+    if now != ticket.map_before:
         return _back(
             ticket_id,
             problem=f"The selector map {path.name} changed since this ticket was opened: "
