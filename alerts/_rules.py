@@ -104,13 +104,16 @@ def _drift(store: Store, latest: list[Run]) -> Iterator[Cause]:
         if check.engagement not in looks or looks[check.engagement][0] < check.at:
             found = "; ".join(check.drifts) if check.drifts else None
             looks[check.engagement] = (check.at, found, "/schedule")
+    tickets = {t.engagement: t.id for t in reversed(store.drift_tickets(status="open"))}
     for name, (at, drift, link) in sorted(looks.items()):
         if drift is not None:
+            link = f"/repairs/{tickets[name]}" if name in tickets else link  # the evidence
             yield Cause(
                 engagement=name,
                 rule=AlertRule.SELECTOR_DRIFT,
                 summary=f"The {name} portal's pages changed, found on {_when(at)}: {drift}. "
-                "Its runs stop before anything is typed until the selector map is fixed.",
+                "Its runs stop before anything is typed until the selector map is fixed "
+                "(a repair waits for approval where the bot found where the element went).",
                 link=link,
             )
 

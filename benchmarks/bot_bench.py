@@ -184,8 +184,8 @@ class Portal:
 # -- one measurement, in a process of its own ----------------------------------------------
 
 
-def _engagement(url: str, data_dir: Path, workers: int) -> Any:
-    from schemas.engagement import Engagement, QuoteWindow
+def _engagement(url: str, data_dir: Path, workers: int, fingerprints: bool = True) -> Any:
+    from schemas.engagement import Engagement, QuoteWindow, Repair
 
     return Engagement(
         name="bench",
@@ -197,17 +197,22 @@ def _engagement(url: str, data_dir: Path, workers: int) -> Any:
         rules=data_dir / "rules.yaml",
         window=QuoteWindow(days_from=0, days_to=WINDOW_DAYS),
         workers=workers,
+        repair=Repair(fingerprints=fingerprints),
     )
 
 
-def _measure_framework(url: str, data_dir: Path, work: Path, workers: int) -> dict[str, Any]:
+def _measure_framework(
+    url: str, data_dir: Path, work: Path, workers: int, fingerprints: bool = True
+) -> dict[str, Any]:
     from bots import RunOptions, run_engagement
     from schemas.settings import Settings
     from store import open_store
 
-    engagement = _engagement(url, data_dir, workers)
-    store = open_store(f"sqlite:///{work / 'quotebot.sqlite'}")
-    settings = Settings(home=work / "home", database_url=None)
+    engagement = _engagement(url, data_dir, workers, fingerprints)
+    database = f"sqlite:///{work / 'quotebot.sqlite'}"
+    store = open_store(database)
+    # one database, as `quotebot run` has: the fingerprints are kept in the run's store
+    settings = Settings(home=work / "home", database_url=database)
     options = RunOptions(workers=workers, today=TODAY, progress=False)
     started = time.perf_counter()
     result = run_engagement(engagement, "quote", store, settings=settings, options=options)
@@ -529,7 +534,16 @@ def report(
     default=None,
     help="Keep portals, stores and evidence in this folder.",
 )
-@click.option("--measure", type=click.Choice(["framework", "bare", "fleet"]), hidden=True)
+@click.option(
+    "--without-fingerprints",
+    is_flag=True,
+    help="Also run the framework with fingerprints off (issue 29: their cost, same run).",
+)
+@click.option(
+    "--measure",
+    type=click.Choice(["framework", "framework-nofp", "bare", "fleet"]),
+    hidden=True,
+)
 @click.option("--url", hidden=True)
 @click.option("--data-dir", type=click.Path(path_type=Path), hidden=True)
 @click.option("--work", type=click.Path(path_type=Path), hidden=True)
@@ -542,6 +556,7 @@ def main(
     pg: str,
     quick: bool,
     keep: Path | None,
+    without_fingerprints: bool,
     measure: str | None,
     url: str | None,
     data_dir: Path | None,
@@ -560,7 +575,8 @@ def main(
         elif measure == "fleet":
             data = _measure_fleet(url, data_dir, work, int(worker_list), pg)
         else:
-            data = _measure_framework(url, data_dir, work, int(worker_list))
+            fingerprints = measure != "framework-nofp"
+            data = _measure_framework(url, data_dir, work, int(worker_list), fingerprints)
         click.echo(json.dumps(data))
         return
     counts, bare_counts = _counts(worker_list, "--workers"), _counts(bare_list, "--bare")
@@ -575,9 +591,22 @@ def main(
             return [measure_and_say(label, n, opportunities, latency_ms, root, pg) for n in ns]
 
         bares, runs, fleets = each("bare", bare_counts), each("framework", counts), []
+        plain = each("framework-nofp", counts) if without_fingerprints else []
         if fleet_counts:
             fleets = each("fleet", fleet_counts)
     report(runs, bares, latency_ms, fleets)
+    for run, off in zip(runs, plain, strict=True):
+        bare = next((b for b in bares if b.workers == 1), None)
+        vs_bare = (
+            f"; bare / with {bare.per_minute / run.per_minute:.2f}, bare / without "
+            f"{bare.per_minute / off.per_minute:.2f}"
+            if bare and run.per_minute and off.per_minute
+            else ""
+        )
+        click.echo(
+            f"fingerprints, {run.workers} worker(s): {run.per_minute:.1f} quotes/min with, "
+            f"{off.per_minute:.1f} without{vs_bare}"
+        )
 
 
 def _counts(text: str, option: str) -> list[int]:

@@ -8,10 +8,14 @@ from datetime import date
 
 from bots._errors import SelectorDrift
 from bots._evidence import Evidence
+from bots._repair import DriftEvidence
+from bots._repair._tickets import proposal, proposed_map
 from bots._session import Credentials
 from bots._worker import Worker
 from bots.portals import load_map
 from schemas.engagement import Engagement
+from schemas.fingerprint import KeyCheck
+from schemas.selector_map import SelectorMap
 from schemas.settings import Settings
 
 
@@ -24,6 +28,11 @@ class SelectorReport:
     """Pages with no record to open them with (no opportunity, no quote yet)."""
     selectors: int
     """How many keys the map has in all, row cells included."""
+    checks: list[KeyCheck]
+    """Every key of the map: what its selector finds and, for a drifted key, where its
+    element may have gone (`check-selectors --json`)."""
+    proposed_map: str | None = None
+    """The map's text with every drifted key that has a candidate patched (`--suggest`)."""
 
 
 def check_selectors(engagement: Engagement, settings: Settings, today: date) -> SelectorReport:
@@ -50,4 +59,28 @@ def check_selectors(engagement: Engagement, settings: Settings, today: date) -> 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="check") as pool:
         drifts, unchecked = pool.submit(visit).result()
     total = sum(len(p.keys()) for p in selector_map.pages.values())
-    return SelectorReport(drifts, unchecked, total)
+    checks = key_checks(selector_map, drifts)
+    text = engagement.selectors.read_text(encoding="utf-8")
+    patched = text
+    for check in checks:
+        patched = proposed_map(patched, f"{check.page}.{check.key}", proposal(check)) or patched
+    return SelectorReport(drifts, unchecked, total, checks, patched if patched != text else None)
+
+
+def key_checks(selector_map: SelectorMap, drifts: list[SelectorDrift]) -> list[KeyCheck]:
+    """One `KeyCheck` a key of the map (row cells included), in the map's order: a drift's
+    own (with its candidates), else 'finds its element'."""
+    found = {d.key: d for d in drifts}
+    checks = []
+    for name, spec in selector_map.pages.items():
+        keys = [(k, s) for k, s in spec.selectors.items()]
+        keys += [(f"{r}.{c}", s) for r, cells in spec.cells.items() for c, s in cells.items()]
+        for key, selector in keys:
+            drift = found.get(f"{name}.{key}")
+            if drift is None:
+                checks.append(KeyCheck(page=name, key=key, selector=selector, status="matches"))
+            elif isinstance(drift, DriftEvidence) and drift.check is not None:
+                checks.append(drift.check.model_copy(update={"page": name, "key": key}))
+            else:
+                checks.append(KeyCheck(page=name, key=key, selector=selector, status="missing"))
+    return checks

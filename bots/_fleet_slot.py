@@ -19,6 +19,7 @@ from playwright.sync_api import Playwright, sync_playwright
 from bots._evidence import Evidence
 from bots._metrics import OK
 from bots._outcomes import AttemptEnd, Outcome, decide
+from bots._repair import open_ticket
 from bots._session import Credentials
 from bots._steps import (
     BOOKING_STATES,
@@ -264,6 +265,7 @@ class Slot:
             worker.close_browser()
         if found.outcome in (Outcome.DRIFT, Outcome.ENGAGEMENT):
             # The run stops, the item is let go untouched; its other jobs see the run ended.
+            open_ticket(store, run_id, eng, exc)  # issue 29: the drift ticket (None if refused)
             try:
                 store.finish_run(run_id, RunStatus.FAILED, {}, error=found.reason)
             except RunNotRunning:

@@ -24,6 +24,7 @@ from tqdm import tqdm
 from bots._errors import EngagementRefused, SelectorDrift
 from bots._evidence import Evidence
 from bots._outcomes import AttemptEnd, Outcome, decide, failure
+from bots._repair import open_ticket
 from bots._session import Credentials
 from bots._steps import (
     BOOKING_STATES,
@@ -143,6 +144,7 @@ def run_engagement(
             "run stopped, the portal refuses the bot user: {} ({})", refused.message, refused.code
         )
     elif drift is not None:
+        open_ticket(store, run.id, engagement, drift)  # issue 29: the drift ticket
         run = store.finish_run(run.id, RunStatus.FAILED, counts, error=str(drift))
         log.error("{}", drift)
     else:

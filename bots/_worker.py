@@ -19,6 +19,7 @@ from playwright.sync_api import Error as PlaywrightError
 from bots._browser import launch_options
 from bots._errors import SessionLeftOpen, SessionsFull
 from bots._evidence import Evidence
+from bots._repair import watch_for
 from bots._retry import InPlace
 from bots._session import Credentials, is_login_url, login, logout
 from bots.portals import bot_class
@@ -109,6 +110,7 @@ class Worker:
         self._bot = bot_class(self.engagement.flavour)(
             self._page, self.engagement.url, self.map, self._relogin, in_place=self.in_place
         )
+        self._bot.watch = watch_for(self.engagement, self.settings, self.map)
         self.items_in_context = 0
 
     def _relogin(self) -> None:

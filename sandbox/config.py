@@ -87,6 +87,9 @@ class SandboxConfig(BaseModel):
     acme_assets: Path | None = None
     """Serve the acme UI (index.html, app.js, editor.js, app.css) from this folder instead:
     a customised copy, as when a client upgrades its portal under the bots."""
+    globex_templates: Path | None = None
+    """Render the globex pages from this folder's templates first (the others from the
+    sandbox's own): a drifted copy of some pages, as when the client's portal changes."""
     host: str = "127.0.0.1"
     port: int = 0
     """0 picks a free port."""

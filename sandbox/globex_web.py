@@ -35,15 +35,31 @@ def _iso(value: date | None) -> str:
     return "" if value is None else value.isoformat()
 
 
-_env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-    autoescape=True,  # account names carry planted markup: everything is text
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_env.filters["money"] = _money
-_env.filters["iso"] = _iso
+def _environment(*folders: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folders),
+        autoescape=True,  # account names carry planted markup: everything is text
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["money"] = _money
+    env.filters["iso"] = _iso
+    return env
+
+
+_env = _environment(TEMPLATES_DIR)
+_drifted: dict[Path, jinja2.Environment] = {}
+
+
+def _templates(request: Request) -> jinja2.Environment:
+    """The sandbox's templates, or a drifted copy's first (`SandboxConfig.globex_templates`)."""
+    custom: Path | None = request.app.state.config.globex_templates
+    if custom is None:
+        return _env
+    if custom not in _drifted:
+        _drifted[custom] = _environment(custom, TEMPLATES_DIR)
+    return _drifted[custom]
 
 
 async def _posted_form(request: Request) -> FormData:
@@ -67,8 +83,10 @@ def csrf_token(request: Request) -> str:
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a globex page (full page, legacy style) with the CSRF token at hand."""
-    html = _env.get_template(template).render(
-        csrf_token=csrf_token(request), path=request.url.path, **context
+    html = (
+        _templates(request)
+        .get_template(template)
+        .render(csrf_token=csrf_token(request), path=request.url.path, **context)
     )
     return HTMLResponse(html, status_code=status_code)
 

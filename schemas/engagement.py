@@ -94,6 +94,13 @@ class Schedules(Record):
         return value
 
 
+class Repair(Record):
+    """What the bots may do about a page that changed (issue 29)."""
+
+    fingerprints: bool = True
+    """Keep each map key's fingerprint during runs (off: nothing to find a drifted key by)."""
+
+
 class Engagement(Record):
     """One client portal that quotebot quotes and books in."""
 
@@ -120,6 +127,8 @@ class Engagement(Record):
     """The renewal calendar's read-ahead and the quoting runs' length, for the forecast."""
     sampling: Sampling = Sampling()
     """The share of verified quotes (and the value above which all) sampled for review."""
+    repair: Repair = Repair()
+    """Fingerprints and the use of confident read candidates (`repair:` in the YAML)."""
 
     @field_validator("name")
     @classmethod

@@ -7,6 +7,7 @@ key stops matching, the live page's elements are scored against it and the best 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -111,3 +112,60 @@ class KeyCheck(Record):
     @property
     def status_label(self) -> str:
         return KEY_STATUS[self.status]
+
+
+TICKET_STATUS = {
+    "open": "waiting for a person",
+    "approved": "repair approved",
+    "dismissed": "dismissed",
+}
+"""Where a drift ticket stands, in words (`DriftTicket.status`)."""
+
+
+class DriftTicket(Record):
+    """A run or a check stopped because a page no longer matches its map: what operations
+    read and approve (the key in words, the evidence, the map patch it proposes)."""
+
+    id: int
+    engagement: str
+    flavour: str
+    key: str = Field(description="page.key or page.rows.cell")
+    url: str
+    selector: str | None = Field(default=None, description="the map's selector today")
+    status: Literal["open", "approved", "dismissed"] = "open"
+    opened_at: datetime
+    run_id: int | None = None
+    check: KeyCheck | None = Field(
+        default=None, description="what the selector found and the candidates, scored live"
+    )
+    screenshot: str | None = Field(
+        default=None, description="path of the page's screenshot, the best candidate outlined"
+    )
+    map_path: str | None = Field(default=None, description="the engagement's selector map file")
+    proposed: str | None = Field(default=None, description="the selector the patch proposes")
+    patch: str | None = Field(default=None, description="the map patch, as a unified diff")
+    map_before: str | None = Field(default=None, description="the map's text the patch is for")
+    map_after: str | None = Field(default=None, description="the map's text once patched")
+    write: bool = Field(default=False, description="the key types, clicks or submits")
+    healed: str | None = Field(
+        default=None, description="a confident read candidate used for one run, in words"
+    )
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+    @property
+    def status_label(self) -> str:
+        return TICKET_STATUS[self.status]
+
+
+class MapVersion(Record):
+    """One version of an engagement's selector map, as written by an approval (or the first
+    version, as it was before): the history operations can go back in."""
+
+    engagement: str
+    number: int
+    text: str
+    written_by: str
+    written_at: datetime
+    note: str
+    ticket_id: int | None = None

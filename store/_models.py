@@ -488,3 +488,65 @@ class SampleRow(Base):
     """None while waiting; `agreed` or `disagreed` with the automatic audit's "verified"."""
     reviewer: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None]
+
+
+class FingerprintRow(Base):
+    """What a selector map key's element looked like when it last resolved (issue 29): per
+    engagement, flavour, key and map version, kept once."""
+
+    __tablename__ = "element_fingerprints"
+    __table_args__ = (UniqueConstraint("engagement", "flavour", "key", "map_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    engagement: Mapped[str] = mapped_column(String(64))
+    flavour: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    map_version: Mapped[str] = mapped_column(String(16))
+    """A hash of the map's text: a new map version keeps its own fingerprints."""
+    selector: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[dict[str, Any]] = mapped_column(JSON)
+    captured_at: Mapped[datetime]
+
+
+class DriftTicketRow(Base):
+    """A page that no longer matches its map: the evidence and the proposed patch, until a
+    person approves (or dismisses) it."""
+
+    __tablename__ = "drift_tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    engagement: Mapped[str] = mapped_column(String(64), index=True)
+    flavour: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(Text)
+    selector: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    opened_at: Mapped[datetime]
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    check: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    screenshot: Mapped[str | None] = mapped_column(Text)
+    map_path: Mapped[str | None] = mapped_column(Text)
+    proposed: Mapped[str | None] = mapped_column(Text)
+    patch: Mapped[str | None] = mapped_column(Text)
+    map_before: Mapped[str | None] = mapped_column(Text)
+    map_after: Mapped[str | None] = mapped_column(Text)
+    write: Mapped[bool]
+    healed: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+
+
+class MapVersionRow(Base):
+    """One version of an engagement's selector map: the text, who wrote it and when."""
+
+    __tablename__ = "selector_map_versions"
+    __table_args__ = (UniqueConstraint("engagement", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    engagement: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    written_by: Mapped[str] = mapped_column(String(200))
+    written_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text)
+    ticket_id: Mapped[int | None] = mapped_column(Integer)

@@ -10,6 +10,7 @@ from store._alerts import AlertsMixin
 from store._bulk import BulkMixin
 from store._calendar import CalendarMixin
 from store._claims import ClaimsMixin
+from store._drift import DriftMixin
 from store._engine import make_engine, migrate
 from store._figures import FiguresMixin
 from store._fleet_workers import FleetWorkersMixin
@@ -50,6 +51,7 @@ class Store(
     AlertsMixin,
     AlertFactsMixin,
     CalendarMixin,
+    DriftMixin,
 ):
     """Quotebot's persistence: engagements, runs, work items and their history.
 

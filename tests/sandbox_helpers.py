@@ -109,6 +109,7 @@ def running_portal(
     fake_clock: bool = False,
     acme_assets: Path | None = None,
     portal_proration: str | None = None,
+    globex_templates: Path | None = None,
 ) -> Iterator[RunningPortal]:
     """Generate data in `data_dir` and serve it on 127.0.0.1 until the block ends
     (`portal_proration`: the portal prorates by another method than the rules)."""
@@ -125,6 +126,7 @@ def running_portal(
         max_sessions=max_sessions,
         faults=faults or FaultConfig(),
         acme_assets=acme_assets,
+        globex_templates=globex_templates,
     )
     server = SandboxServer(config)
     clock = FakeClock() if fake_clock else None

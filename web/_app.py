@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from store import Store
-from web import _alerts, _auth, _dashboard, _review, _runs, _schedule
+from web import _alerts, _auth, _dashboard, _drift, _review, _runs, _schedule
 from web._config import WebSettings
 from web._deps import csrf_protect
 from web._errors import add_handlers, secured
@@ -51,7 +51,7 @@ def create_app(
     app.state.engagements = engagements
     app.state.today = today
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    for module in (_auth, _review, _runs, _schedule, _dashboard, _alerts):
+    for module in (_auth, _review, _runs, _schedule, _dashboard, _alerts, _drift):
         app.include_router(module.router)
     add_handlers(app)
     app.middleware("http")(_session_cookie)

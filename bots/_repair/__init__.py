@@ -27,10 +27,17 @@ more, leads the runner-up by `MARGIN`, is visible, has a locator, and beats ever
 element of its tag (an input: of its type) on label, name, id and text evidence (the
 neighbouring input of the same type, the second button with the same text). Every
 candidate says which properties matched (`Candidate.matched`) and the suggestion says why
-it is or is not proposed (`reason`), for the people who approve. Nothing here changes a
-map or types anything: wiring it into runs (store the fingerprints per engagement,
-flavour, key and map version), `check-selectors --suggest --json` (`KeyCheck` is its
-object), drift tickets and a person's approval come next.
+it is or is not proposed (`reason`), for the people who approve.
+
+## In runs
+
+`watch_for` gives each bot a `KeyWatch`: the fingerprints the store keeps for the
+engagement (per flavour, key and map version), and each page fingerprinted once a run as
+it opens (`capture_all`, one round trip) with the new ones stored. A key whose element is
+now unlike its fingerprint, or that finds nothing, is raised as `DriftEvidence` (a
+`SelectorDrift`) with its candidates scored on the live page and a screenshot with the best
+outlined; the engines hand it to `open_ticket`, which files the drift ticket with the map
+patch. Nothing is healed: a person approves the patch on the repair pages.
 
     kept = capture_all(page, {"title": "[data-testid=opp-title]"}, read={"title"})
     ...  # later, on a changed page
@@ -50,9 +57,17 @@ survey.
 from bots._repair._candidates import capture, capture_all, fingerprint_of, suggest
 from bots._repair._patch import PatchError, map_diff, patched_map
 from bots._repair._score import MARGIN, THRESHOLD, WEIGHTS
+from bots._repair._tickets import open_ticket, watch_for
 from bots._repair._verify import SAME, check_key, confirmed_by_value
+from bots._repair._watch import DriftEvidence, KeyWatch, is_write, map_version
 
 __all__ = [
+    "open_ticket",
+    "watch_for",
+    "DriftEvidence",
+    "KeyWatch",
+    "is_write",
+    "map_version",
     "SAME",
     "PatchError",
     "map_diff",

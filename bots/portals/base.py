@@ -18,6 +18,7 @@ from playwright.sync_api import FrameLocator, Locator, Page, Request, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bots._errors import BusinessError, PortalError, SelectorDrift, SessionLost, portal_answer
+from bots._repair import DriftEvidence, KeyWatch
 from bots._retry import InPlace
 from bots._session import is_login_url
 from schemas import (
@@ -112,9 +113,10 @@ class PortalPage:
         for row in found:
             for cell, value in row.items():
                 if value is None:
-                    raise SelectorDrift(
+                    drift = SelectorDrift(
                         self.bot.flavour, f"{self.name}.{key}.{cell}", self.bot.page.url
                     )
+                    raise self.bot.drift_evidence(drift)
             result.append({cell: value or "" for cell, value in row.items()})
         return result
 
@@ -133,8 +135,12 @@ class PortalPage:
         return [cell for cell, present in found.items() if not present]
 
     def require(self, *keys: str) -> None:
-        """Selector drift for the first key that matches nothing: checked before any typing."""
-        self.texts(*keys)
+        """Selector drift for the first key that matches nothing: checked before any typing,
+        with where its element may have gone (`DriftEvidence`)."""
+        try:
+            self.texts(*keys)
+        except SelectorDrift as drift:
+            raise self.bot.drift_evidence(drift) from None
 
     def text(self, key: str) -> str:
         return self(key).inner_text().strip()
@@ -382,6 +388,8 @@ class PortalBot(ABC):
         self.in_place = in_place or InPlace(retry or RetryPolicy())
         """Every retry in place of this bot: one policy, never nested. The worker shares
         its own, so that a log-in retried inside a page load does not multiply the tries."""
+        self.watch: KeyWatch | None = None
+        """Fingerprints of the map's elements, kept and compared as pages open (issue 29)."""
         self.troubles = 0
         """Requests of the page (documents, scripts, API calls) the portal failed: answered
         5xx, or their connection refused, reset or dropped. A page that fails to show its
@@ -432,7 +440,20 @@ class PortalBot(ABC):
             raise portal_answer("not_found", f"{name}: the portal has no {url}")
         if status >= 500:
             raise portal_answer(f"http_{status}", f"{name} page answered {status}")
-        return self.ready(name, errors_before=errors_before)
+        try:
+            view = self.ready(name, errors_before=errors_before)
+        except SelectorDrift as drift:  # the page loaded, its anchor missing
+            raise self.drift_evidence(drift) from None
+        if self.watch is not None:
+            self.watch.on_page(self.page, self.flavour, name, view.spec)
+        return view
+
+    def drift_evidence(self, drift: SelectorDrift) -> DriftEvidence:
+        """The drift with what the live page shows now: candidates scored against the key's
+        fingerprint, a screenshot with the best outlined (`bots._repair.open_ticket` files it)."""
+        watch = self.watch or KeyWatch({})
+        spec = self.map.page(drift.key.split(".", 1)[0])
+        return watch.evidence(self.page, drift, spec)
 
     def _count_server_error(self, response: Response) -> None:
         if response.status >= 500 and response.request.resource_type in PAGE_PARTS:
@@ -512,6 +533,8 @@ class PortalBot(ABC):
         unchecked: list[str] = []
         due = self._safely(drifts, lambda: self.due_opportunities(today, today + timedelta(730)))
         ids = [d.opportunity_id for d in due]
+        if not ids:  # the list's own drift (its Next button): its first page still names some
+            ids = self._safely(drifts, lambda: self._first_listed(params))
         if ids:
             params["opportunity_id"] = ids[0]
             for opportunity_id in ids[:20]:
@@ -527,8 +550,7 @@ class PortalBot(ABC):
                 number = str(params["quote_number"])
                 self._safely(drifts, lambda: [self.read_quote(number)])
         if not self.visit_pages:
-            unique = {d.key: d for d in drifts}
-            return list(unique.values()), []
+            return _first_each(drifts), []
         for name, spec in self.map.pages.items():
             if name in {"login", "totp"} or spec.url is None:
                 continue
@@ -543,16 +565,27 @@ class PortalBot(ABC):
             except PortalError:
                 unchecked.append(name)  # e.g. a booking page for a quote that cannot be booked
                 continue
-            for key in spec.selectors:
-                if key not in spec.optional and portal_page(key).count() == 0:
-                    drifts.append(SelectorDrift(self.flavour, f"{name}.{key}", self.page.url))
+            missing = [
+                f"{name}.{key}"
+                for key in spec.selectors
+                if key not in spec.optional and portal_page(key).count() == 0
+            ]
             for key in spec.cells:
-                drifts += [
-                    SelectorDrift(self.flavour, f"{name}.{key}.{cell}", self.page.url)
-                    for cell in portal_page.unmatched_cells(key)
-                ]
-        unique = {d.key: d for d in drifts}
-        return list(unique.values()), unchecked
+                missing += [f"{name}.{key}.{cell}" for cell in portal_page.unmatched_cells(key)]
+            drifts += [
+                self.drift_evidence(SelectorDrift(self.flavour, key, self.page.url))
+                for key in missing
+                if key not in {d.key for d in drifts}
+            ]
+        return _first_each(drifts), unchecked
+
+    def _first_listed(self, params: dict[str, object]) -> list[str]:
+        view = self.open("opportunities", **params)
+        return (
+            [row["opportunity_id"] for row in view.rows("rows")]
+            if "rows" in view.spec.cells
+            else []
+        )
 
     @staticmethod
     def _safely(drifts: list[SelectorDrift], read: Callable[[], list[T]]) -> list[T]:
@@ -617,3 +650,11 @@ class PortalBot(ABC):
     @abstractmethod
     def book(self, quote_number: str, po: CustomerPO, pdf: Path) -> str:
         """Enter the customer's PO as an order; the portal's order number."""
+
+
+def _first_each(drifts: list[SelectorDrift]) -> list[SelectorDrift]:
+    """Each key's drift once: the first found, with its evidence."""
+    unique: dict[str, SelectorDrift] = {}
+    for drift in drifts:
+        unique.setdefault(drift.key, drift)
+    return list(unique.values())
