@@ -22,7 +22,7 @@ from procrastinate.retry import BaseRetryStrategy
 
 from bots._attempt import RetryLater
 from bots._fleet_process import FleetProcess
-from bots._outcomes import decide
+from bots._outcomes import AttemptEnd, decide
 from bots._steps import BOOKING_STATES, QUOTE_STATES
 from schemas.engagement import Engagement
 from schemas.settings import Settings
@@ -195,7 +195,9 @@ def close_run(store: Store, run: Run, jobs: list[dict[str, Any]]) -> Run:
     for job in jobs:
         item = store.item(job["item_id"])
         counts[
-            "left_open" if item.state in states else run_count_key(item.state, item.failure_kind)
+            AttemptEnd.LEFT_OPEN
+            if item.state in states
+            else run_count_key(item.state, item.failure_kind)
         ] += 1
     error = run.error
     status = RunStatus.FAILED if error else RunStatus.SUCCEEDED
