@@ -21,7 +21,7 @@ from bots._evidence import Evidence
 from bots._outcomes import AttemptEnd, Decision, Outcome, decide
 from bots._session import Credentials
 from bots._steps import StepContext, process_booking, process_quote
-from bots._worker import Worker
+from bots._worker import BrowserWorker
 from bots.portals import load_map
 from schemas import PricingRules, load_rules
 from schemas.engagement import Engagement
@@ -114,7 +114,7 @@ class Attempt:
     recorded on the item once (`store.fail` or `store.retry_later`)."""
 
     kit: Kit
-    worker: Worker
+    worker: BrowserWorker
     store: Store
     run_id: int
     kind: RunKind

@@ -8,7 +8,7 @@ from datetime import date
 
 from bots._attempt import Kit
 from bots._errors import SelectorDrift
-from bots._worker import Worker
+from bots._worker import BrowserWorker
 from schemas.engagement import Engagement
 from schemas.settings import Settings
 
@@ -34,7 +34,7 @@ def check_selectors(engagement: Engagement, settings: Settings, today: date) -> 
     selector_map = kit.map
 
     def visit() -> tuple[list[SelectorDrift], list[str]]:
-        with Worker("check", kit) as worker:
+        with BrowserWorker("check", kit) as worker:
             return worker.bot.check_selectors(today)
 
     # A thread of its own, as the runner's workers have: Playwright's sync API refuses a

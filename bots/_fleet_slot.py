@@ -22,7 +22,7 @@ from bots._steps import (
     QUOTE_STATES,
     record_discovery,
 )
-from bots._worker import Worker
+from bots._worker import BrowserWorker
 from schemas.engagement import Engagement
 from schemas.fleet import InHand
 from schemas.work import ItemState, RunKind, RunStatus
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from bots._fleet_process import FleetProcess
 
 
-class FleetWorker(Worker):
+class SlotBrowserWorker(BrowserWorker):
     """A worker whose open browser context holds one of its engagement's session places."""
 
     def __init__(
@@ -44,7 +44,7 @@ class FleetWorker(Worker):
         self._place = ExitStack()
         self._shared = playwright
 
-    def __enter__(self) -> FleetWorker:
+    def __enter__(self) -> SlotBrowserWorker:
         # The slot's one Playwright: a thread can run only one sync Playwright at a time.
         self._playwright = self._shared
         return self
@@ -97,17 +97,17 @@ class Slot:
         self.name = name
         self.fleet = fleet
         self.thread = ThreadPoolExecutor(1, thread_name_prefix=name)
-        self.workers: dict[str, FleetWorker] = {}
+        self.workers: dict[str, SlotBrowserWorker] = {}
         self.busy = asyncio.Lock()
         self.playwright: Playwright | None = None
         self.last_used = time.monotonic()
 
-    def _worker(self, engagement: str) -> FleetWorker:
+    def _worker(self, engagement: str) -> SlotBrowserWorker:
         if engagement not in self.workers:
             eng = self.fleet.engagements[engagement]
             if self.playwright is None:
                 self.playwright = sync_playwright().start()
-            worker = FleetWorker(self.fleet, self.name, eng, self.playwright)
+            worker = SlotBrowserWorker(self.fleet, self.name, eng, self.playwright)
             worker.__enter__()
             self.workers[engagement] = worker
         return self.workers[engagement]

@@ -29,7 +29,7 @@ from bots._steps import (
     QUOTE_STATES,
     record_discovery,
 )
-from bots._worker import Worker
+from bots._worker import BrowserWorker
 from schemas.engagement import Engagement
 from schemas.settings import Settings
 from schemas.work import (
@@ -207,7 +207,7 @@ class _Pool:
 
     def _worker(self, index: int) -> None:
         name = f"{socket.gethostname()}:{os.getpid()}:w{index}"
-        with Worker(name, self.kit) as worker:
+        with BrowserWorker(name, self.kit) as worker:
             self._log_in(worker)
             if index == 0:
                 if self.kind is RunKind.QUOTE:
@@ -235,7 +235,7 @@ class _Pool:
                 if outcome == AttemptEnd.RETRY and self.options.stop.is_set():
                     self._settle(worker, item.id)
 
-    def _settle(self, worker: Worker, item_id: int) -> None:
+    def _settle(self, worker: BrowserWorker, item_id: int) -> None:
         """Stopping, an item whose submit's outcome is unknown (an open intent after a system
         error) is worked until the outcome is known, so a stop never leaves a half-entered
         quote in the portal. Its other retries wait for the next run."""
@@ -260,7 +260,7 @@ class _Pool:
     def _stopping(self) -> bool:
         return self.options.stop.is_set() or self.drift is not None or self.refused is not None
 
-    def _log_in(self, worker: Worker) -> None:
+    def _log_in(self, worker: BrowserWorker) -> None:
         """Every worker logs in before it claims an item, in parallel with worker 0's listing:
         a portal refusing the bot user stops the run here, with no item touched. Any other
         failure is left to the first item, which meets it again and handles it like any
@@ -273,7 +273,7 @@ class _Pool:
             self.log.debug("{}: log-in before the first item failed: {}", worker.name, exc)
             worker.close_browser()
 
-    def _discover(self, worker: Worker) -> None:
+    def _discover(self, worker: BrowserWorker) -> None:
         """List the renewals due in the window and make sure each has a work item.
 
         Each page of the list is retried in place; a listing that fails all the same (a
@@ -323,7 +323,7 @@ class _Pool:
         ]
         return min(waits) if waits else None
 
-    def _one(self, worker: Worker, item: WorkItem) -> str:
+    def _one(self, worker: BrowserWorker, item: WorkItem) -> str:
         """One attempt at the item; the pool acts only on what stops the run, the attempt has
         recorded the rest (the item's retry or failure) through the store."""
         attempt = Attempt(

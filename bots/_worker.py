@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from bots._attempt import Kit
 
 
-class Worker:
+class BrowserWorker:
     """A browser that works one item at a time; Playwright objects never cross threads."""
 
     def __init__(self, name: str, kit: Kit) -> None:
@@ -56,7 +56,7 @@ class Worker:
         """The shortest session this worker has seen the portal grant, in seconds."""
         self.log = logger.bind(engagement=engagement.name, worker=name)
 
-    def __enter__(self) -> Worker:
+    def __enter__(self) -> BrowserWorker:
         self._playwright = sync_playwright().start()
         return self
 
