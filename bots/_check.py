@@ -6,13 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
+from bots._attempt import Kit
 from bots._errors import SelectorDrift
-from bots._evidence import Evidence
 from bots._repair import DriftEvidence
 from bots._repair._tickets import proposal, proposed_map
-from bots._session import Credentials
-from bots._worker import Worker
-from bots.portals import load_map
+from bots._worker import BrowserWorker
 from schemas.engagement import Engagement
 from schemas.fingerprint import KeyCheck
 from schemas.selector_map import SelectorMap
@@ -41,17 +39,11 @@ def check_selectors(engagement: Engagement, settings: Settings, today: date) -> 
     Raises `SelectorMapError` for a bad map, `EngagementRefused` for missing credentials or
     a refused login.
     """
-    selector_map = load_map(engagement.flavour, engagement.selectors)
-    credentials = Credentials.from_env(
-        engagement.username_env,
-        engagement.password_env,
-        engagement.totp_env,
-        secrets_file=settings.secrets_file,
-    )
-    evidence = Evidence(settings.home / "evidence", engagement.name)
+    kit = Kit.load(engagement, settings)
+    selector_map = kit.map
 
     def visit() -> tuple[list[SelectorDrift], list[str]]:
-        with Worker("check", engagement, selector_map, credentials, evidence, settings) as worker:
+        with BrowserWorker("check", kit) as worker:
             return worker.bot.check_selectors(today)
 
     # A thread of its own, as the runner's workers have: Playwright's sync API refuses a

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -21,11 +20,12 @@ from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy
 
+from bots._attempt import RetryLater
 from bots._fleet_process import FleetProcess
-from bots._outcomes import Decision, decide
+from bots._outcomes import AttemptEnd, decide
 from bots._steps import BOOKING_STATES, QUOTE_STATES
 from schemas.engagement import Engagement
-from schemas.settings import Backoff, Settings
+from schemas.settings import Settings
 from schemas.work import Run, RunKind, RunStatus, run_count_key
 from store import RunAlreadyRunning, RunNotRunning, Store
 
@@ -38,33 +38,18 @@ class _RunNotDone(Exception):
 
 
 class _Strategy(BaseRetryStrategy):
-    """The queue's side of `bots._outcomes.decide`: an item or discovery job whose attempt
-    failed is tried again when the decision says so, after its wait (the worker process's
-    `Settings.backoff`, the engagement's `max_attempts`); the finishing job: again every
-    second until its run's items have ended."""
-
-    def __init__(self) -> None:
-        self.backoff = Backoff()
-        self.engagements: Mapping[str, Engagement] = {}
-
-    def configure(self, backoff: Backoff, engagements: Mapping[str, Engagement]) -> None:
-        """What the worker process was started with (`run_worker`)."""
-        self.backoff = backoff
-        self.engagements = engagements
+    """The queue's side of `bots._outcomes.decide`: a job whose attempt ended with a decision
+    to try again (`RetryLater`, raised by an item or discovery job) is tried again after
+    that decision's wait, as it is; the finishing job: again every second until its run's
+    items have ended. Anything else is not retried: the attempt already recorded its end."""
 
     def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
         if isinstance(exception, _RunNotDone):
             return RetryDecision(retry_in={"seconds": 1})
-        decision = self.decide(exception, job)
-        if decision.retry_in_s is None:
-            return None
-        return RetryDecision(retry_at=datetime.now(UTC) + timedelta(seconds=decision.retry_in_s))
-
-    def decide(self, exception: BaseException, job: Job) -> Decision:
-        """The decision after this job's attempt failed with `exception`."""
-        engagement = self.engagements.get(str(job.task_kwargs.get("engagement")))
-        limit = engagement.max_attempts if engagement is not None else 1
-        return decide(exception, job.attempts + 1, limit, self.backoff)
+        if isinstance(exception, RetryLater) and exception.decision.retry_in_s is not None:
+            wait = timedelta(seconds=exception.decision.retry_in_s)
+            return RetryDecision(retry_at=datetime.now(UTC) + wait)
+        return None
 
 
 _RETRY = _Strategy()
@@ -89,14 +74,15 @@ async def discover(
     try:
         found: list[dict[str, Any]] = await fleet.in_slot("discover", engagement, kind, today)
     except Exception as exc:
-        decision = _RETRY.decide(exc, context.job)
+        attempts = context.job.attempts + 1
+        decision = decide(exc, attempts, eng.max_attempts, fleet.settings.backoff)
         if not decision.gives_up:
             logger.bind(engagement=engagement, run=run_id).info(
                 "listing the renewals failed, again in {:.0f} s: {}",
                 decision.retry_in_s,
                 decision.failure.reason,
             )
-            raise  # the queue tries the listing again, after the decision's wait
+            raise RetryLater(decision) from exc  # the queue waits as decided, then lists again
         reason = decision.failure.reason
         try:
             fleet.store.finish_run(run_id, RunStatus.FAILED, {}, error=reason)
@@ -116,22 +102,43 @@ async def discover(
             "today": today,
             "max_attempts": eng.max_attempts,
         }
+        queueing_lock = f"{kind}:{engagement}:{item['opportunity_id']}"
+        task = app.configure_task(
+            "quotebot:work_item",
+            queue=engagement,
+            lock=f"item:{engagement}:{item['opportunity_id']}",
+            queueing_lock=queueing_lock,
+            priority=_priority(item["contract_end"], date.fromisoformat(today)),
+        )
         try:
-            await app.configure_task(
-                "quotebot:work_item",
-                queue=engagement,
-                lock=f"item:{engagement}:{item['opportunity_id']}",
-                queueing_lock=f"{kind}:{engagement}:{item['opportunity_id']}",
-                priority=_priority(item["contract_end"], date.fromisoformat(today)),
-            ).defer_async(**job)
-            deferred += 1
+            await task.defer_async(**job)
         except AlreadyEnqueued:
-            pass  # waiting already, from an earlier run: it is worked once
+            # A job of the item waits already. One of an ended run would only see its run
+            # ended and leave the item unworked: it makes way for this run's.
+            if not await _make_way(app, fleet.store, queueing_lock, run_id):
+                continue  # one of a run still going: the item is worked once, by it
+            await task.defer_async(**job)
+        deferred += 1
     await app.configure_task(
         "quotebot:finish_run", queue=engagement, schedule_in={"seconds": 1}
     ).defer_async(run_id=run_id)
     logger.bind(engagement=engagement, run=run_id).info("{} item jobs deferred", deferred)
     return deferred
+
+
+async def _make_way(app: App, store: Store, queueing_lock: str, run_id: int) -> bool:
+    """Cancel the waiting item job holding `queueing_lock` when its run has ended (a stopped
+    or abandoned run's job, still queued as the next run starts); True when it is gone."""
+    cancelled = False
+    for job in await app.job_manager.list_jobs_async(queueing_lock=queueing_lock, status="todo"):
+        old_run = int(job.task_kwargs["run_id"])  # type: ignore[arg-type]
+        if old_run == run_id:
+            continue
+        run = await asyncio.to_thread(store.run, old_run)
+        if run.status is RunStatus.RUNNING or job.id is None:
+            continue
+        cancelled |= await app.job_manager.cancel_job_by_id_async(job.id)
+    return cancelled
 
 
 def _priority(contract_end: str | None, today: date) -> int:
@@ -156,8 +163,7 @@ async def work_item(
 ) -> str:
     """One work item through the step functions, in a slot of this worker process."""
     fleet = _fleet(context)
-    # `max_attempts` came with the job; the engagement's own decides (`_RETRY`), as for
-    # discovery.
+    # `max_attempts` came with the job; the engagement's own decides (`Kit.decide`).
     attempt = context.job.attempts + 1
     outcome: str = await fleet.in_slot(
         "work", engagement, RunKind(kind), run_id, item_id, date.fromisoformat(today), attempt
@@ -189,7 +195,9 @@ def close_run(store: Store, run: Run, jobs: list[dict[str, Any]]) -> Run:
     for job in jobs:
         item = store.item(job["item_id"])
         counts[
-            "left_open" if item.state in states else run_count_key(item.state, item.failure_kind)
+            AttemptEnd.LEFT_OPEN
+            if item.state in states
+            else run_count_key(item.state, item.failure_kind)
         ] += 1
     error = run.error
     status = RunStatus.FAILED if error else RunStatus.SUCCEEDED
@@ -313,7 +321,6 @@ def run_worker(
     """Work the fleet's jobs (of `queues`, one per engagement; default all) until SIGTERM or
     SIGINT, which finish the items in hand first; with `until_idle`, until none is left."""
     app = fleet.store.task_queue(tasks)
-    _RETRY.configure(fleet.settings.backoff, fleet.engagements)
     asyncio.run(_serve(fleet, app, queues, until_idle))
 
 

@@ -8,54 +8,44 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Playwright, sync_playwright
 
-from bots._evidence import Evidence
+from bots._attempt import Attempt, Kit, RetryLater
 from bots._metrics import OK
-from bots._outcomes import AttemptEnd, Outcome, decide
+from bots._outcomes import AttemptEnd
 from bots._repair import open_ticket
-from bots._session import Credentials
 from bots._steps import (
     BOOKING_STATES,
     QUOTE_STATES,
-    StepContext,
-    process_booking,
-    process_quote,
     record_discovery,
 )
-from bots._worker import Worker
-from bots.portals import load_map
-from schemas import PricingRules, load_rules
+from bots._worker import BrowserWorker
 from schemas.engagement import Engagement
 from schemas.fleet import InHand
-from schemas.selector_map import SelectorMap
-from schemas.work import FailureKind, ItemState, RunKind, RunStatus, run_count_key
+from schemas.work import ItemState, RunKind, RunStatus
 from store import RunNotRunning
 
 if TYPE_CHECKING:
     from bots._fleet_process import FleetProcess
 
 
-class FleetWorker(Worker):
+class SlotBrowserWorker(BrowserWorker):
     """A worker whose open browser context holds one of its engagement's session places."""
 
     def __init__(
         self, fleet: FleetProcess, name: str, engagement: Engagement, playwright: Playwright
     ) -> None:
-        kit = _Kit.load(fleet, engagement)
-        super().__init__(name, engagement, kit.map, kit.credentials, kit.evidence, fleet.settings)
+        # The kit once per slot and engagement: this worker lives as long as the slot.
+        super().__init__(name, Kit.load(engagement, fleet.settings))
         self.fleet = fleet
-        self.rules = kit.rules
         self._place = ExitStack()
         self._shared = playwright
 
-    def __enter__(self) -> FleetWorker:
+    def __enter__(self) -> SlotBrowserWorker:
         # The slot's one Playwright: a thread can run only one sync Playwright at a time.
         self._playwright = self._shared
         return self
@@ -101,28 +91,6 @@ class FleetWorker(Worker):
         self.unclosed = False
 
 
-@dataclass(frozen=True)
-class _Kit:
-    map: SelectorMap
-    rules: PricingRules
-    credentials: Credentials
-    evidence: Evidence
-
-    @classmethod
-    def load(cls, fleet: FleetProcess, engagement: Engagement) -> _Kit:
-        return cls(
-            load_map(engagement.flavour, engagement.selectors),
-            load_rules(engagement.rules),
-            Credentials.from_env(
-                engagement.username_env,
-                engagement.password_env,
-                engagement.totp_env,
-                secrets_file=fleet.settings.secrets_file,
-            ),
-            Evidence(fleet.settings.home / "evidence", engagement.name),
-        )
-
-
 class Slot:
     """Everything Playwright in a slot happens on `thread`, one job at a time."""
 
@@ -130,17 +98,17 @@ class Slot:
         self.name = name
         self.fleet = fleet
         self.thread = ThreadPoolExecutor(1, thread_name_prefix=name)
-        self.workers: dict[str, FleetWorker] = {}
+        self.workers: dict[str, SlotBrowserWorker] = {}
         self.busy = asyncio.Lock()
         self.playwright: Playwright | None = None
         self.last_used = time.monotonic()
 
-    def _worker(self, engagement: str) -> FleetWorker:
+    def _worker(self, engagement: str) -> SlotBrowserWorker:
         if engagement not in self.workers:
             eng = self.fleet.engagements[engagement]
             if self.playwright is None:
                 self.playwright = sync_playwright().start()
-            worker = FleetWorker(self.fleet, self.name, eng, self.playwright)
+            worker = SlotBrowserWorker(self.fleet, self.name, eng, self.playwright)
             worker.__enter__()
             self.workers[engagement] = worker
         return self.workers[engagement]
@@ -194,9 +162,8 @@ class Slot:
         retries it, as `bots._outcomes.decide` says)."""
         store = self.fleet.store
         if store.run(run_id).status is not RunStatus.RUNNING:
-            return (
-                AttemptEnd.RUN_ENDED
-            )  # stopped by drift, or abandoned: the item waits for the next
+            # Stopped by drift, or abandoned: the item waits for the next run.
+            return AttemptEnd.RUN_ENDED
         item = store.item(item_id)
         states = QUOTE_STATES if kind is RunKind.QUOTE else BOOKING_STATES
         if item.state not in states:
@@ -216,76 +183,39 @@ class Slot:
                     since=store.now(),
                 )
             )
-            worker.begin_item(item.reference)
-            ctx = StepContext(
-                worker.bot,
+            ending = Attempt(
+                worker.kit,
+                worker,
                 store,
-                worker.rules,
                 run_id,
-                worker.name,
+                kind,
+                item,
                 today,
-                self.fleet.settings.reconcile_grace_s,
-                sampling=self.fleet.engagements[engagement].sampling,
+                number=attempt,
                 holder_seen=self.fleet.holder_seen,
-            )
-            done = process_quote(ctx, item) if kind is RunKind.QUOTE else process_booking(ctx, item)
-            if done is not None and done.state is ItemState.FLAGGED:
-                # The auditor deciding a flagged quote sees the portal page it was read from.
-                worker.keep_evidence(store, item_id, run_id)
-            else:
-                worker.discard_evidence()
-        except Exception as exc:
-            if self.fleet.metrics is not None:
-                self.fleet.metrics.failed(engagement, kind, exc, time.monotonic() - started)
-            return self._failed(worker, run_id, item_id, exc, attempt)
-        else:
-            if self.fleet.metrics is not None:
-                self.fleet.metrics.item_ended(engagement, kind, OK, time.monotonic() - started)
-            return AttemptEnd.NO_PO_YET if done is None else done.state.value
+            ).run()
         finally:
             store.release(item_id, worker=worker.name)
             self.fleet.let_go(self.name)
-
-    def _failed(
-        self, worker: FleetWorker, run_id: int, item_id: int, exc: Exception, attempt: int
-    ) -> str:
-        """Act on what `decide` says the failure means, as the in-process pool does."""
-        store = self.fleet.store
-        eng = worker.engagement
-        decision = decide(exc, attempt, eng.max_attempts, self.fleet.settings.backoff)
-        found = decision.failure
-        log = logger.bind(engagement=worker.engagement.name, run=run_id, item=item_id)
-        if found.outcome is Outcome.ENGAGEMENT:
-            worker.discard_evidence()  # never the item's fault: nothing of it to keep
-        elif decision.gives_up:
-            worker.keep_evidence(store, item_id, run_id)  # as the in-process pool keeps it
-        else:
-            worker.discard_evidence()
-        if not worker.healthy() or isinstance(exc, PlaywrightError):
-            worker.close_browser()
-        if found.outcome in (Outcome.DRIFT, Outcome.ENGAGEMENT):
+        if self.fleet.metrics is not None:
+            took = time.monotonic() - started
+            if ending.error is None:
+                self.fleet.metrics.item_ended(engagement, kind, OK, took)
+            else:
+                self.fleet.metrics.failed(engagement, kind, ending.error, took)
+        if ending.stops_run:
+            assert ending.decision is not None
             # The run stops, the item is let go untouched; its other jobs see the run ended.
-            open_ticket(store, run_id, eng, exc)  # issue 29: the drift ticket (None if refused)
+            found = ending.decision.failure
+            if ending.error is not None:
+                open_ticket(store, run_id, worker.kit.engagement, ending.error)
             try:
                 store.finish_run(run_id, RunStatus.FAILED, {}, error=found.reason)
             except RunNotRunning:
                 pass  # another slot stopped it first
-            log.error("run stopped: {} ({})", found.reason, found.code)
-            return AttemptEnd.DRIFT if found.outcome is Outcome.DRIFT else AttemptEnd.REFUSED
-        if decision.retry_in_s is None:
-            kind = FailureKind.BUSINESS if found.outcome is Outcome.BUSINESS else FailureKind.SYSTEM
-            store.fail(
-                item_id, kind, found.reason, code=found.code, run_id=run_id, worker=worker.name
+            logger.bind(engagement=engagement, run=run_id, item=item_id).error(
+                "run stopped: {} ({})", found.reason, found.code
             )
-            return run_count_key(ItemState.FAILED, kind)
-        if not found.expected:
-            log.opt(exception=exc).error("unexpected error: {}", found.reason)
-        store.retry_later(
-            item_id,
-            code=found.code,
-            reason=found.reason,
-            delay=timedelta(seconds=decision.retry_in_s),
-            run_id=run_id,
-            worker=worker.name,
-        )
-        raise exc
+        elif ending.decision is not None and not ending.decision.gives_up:
+            raise RetryLater(ending.decision) from ending.error  # the queue waits, then again
+        return ending.key

@@ -51,6 +51,8 @@ class AttemptEnd(StrEnum):
     """The item's run ended before its job came up: it waits for the next run."""
     NO_PO_YET = "no_po_yet"
     """A verified quote with no customer PO yet: nothing to book."""
+    LEFT_OPEN = "left_open"
+    """The run closed with the item still to be worked (its job ended without it)."""
 
     @staticmethod
     def already(state: str) -> str:

@@ -21,36 +21,26 @@ from datetime import UTC, date, datetime, timedelta
 from loguru import logger
 from tqdm import tqdm
 
+from bots._attempt import Attempt, Kit
 from bots._errors import EngagementRefused, SelectorDrift
-from bots._evidence import Evidence
-from bots._outcomes import AttemptEnd, Outcome, decide, failure
+from bots._outcomes import AttemptEnd, Outcome, failure
 from bots._repair import open_ticket
-from bots._session import Credentials
 from bots._steps import (
     BOOKING_STATES,
     QUOTE_STATES,
-    StepContext,
-    process_booking,
-    process_quote,
     record_discovery,
 )
-from bots._worker import Worker
-from bots.portals import load_map
-from schemas import PricingRules, load_rules
+from bots._worker import BrowserWorker
 from schemas.engagement import Engagement
-from schemas.selector_map import SelectorMap
 from schemas.settings import Settings
 from schemas.work import (
-    FailureKind,
     IntentStatus,
-    ItemState,
     Run,
     RunKind,
     RunStatus,
     WorkItem,
-    run_count_key,
 )
-from store import LeaseLost, Store
+from store import Store
 
 HEARTBEAT_S = 10.0
 STALE_AFTER = timedelta(seconds=60)
@@ -106,29 +96,8 @@ def run_engagement(
     drift: SelectorDrift | None = None
     refused: EngagementRefused | None = None
     try:
-        credentials = Credentials.from_env(
-            engagement.username_env,
-            engagement.password_env,
-            engagement.totp_env,
-            secrets_file=settings.secrets_file,
-        )
-        selector_map = load_map(engagement.flavour, engagement.selectors)
-        rules = load_rules(engagement.rules)
-        evidence = Evidence(settings.home / "evidence", engagement.name)
-        pool = _Pool(
-            engagement,
-            kind,
-            store,
-            settings,
-            options,
-            today,
-            run,
-            rules,
-            selector_map,
-            credentials,
-            evidence,
-        )
-        counts, drift, refused = pool.work()
+        kit = Kit.load(engagement, settings, first_wait_s=options.backoff_s)
+        counts, drift, refused = _Pool(kit, kind, store, options, today, run).work()
     except EngagementRefused as exc:
         refused = exc
     except BaseException as exc:
@@ -144,7 +113,7 @@ def run_engagement(
             "run stopped, the portal refuses the bot user: {} ({})", refused.message, refused.code
         )
     elif drift is not None:
-        open_ticket(store, run.id, engagement, drift)  # issue 29: the drift ticket
+        open_ticket(store, run.id, engagement, drift)  # a drift ticket, for a person to approve
         run = store.finish_run(run.id, RunStatus.FAILED, counts, error=str(drift))
         log.error("{}", drift)
     else:
@@ -157,34 +126,16 @@ class _Pool:
     """The workers of one run, and what they share: the item queue's end and the verdict."""
 
     def __init__(
-        self,
-        engagement: Engagement,
-        kind: RunKind,
-        store: Store,
-        settings: Settings,
-        options: RunOptions,
-        today: date,
-        run: Run,
-        rules: PricingRules,
-        selector_map: SelectorMap,
-        credentials: Credentials,
-        evidence: Evidence,
+        self, kit: Kit, kind: RunKind, store: Store, options: RunOptions, today: date, run: Run
     ) -> None:
-        self.engagement = engagement
+        self.kit = kit
+        self.engagement = kit.engagement
         self.kind = kind
         self.store = store
-        self.settings = settings
         self.options = options
         self.today = today
         self.run = run
-        self.rules = rules
-        self.map = selector_map
-        self.credentials = credentials
-        self.evidence = evidence
         self.states = QUOTE_STATES if kind is RunKind.QUOTE else BOOKING_STATES
-        self.backoff = settings.backoff
-        if options.backoff_s is not None:
-            self.backoff = self.backoff.model_copy(update={"first_wait_s": options.backoff_s})
         self.left_alone: set[int] = set()
         self.lock = threading.Lock()
         self.discovered = threading.Event()
@@ -193,7 +144,7 @@ class _Pool:
         self.errors: list[BaseException] = []
         self.counts: Counter[str] = Counter()
         self.bar: tqdm[None] | None = None
-        self.log = logger.bind(engagement=engagement.name, run=run.id)
+        self.log = logger.bind(engagement=self.engagement.name, run=run.id)
 
     def work(self) -> tuple[Counter[str], SelectorDrift | None, EngagementRefused | None]:
         """Run the workers on a thread pool and wait for them all; each outcome is counted
@@ -258,9 +209,7 @@ class _Pool:
 
     def _worker(self, index: int) -> None:
         name = f"{socket.gethostname()}:{os.getpid()}:w{index}"
-        with Worker(
-            name, self.engagement, self.map, self.credentials, self.evidence, self.settings
-        ) as worker:
+        with BrowserWorker(name, self.kit) as worker:
             self._log_in(worker)
             if index == 0:
                 if self.kind is RunKind.QUOTE:
@@ -288,7 +237,7 @@ class _Pool:
                 if outcome == AttemptEnd.RETRY and self.options.stop.is_set():
                     self._settle(worker, item.id)
 
-    def _settle(self, worker: Worker, item_id: int) -> None:
+    def _settle(self, worker: BrowserWorker, item_id: int) -> None:
         """Stopping, an item whose submit's outcome is unknown (an open intent after a system
         error) is worked until the outcome is known, so a stop never leaves a half-entered
         quote in the portal. Its other retries wait for the next run."""
@@ -313,7 +262,7 @@ class _Pool:
     def _stopping(self) -> bool:
         return self.options.stop.is_set() or self.drift is not None or self.refused is not None
 
-    def _log_in(self, worker: Worker) -> None:
+    def _log_in(self, worker: BrowserWorker) -> None:
         """Every worker logs in before it claims an item, in parallel with worker 0's listing:
         a portal refusing the bot user stops the run here, with no item touched. Any other
         failure is left to the first item, which meets it again and handles it like any
@@ -326,7 +275,7 @@ class _Pool:
             self.log.debug("{}: log-in before the first item failed: {}", worker.name, exc)
             worker.close_browser()
 
-    def _discover(self, worker: Worker) -> None:
+    def _discover(self, worker: BrowserWorker) -> None:
         """List the renewals due in the window and make sure each has a work item.
 
         Each page of the list is retried in place; a listing that fails all the same (a
@@ -345,7 +294,7 @@ class _Pool:
                 break
             except Exception as exc:
                 attempt += 1
-                decision = decide(exc, attempt, self.engagement.max_attempts, self.backoff)
+                decision = self.kit.decide(exc, attempt)
                 if decision.retry_in_s is None:
                     raise
                 self.log.info(
@@ -376,117 +325,32 @@ class _Pool:
         ]
         return min(waits) if waits else None
 
-    def _one(self, worker: Worker, item: WorkItem) -> str:
+    def _one(self, worker: BrowserWorker, item: WorkItem) -> str:
+        """One attempt at the item; the pool acts only on what stops the run, the attempt has
+        recorded the rest (the item's retry or failure) through the store."""
+        attempt = Attempt(
+            self.kit,
+            worker,
+            self.store,
+            self.run.id,
+            self.kind,
+            item,
+            self.today,
+            grace_s=self.options.reconcile_grace_s,
+        )
         try:
-            return self._attempt(worker, item)
+            ending = attempt.run()
         finally:
             self.store.release(item.id, worker=worker.name)  # no-op when already let go
-
-    def _attempt(self, worker: Worker, item: WorkItem) -> str:
-        log = self.log.bind(item=item.reference)
-        try:
-            worker.begin_item(item.reference)
-            grace = self.options.reconcile_grace_s
-            if grace is None:
-                grace = self.settings.reconcile_grace_s
-            ctx = StepContext(
-                worker.bot,
-                self.store,
-                self.rules,
-                self.run.id,
-                worker.name,
-                self.today,
-                grace,
-                sampling=self.engagement.sampling,
-            )
-            if self.kind is RunKind.QUOTE:
-                done: WorkItem | None = process_quote(ctx, item)
-            else:
-                done = process_booking(ctx, item)
-            if done is not None and done.state is ItemState.FLAGGED:
-                # The auditor deciding a flagged quote sees the portal page it was read from.
-                self._keep_evidence(worker, item)
-            else:
-                self.evidence.discard_item(worker.context)
-            if done is None:
-                with self.lock:
-                    self.left_alone.add(item.id)
-                return AttemptEnd.NO_PO_YET
-            return done.state.value
-        except LeaseLost:
-            log.warning("lease lost: another worker has the item")
-            return AttemptEnd.RETRY
-        except Exception as exc:
-            return self._failed(worker, item, exc)
-
-    def _failed(self, worker: Worker, item: WorkItem, exc: Exception) -> str:
-        """Act on what `failure` says the exception means; nothing else decides it."""
-        log = self.log.bind(item=item.reference)
-        found = failure(exc)
-        if found.outcome is Outcome.ENGAGEMENT:
-            assert isinstance(exc, EngagementRefused)
-            self.refused = exc  # the item is let go untouched: it was never the item's fault
-            if worker.healthy():
-                self.evidence.discard_item(worker.context)
-            return AttemptEnd.REFUSED
-        if found.outcome is Outcome.DRIFT:
-            assert isinstance(exc, SelectorDrift)
-            self._keep_evidence(worker, item)
-            self.drift = exc
-            return AttemptEnd.DRIFT
-        if found.outcome is Outcome.BUSINESS:
-            self._keep_evidence(worker, item)
-            self.store.fail(
-                item.id,
-                FailureKind.BUSINESS,
-                found.reason,
-                code=found.code,
-                run_id=self.run.id,
-                worker=worker.name,
-            )
-            log.warning("to review: {}: {}", found.code, found.reason)
-            return run_count_key(ItemState.FAILED, FailureKind.BUSINESS)
-        if not found.expected:
-            log.opt(exception=exc).error("unexpected error: {}", found.reason)
-        return self._system_error(worker, item, exc)
-
-    def _system_error(self, worker: Worker, item: WorkItem, exc: Exception) -> str:
-        log = self.log.bind(item=item.reference)
-        fresh = self.store.item(item.id)
-        attempt = fresh.attempts + 1
-        decision = decide(exc, attempt, self.engagement.max_attempts, self.backoff)
-        code, reason = decision.failure.code, decision.failure.reason
-        if decision.retry_in_s is None:
-            self._keep_evidence(worker, item)
-            self.store.fail(
-                item.id,
-                FailureKind.SYSTEM,
-                reason,
-                code=code,
-                run_id=self.run.id,
-                worker=worker.name,
-            )
-            log.error("failed after {} attempts: {}", attempt, reason)
-            outcome = run_count_key(ItemState.FAILED, FailureKind.SYSTEM)
-        else:
-            worker.discard_evidence()
-            delay = decision.retry_in_s
-            self.store.retry_later(
-                item.id,
-                code=code,
-                reason=reason,
-                delay=timedelta(seconds=delay),
-                run_id=self.run.id,
-                worker=worker.name,
-            )
-            log.info("retry in {:.0f}s: {}", delay, reason)
-            outcome = AttemptEnd.RETRY
-        if not worker.healthy():
-            worker.close_browser()
-        return outcome
-
-    def _keep_evidence(self, worker: Worker, item: WorkItem) -> None:
-        worker.keep_evidence(self.store, item.id, self.run.id)
+        if ending.key == AttemptEnd.NO_PO_YET:
+            with self.lock:
+                self.left_alone.add(item.id)
+        if ending.stops_run:
+            if isinstance(ending.error, SelectorDrift):
+                self.drift = ending.error
+            elif isinstance(ending.error, EngagementRefused):
+                self.refused = ending.error  # the item is let go untouched
+        return ending.key
 
 
 def _release_dead_local(store: Store, engagement: str) -> None:

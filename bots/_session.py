@@ -183,6 +183,7 @@ def _note_busy(response: Response, busy: list[int], full: list[int]) -> None:
 def _wait_unless_busy(target: Locator, busy: list[int], timeout_ms: float) -> None:
     """Wait for `target`, giving up as soon as the portal answered 5xx: a busy portal's
     error page never shows it, and waiting out the whole timeout would only cost time."""
+    # A loop: Playwright's waits cannot watch the portal's 5xx answers, which end it early.
     deadline = time.monotonic() + timeout_ms / 1000
     while True:
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from loguru import logger
 from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright, sync_playwright
@@ -18,36 +19,28 @@ from playwright.sync_api import Error as PlaywrightError
 
 from bots._browser import launch_options
 from bots._errors import SessionLeftOpen, SessionsFull
-from bots._evidence import Evidence
 from bots._repair import watch_for
 from bots._retry import InPlace
-from bots._session import Credentials, is_login_url, login, logout
+from bots._session import is_login_url, login, logout
 from bots.portals import bot_class
 from bots.portals.base import PortalBot
-from schemas.engagement import Engagement
-from schemas.selector_map import SelectorMap
-from schemas.settings import Settings
 from store import Store
 
+if TYPE_CHECKING:
+    from bots._attempt import Kit
 
-class Worker:
+
+class BrowserWorker:
     """A browser that works one item at a time; Playwright objects never cross threads."""
 
-    def __init__(
-        self,
-        name: str,
-        engagement: Engagement,
-        selector_map: SelectorMap,
-        credentials: Credentials,
-        evidence: Evidence,
-        settings: Settings,
-    ) -> None:
+    def __init__(self, name: str, kit: Kit) -> None:
         self.name = name
-        self.engagement = engagement
-        self.map = selector_map
-        self.credentials = credentials
-        self.evidence = evidence
-        self.settings = settings
+        self.kit = kit
+        self.engagement = engagement = kit.engagement
+        self.map = kit.map
+        self.credentials = kit.credentials
+        self.evidence = kit.evidence
+        self.settings = settings = kit.settings
         self.items_in_context = 0
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
@@ -64,7 +57,7 @@ class Worker:
         """The shortest session this worker has seen the portal grant, in seconds."""
         self.log = logger.bind(engagement=engagement.name, worker=name)
 
-    def __enter__(self) -> Worker:
+    def __enter__(self) -> BrowserWorker:
         self._playwright = sync_playwright().start()
         return self
 

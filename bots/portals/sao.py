@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 
 from loguru import logger
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, Request
+from playwright.sync_api import Locator, Request, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bots._errors import BusinessError, InputNotTaken, PortalError, SelectorDrift, portal_answer
 from bots.portals.base import PortalBot, PortalPage, parse_money
@@ -123,6 +124,7 @@ class SaoBot(PortalBot):
         In flight is what the app itself counts (sao's requests go through jQuery.ajax,
         which counts them at once) or what the browser reported sending: the browser's
         report alone reaches us late on a busy machine."""
+        # A loop: a quiet spell counts the browser's requests too, which the page cannot see.
         deadline = time.monotonic() + self.timeout_ms / 1000
         quiet_since: float | None = None
         while True:
@@ -213,11 +215,12 @@ class SaoBot(PortalBot):
             for _ in range(app("tab_close").count()):
                 left = app("tab_close").count()
                 app("tab_close").first.click()
-                deadline = time.monotonic() + 5
-                while app("tab_close").count() >= left:
-                    if app("dialog").count() or time.monotonic() > deadline:
-                        return False
-                    self.page.wait_for_timeout(_POLL_MS)
+                try:  # the last close button goes with its tab; a dialog keeps it there
+                    app("tab_close").nth(left - 1).wait_for(state="detached", timeout=5_000)
+                except PlaywrightTimeout:
+                    return False
+                if app("dialog").count():
+                    return False
             # with the last tab gone, sao points the address at the bare database
             return urlsplit(self.page.url).fragment == urlsplit(self.url("home")).fragment
         except PlaywrightError:
@@ -228,6 +231,7 @@ class SaoBot(PortalBot):
         tab counts "_/0" until its search answers: an empty list is believed only once the
         app is quiet (a quote looked up before it is entered must not be missed)."""
         view = self._open(name, domain=json.dumps(domain))
+        # A loop: the counter's number against the rows, and a settle for an empty list.
         deadline = time.monotonic() + self.timeout_ms / 1000
         while True:
             counter = re.search(r"/\s*(\d+)\s*$", view("counter").first.inner_text())
@@ -257,15 +261,16 @@ class SaoBot(PortalBot):
 
     def _wait_value(self, box: Locator, value: str, what: str) -> None:
         """Until the input shows `value` (the record it belongs to is displayed)."""
-        deadline = time.monotonic() + self.timeout_ms / 1000
-        while box.first.input_value().strip() != value:
-            if time.monotonic() > deadline:
-                raise PortalError("not_shown", f"{what}: the form did not show it")
-            self.page.wait_for_timeout(_POLL_MS)
+        shows = re.compile(rf"^\s*{re.escape(value)}\s*$")
+        try:
+            expect(box.first).to_have_value(shows, timeout=self.timeout_ms)
+        except AssertionError:
+            raise PortalError("not_shown", f"{what}: the form did not show it") from None
 
     def _wait_lines(self, view: PortalPage) -> list[dict[str, str]]:
         """The rows of the lines list (its map cells), once every line the counter announces
         ("_ / 3") is a row and every cell of theirs has its text."""
+        # A loop: it clicks "more" as it waits, and compares the counter with the rows.
         deadline = time.monotonic() + self.timeout_ms / 1000
         while True:
             counter = re.search(r"(\d+)\s*$", view("lines_count").first.inner_text())
@@ -289,21 +294,25 @@ class SaoBot(PortalBot):
     def _type_number(self, form: PortalPage, key: str, value: Decimal) -> None:
         """A number field: its text input (`key`) swaps to a number input on focus, a moment
         later (`focused_number`); typed there once it has the focus, and left with Tab,
-        which sends the change to the server (its answer blocks the page). Typed again at
-        once when a late redraw wiped it."""
+        which sends the change to the server (its answer blocks the page). A late redraw
+        that wipes it is `InputNotTaken`: typed again under the one retry policy (inside a
+        retried step, such as a sale's line, that step's try owns the budget)."""
         box = form(key).first
-        for _ in range(3):
+
+        def once() -> None:
             box.click()
             focused = form("focused_number").first
             focused.wait_for()
             focused.fill(str(value))
             self.page.keyboard.press("Tab")
-            if self._shows(box, value):
-                return
-        raise InputNotTaken("number_not_taken", f"{key} did not keep {value}")
+            if not self._shows(box, value):
+                raise InputNotTaken("number_not_taken", f"{key} did not keep {value}")
+
+        self.in_place(f"tryton number {key}", once)
 
     def _shows(self, box: Locator, value: Decimal, wait_s: float = 1.0) -> bool:
         """Whether a number field shows `value` (blank for a moment while it redraws)."""
+        # A loop: the number is compared as a number, whatever the portal's format of it.
         deadline = time.monotonic() + wait_s
         while True:
             try:
@@ -325,6 +334,7 @@ class SaoBot(PortalBot):
         choice = sale("completion").filter(has_text=text).first
 
         def once() -> None:
+            # A loop: the text is typed again whenever a redraw wipes it while it waits.
             deadline = time.monotonic() + min(self.timeout_ms, 8_000) / 1000
             while not choice.is_visible():
                 if box.input_value() != text:
@@ -333,17 +343,17 @@ class SaoBot(PortalBot):
                     raise NotOffered("not_offered", f"Tryton offers nothing for '{text}' yet")
                 self.page.wait_for_timeout(_POLL_MS)
             choice.click()
-            deadline = time.monotonic() + 2
-            while text not in box.input_value():
-                if time.monotonic() > deadline:
-                    raise InputNotTaken("choice_not_taken", f"'{text}' did not stay chosen")
-                self.page.wait_for_timeout(_POLL_MS)
+            try:
+                expect(box).to_have_value(re.compile(re.escape(text)), timeout=2_000)
+            except AssertionError:
+                raise InputNotTaken("choice_not_taken", f"'{text}' did not stay chosen") from None
 
         self.in_place(f"tryton choice {text[:40]}", once, exhausted=unknown_if_never_offered)
 
     def _wait_saved(self, form: str, model: str) -> None:
         """Until the new record of `model` has an id in the address (it is saved), or its
         form (page `form` of the map) shows an error."""
+        # A loop: either the address or an error dialog ends it; no one wait watches both.
         deadline = time.monotonic() + self.timeout_ms / 1000
         while not re.search(rf"/model/{re.escape(model)}/\d+", self.page.url):
             self._raise_dialog(form, "save")
@@ -364,6 +374,7 @@ class SaoBot(PortalBot):
         view = PortalPage(self, form, self.map.page(form))
         view.require(button)
         view(button).click()
+        # A loop: either the state or an error dialog ends it; no one wait watches both.
         deadline = time.monotonic() + self.timeout_ms / 1000
         while selection(view("state")) not in states:
             self._raise_dialog(form, what)

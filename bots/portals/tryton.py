@@ -313,6 +313,7 @@ class TrytonBot(SaoBot):
     def _line_kept(self, sale: PortalPage, line: ExpectedLine, wait_s: float = 2.0) -> bool:
         """Whether the line's dialog shows the product, quantity and unit price typed (a
         number field is blank while it redraws: asked again for a moment)."""
+        # A loop: three fields, two of them compared as numbers, whatever their format.
         deadline = time.monotonic() + wait_s
         while True:
             shown = [
