@@ -23,6 +23,7 @@ from tqdm.std import TqdmDefaultWriteLock
 from audit import _batch_checks
 from audit._csvfile import Engine
 from audit._emit import Findings
+from audit._prices import LinePrices, line_prices
 from audit._validate import first_rows
 from audit._vector import tolerance_units as _tolerance_units
 from audit.readers import (
@@ -97,7 +98,7 @@ def audit_files(
             rules, (quotes_or_error,) = _read_with_rules(
                 rules_path, [("quotes", quotes_path)], progress, engine
             )
-            opps_or_error, bookings_or_error = reading.result()
+            opps_or_error, bookings_or_error, prices = reading.result()
     else:
         files: list[tuple[FileKind, Path | None]] = [
             ("opportunities", opps_path),
@@ -107,6 +108,7 @@ def audit_files(
         rules, (opps_or_error, quotes_or_error, bookings_or_error) = _read_with_rules(
             rules_path, files, progress, engine
         )
+        prices = None
     # The same file is blamed either way: opportunities, then quotes, then bookings.
     opps, quotes, bookings = (
         _value(opps_or_error),
@@ -116,7 +118,7 @@ def audit_files(
     assert opps is not None and quotes is not None
     lap("read")
     with tqdm(total=1, desc="checking quotes", disable=not progress, leave=False) as bar:
-        result = audit_frames(rules, opps, quotes, bookings)
+        result = audit_frames(rules, opps, quotes, bookings, prices)
         bar.update()
     lap("audit")
     return AuditResult(
@@ -205,13 +207,16 @@ def _read_others(
     bookings_path: Path | None,
     progress: bool,
     engine: Engine,
-) -> list[Read]:
-    """In the forked process: its own rules (loaded while it reads), then both files."""
+) -> tuple[Read, Read, LinePrices | None]:
+    """In the forked process: its own rules (loaded while it reads), both files, and the
+    opportunity lines' expected prices (while the other process still reads the quotes)."""
     files: list[tuple[FileKind, Path | None]] = [
         ("opportunities", opps_path),
         ("bookings", bookings_path),
     ]
-    return _read_with_rules(rules_path, files, progress, engine)[1]
+    rules, (opps, bookings) = _read_with_rules(rules_path, files, progress, engine)
+    prices = line_prices(rules, opps) if isinstance(opps, pd.DataFrame) else None
+    return opps, bookings, prices
 
 
 def _value(read: Read) -> pd.DataFrame | None:
@@ -232,9 +237,16 @@ def _parallel(*paths: Path) -> bool:
 
 
 def audit_frames(
-    rules: PricingRules, opps: pd.DataFrame, quotes: pd.DataFrame, bookings: pd.DataFrame | None
+    rules: PricingRules,
+    opps: pd.DataFrame,
+    quotes: pd.DataFrame,
+    bookings: pd.DataFrame | None,
+    prices: LinePrices | None = None,
 ) -> AuditResult:
-    """Audit frames as `audit.readers` returns them."""
+    """Audit frames as `audit.readers` returns them (`prices`: `line_prices(rules, opps)`,
+    where it was worked out already)."""
+    if prices is None:
+        prices = line_prices(rules, opps)
     out = Findings()
     # `code`: quote and opportunity numbers from the readers, in order of first appearance.
     qcode, ocode = quotes["code"].to_numpy(), opps["code"].to_numpy()
@@ -245,7 +257,7 @@ def audit_frames(
     qopp = pd.Index(opp_ids, dtype=object).get_indexer(head["opportunity_id"])
     tol = _tolerance_units(rules.tolerance)
     _batch_checks.quote_level(rules, out, head, opp_head, qopp, quotes, qcode, tol)
-    _batch_checks.lines(rules, out, quotes, qcode, qopp, opps, ocode, tol)
+    _batch_checks.lines(rules, out, quotes, qcode, qopp, opps, ocode, prices, tol)
     if bookings is not None:
         _batch_checks.bookings(out, bookings, head, pd.Index(quote_ids, dtype=object), tol)
     found = out.frame()
