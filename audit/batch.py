@@ -90,14 +90,13 @@ def audit_files(
     if _parallel(opps_path, quotes_path):
         # Parsing CSV text into Python strings holds the GIL: read the opportunities and
         # bookings in a forked process on the other core while this one reads the quotes.
+        # The rules load first, once: loading them again in each process costs more CPU
+        # than it saves time where the machine is busy.
+        rules = load_rules(rules_path)
         fork = get_context("fork")
         with ProcessPoolExecutor(1, fork, initializer=_fresh_progress_lock) as pool:
-            reading = pool.submit(
-                _read_others, Path(rules_path), opps_path, books_path, progress, engine
-            )
-            rules, (quotes_or_error,) = _read_with_rules(
-                rules_path, [("quotes", quotes_path)], progress, engine
-            )
+            reading = pool.submit(_read_others, rules, opps_path, books_path, progress, engine)
+            quotes_or_error = _attempt("quotes", quotes_path, rules, progress, engine)
             opps_or_error, bookings_or_error, prices = reading.result()
     else:
         files: list[tuple[FileKind, Path | None]] = [
@@ -202,19 +201,16 @@ def _attempt(
 
 
 def _read_others(
-    rules_path: Path,
+    rules: PricingRules,
     opps_path: Path,
     bookings_path: Path | None,
     progress: bool,
     engine: Engine,
 ) -> tuple[Read, Read, LinePrices | None]:
-    """In the forked process: its own rules (loaded while it reads), both files, and the
-    opportunity lines' expected prices (while the other process still reads the quotes)."""
-    files: list[tuple[FileKind, Path | None]] = [
-        ("opportunities", opps_path),
-        ("bookings", bookings_path),
-    ]
-    rules, (opps, bookings) = _read_with_rules(rules_path, files, progress, engine)
+    """In the forked process: both files, and the opportunity lines' expected prices
+    (while the other process still reads the quotes)."""
+    opps = _attempt("opportunities", opps_path, rules, progress, engine)
+    bookings = _attempt("bookings", bookings_path, rules, progress, engine)
     prices = line_prices(rules, opps) if isinstance(opps, pd.DataFrame) else None
     return opps, bookings, prices
 
