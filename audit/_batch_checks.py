@@ -13,7 +13,7 @@ import pandas as pd
 
 from audit import _batch_explain as explain
 from audit._emit import Column, Day, Findings, Money
-from audit._prices import LinePrices, line_prices
+from audit._prices import LinePrices
 from audit._validate import first_rows
 from audit._vector import Array, add_months, div_half_up, product
 from schemas.rules import PricingRules
@@ -114,6 +114,7 @@ def lines(
     qopp: Array,
     opps: pd.DataFrame,
     ocode: Array,
+    prices: LinePrices,
     tol: Array,
 ) -> None:
     line_opp = qopp[qcode]
@@ -140,7 +141,6 @@ def lines(
     match = pd.Index(ocode * n_sku + opp_sku).get_indexer(wanted_key)
     matched = known & (match >= 0)
     flag("extra_line", known & ~matched, actual=sku)
-    prices = line_prices(rules, opps)
     m = np.where(matched, match, 0)
     renew = opps["renew"].to_numpy()[m]
     flag("non_renewable_line", matched & ~renew, actual=sku)

@@ -10,7 +10,7 @@ import multiprocessing
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -23,9 +23,17 @@ from tqdm.std import TqdmDefaultWriteLock
 from audit import _batch_checks
 from audit._csvfile import Engine
 from audit._emit import Findings
+from audit._prices import LinePrices, line_prices
 from audit._validate import first_rows
 from audit._vector import tolerance_units as _tolerance_units
-from audit.readers import read_bookings, read_opportunities, read_quotes
+from audit.readers import (
+    FileKind,
+    TextColumns,
+    file_columns,
+    read_bookings,
+    read_opportunities,
+    read_quotes,
+)
 from schemas.errors import InputError
 from schemas.findings import RULES, Finding
 from schemas.rules import PricingRules, load_rules
@@ -77,21 +85,29 @@ def audit_files(
     def lap(stage: str) -> None:
         timings[stage] = time.perf_counter() - started - sum(timings.values())
 
-    rules = load_rules(rules_path)
     opps_path, quotes_path = Path(opportunities_path), Path(quotes_path)
     books_path = Path(bookings_path) if bookings_path else None
     if _parallel(opps_path, quotes_path):
         # Parsing CSV text into Python strings holds the GIL: read the opportunities and
         # bookings in a forked process on the other core while this one reads the quotes.
+        # The rules load first, once: loading them again in each process costs more CPU
+        # than it saves time where the machine is busy.
+        rules = load_rules(rules_path)
         fork = get_context("fork")
         with ProcessPoolExecutor(1, fork, initializer=_fresh_progress_lock) as pool:
-            reading = pool.submit(_read_others, opps_path, books_path, rules, progress, engine)
-            quotes_or_error = _attempt(read_quotes, quotes_path, rules, progress, engine)
-            opps_or_error, bookings_or_error = reading.result()
+            reading = pool.submit(_read_others, rules, opps_path, books_path, progress, engine)
+            quotes_or_error = _attempt("quotes", quotes_path, rules, progress, engine)
+            opps_or_error, bookings_or_error, prices = reading.result()
     else:
-        opps_or_error = _attempt(read_opportunities, opps_path, rules, progress, engine)
-        quotes_or_error = _attempt(read_quotes, quotes_path, rules, progress, engine)
-        bookings_or_error = _attempt(read_bookings, books_path, rules, progress, engine)
+        files: list[tuple[FileKind, Path | None]] = [
+            ("opportunities", opps_path),
+            ("quotes", quotes_path),
+            ("bookings", books_path),
+        ]
+        rules, (opps_or_error, quotes_or_error, bookings_or_error) = _read_with_rules(
+            rules_path, files, progress, engine
+        )
+        prices = None
     # The same file is blamed either way: opportunities, then quotes, then bookings.
     opps, quotes, bookings = (
         _value(opps_or_error),
@@ -101,7 +117,7 @@ def audit_files(
     assert opps is not None and quotes is not None
     lap("read")
     with tqdm(total=1, desc="checking quotes", disable=not progress, leave=False) as bar:
-        result = audit_frames(rules, opps, quotes, bookings)
+        result = audit_frames(rules, opps, quotes, bookings, prices)
         bar.update()
     lap("audit")
     return AuditResult(
@@ -129,31 +145,74 @@ def _fresh_progress_lock() -> None:
     tqdm.set_lock(TqdmDefaultWriteLock())
 
 
+_READERS: dict[str, Callable[..., pd.DataFrame]] = {
+    "opportunities": read_opportunities,
+    "quotes": read_quotes,
+    "bookings": read_bookings,
+}
+
+
+def _read_with_rules(
+    rules_path: str | Path,
+    files: list[tuple[FileKind, Path | None]],
+    progress: bool,
+    engine: Engine,
+) -> tuple[PricingRules, list[Read]]:
+    """The rules (`RulesError` first if they are bad), and each file read or its error.
+
+    The first file's CSV is read on a thread while the rules load: Arrow reads without
+    Python's lock, and a client's price book takes as long to load as a big file to read."""
+    kind, path = files[0]
+    with ThreadPoolExecutor(1, thread_name_prefix="audit-read") as threads:
+        ahead = threads.submit(_columns, kind, path, progress, engine)
+        rules = load_rules(rules_path)
+        first = ahead.result()
+    reads: list[Read] = [first if isinstance(first, InputError) else None]
+    if not isinstance(first, InputError):
+        reads[0] = _attempt(kind, path, rules, progress, engine, first)
+    reads += [_attempt(k, p, rules, progress, engine) for k, p in files[1:]]
+    return rules, reads
+
+
+def _columns(
+    kind: FileKind, path: Path | None, progress: bool, engine: Engine
+) -> TextColumns | InputError | None:
+    try:
+        return file_columns(kind, path, progress=progress, engine=engine) if path else None
+    except InputError as exc:
+        return exc
+
+
 def _attempt(
-    read: Callable[..., pd.DataFrame],
+    kind: FileKind,
     path: Path | None,
     rules: PricingRules,
     progress: bool,
     engine: Engine,
+    columns: TextColumns | None = None,
 ) -> Read:
     """The file read, or the `InputError` it raised (None when there is no file)."""
+    if path is None:
+        return None
     try:
-        return read(path, rules, progress=progress, engine=engine) if path is not None else None
+        return _READERS[kind](path, rules, progress=progress, engine=engine, columns=columns)
     except InputError as exc:
         return exc
 
 
 def _read_others(
+    rules: PricingRules,
     opps_path: Path,
     bookings_path: Path | None,
-    rules: PricingRules,
     progress: bool,
     engine: Engine,
-) -> tuple[Read, Read]:
-    return (
-        _attempt(read_opportunities, opps_path, rules, progress, engine),
-        _attempt(read_bookings, bookings_path, rules, progress, engine),
-    )
+) -> tuple[Read, Read, LinePrices | None]:
+    """In the forked process: both files, and the opportunity lines' expected prices
+    (while the other process still reads the quotes)."""
+    opps = _attempt("opportunities", opps_path, rules, progress, engine)
+    bookings = _attempt("bookings", bookings_path, rules, progress, engine)
+    prices = line_prices(rules, opps) if isinstance(opps, pd.DataFrame) else None
+    return opps, bookings, prices
 
 
 def _value(read: Read) -> pd.DataFrame | None:
@@ -174,9 +233,16 @@ def _parallel(*paths: Path) -> bool:
 
 
 def audit_frames(
-    rules: PricingRules, opps: pd.DataFrame, quotes: pd.DataFrame, bookings: pd.DataFrame | None
+    rules: PricingRules,
+    opps: pd.DataFrame,
+    quotes: pd.DataFrame,
+    bookings: pd.DataFrame | None,
+    prices: LinePrices | None = None,
 ) -> AuditResult:
-    """Audit frames as `audit.readers` returns them."""
+    """Audit frames as `audit.readers` returns them (`prices`: `line_prices(rules, opps)`,
+    where it was worked out already)."""
+    if prices is None:
+        prices = line_prices(rules, opps)
     out = Findings()
     # `code`: quote and opportunity numbers from the readers, in order of first appearance.
     qcode, ocode = quotes["code"].to_numpy(), opps["code"].to_numpy()
@@ -187,7 +253,7 @@ def audit_frames(
     qopp = pd.Index(opp_ids, dtype=object).get_indexer(head["opportunity_id"])
     tol = _tolerance_units(rules.tolerance)
     _batch_checks.quote_level(rules, out, head, opp_head, qopp, quotes, qcode, tol)
-    _batch_checks.lines(rules, out, quotes, qcode, qopp, opps, ocode, tol)
+    _batch_checks.lines(rules, out, quotes, qcode, qopp, opps, ocode, prices, tol)
     if bookings is not None:
         _batch_checks.bookings(out, bookings, head, pd.Index(quote_ids, dtype=object), tol)
     found = out.frame()

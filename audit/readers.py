@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,29 @@ OPPORTUNITY_OPTIONAL = ("line_end", "renew")
 QUOTE_OPTIONAL = ("line_start", "line_end")
 BOOKING_COLUMNS = ("quote_id", "po_number", "po_date", "po_amount", "po_currency")
 _MANY = 10**15
+TextColumns: TypeAlias = dict[str, Column]
+FileKind: TypeAlias = Literal["opportunities", "quotes", "bookings"]
+_LAYOUT: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    # columns, whole-number columns, optional columns
+    "opportunities": (
+        OPPORTUNITY_COLUMNS,
+        ("renewal_term_months", "line_no", "quantity"),
+        OPPORTUNITY_OPTIONAL,
+    ),
+    "quotes": (QUOTE_COLUMNS, ("line_no", "quantity"), QUOTE_OPTIONAL),
+    "bookings": (BOOKING_COLUMNS, (), ()),
+}
+
+
+def file_columns(
+    kind: FileKind, path: Path, *, progress: bool = False, engine: Engine = "arrow"
+) -> TextColumns:
+    """A file's cells, before any rule is known: the CSV reading, which needs no rules, can
+    run while they load (Arrow reads without holding Python's lock)."""
+    columns, integers, optional = _LAYOUT[kind]
+    return read_text_columns(
+        path, columns, progress=progress, integers=integers, optional=optional, engine=engine
+    )
 
 
 def _places(codes: IntArray, currencies: Objects, rules: PricingRules) -> IntArray:
@@ -107,18 +130,19 @@ def _spread(codes: IntArray, distinct: Objects) -> pd.Series:
 
 
 def read_opportunities(
-    path: Path, rules: PricingRules, *, progress: bool = False, engine: Engine = "arrow"
+    path: Path,
+    rules: PricingRules,
+    *,
+    progress: bool = False,
+    engine: Engine = "arrow",
+    columns: TextColumns | None = None,
 ) -> pd.DataFrame:
-    """opportunities.csv: one row per opportunity line, checked against the rules' segments."""
-    integers = ("renewal_term_months", "line_no", "quantity")
-    cols = read_text_columns(
-        path,
-        OPPORTUNITY_COLUMNS,
-        progress=progress,
-        integers=integers,
-        optional=OPPORTUNITY_OPTIONAL,
-        engine=engine,
-    )
+    """opportunities.csv: one row per opportunity line, checked against the rules' segments.
+
+    `columns`: the file's cells as `file_columns` read them, where they were read already."""
+    if columns is None:
+        columns = file_columns("opportunities", path, progress=progress, engine=engine)
+    cols = columns
     p = v.Problems(path)
     ids = cols["opportunity_id"]
     opp, opp_ids = v.text(p, "opportunity_id", ids, what="an opportunity id")
@@ -226,18 +250,17 @@ def _renew(p: v.Problems, cols: dict[str, Column]) -> Array:
 
 
 def read_quotes(
-    path: Path, rules: PricingRules, *, progress: bool = False, engine: Engine = "arrow"
+    path: Path,
+    rules: PricingRules,
+    *,
+    progress: bool = False,
+    engine: Engine = "arrow",
+    columns: TextColumns | None = None,
 ) -> pd.DataFrame:
     """quotes.csv: one row per quote line, amounts in minor units of the quote's currency."""
-    integers = ("line_no", "quantity")
-    cols = read_text_columns(
-        path,
-        QUOTE_COLUMNS,
-        progress=progress,
-        integers=integers,
-        optional=QUOTE_OPTIONAL,
-        engine=engine,
-    )
+    if columns is None:
+        columns = file_columns("quotes", path, progress=progress, engine=engine)
+    cols = columns
     p = v.Problems(path)
     ids = cols["quote_id"]
     quote, quote_ids = v.text(p, "quote_id", ids, what="a quote id")
@@ -307,10 +330,17 @@ def read_quotes(
 
 
 def read_bookings(
-    path: Path, rules: PricingRules, *, progress: bool = False, engine: Engine = "arrow"
+    path: Path,
+    rules: PricingRules,
+    *,
+    progress: bool = False,
+    engine: Engine = "arrow",
+    columns: TextColumns | None = None,
 ) -> pd.DataFrame:
     """bookings.csv: one booking per quote, the PO amount in minor units of its currency."""
-    cols = read_text_columns(path, BOOKING_COLUMNS, progress=progress, engine=engine)
+    if columns is None:
+        columns = file_columns("bookings", path, progress=progress, engine=engine)
+    cols = columns
     p = v.Problems(path)
     quote, quote_ids = v.text(p, "quote_id", cols["quote_id"], what="a quote id")
     po_date = v.dates(p, "po_date", cols["po_date"])
