@@ -8,10 +8,13 @@ browser-hour of recent runs) in; a `Forecast` out.
 How it is computed. A run at `rate` quotes per browser-hour quotes, soonest line first as
 the claims take them, up to `browsers x floor(rate x run_hours)` of the renewals whose
 window has opened (an item is finished inside the run that starts it). The P50 forecast
-gives every run the measured runs' mean of that (fractions carried from run to run): it
-names the renewals that miss the line. The P80 band is the 10th to 90th percentile over
-`DRAWS` forecasts in which every run's rate is drawn from the measured ones (seeded, so
-the same inputs give the same band).
+("likely") gives every run the measured runs' mean of that (fractions carried from run to
+run): it names the renewals that miss the line. The P80 band ("4 times in 5 between") is
+the 10th to 90th percentile over `DRAWS` forecasts, each drawn in two steps (a bootstrap):
+first the measured runs are resampled with replacement (what the history might as well
+have been: a mean from a dozen runs is itself uncertain), then every run of the horizon
+gets a rate drawn from that resample. A run that entered nothing while work waited counts
+as a measured zero (`Store.run_throughput`). Seeded, so the same inputs give the same band.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ class NoThroughput(ValueError):
 
     def __init__(self, engagement: str) -> None:
         super().__init__(
-            f"engagement '{engagement}' has no finished quoting run with quotes entered yet:"
+            f"engagement '{engagement}' has no finished quoting run that had work to do yet:"
             " the forecast needs its measured throughput (run it first)"
         )
 
@@ -181,13 +184,23 @@ def plan_for(engagement: Engagement, rates: Sequence[float], start: datetime, we
 
 def rates_of(runs: Iterable[RunThroughput], workers: int) -> tuple[float, ...]:
     """Quotes per browser-hour of each measured run: its quotes entered over the time from its
-    start to its last move, per browser (a run that ran out of work is not counted idle)."""
+    start to its last move, per browser (a run that ran out of work is not counted idle; one
+    that entered nothing while work waited is a measured zero)."""
     rates = []
     for run in runs:
         hours = (run.busy_until - run.started_at).total_seconds() / 3600
-        if run.entered and hours > 0:
+        if hours > 0:
             rates.append(run.entered / (hours * workers))
+        elif not run.entered:
+            rates.append(0.0)
     return tuple(rates)
+
+
+def drawn_capacities(plan: Plan, rng: random.Random) -> list[int]:
+    """One drawn future of the plan's runs: the measured rates resampled (the history as it
+    might as well have been), then each run's rate drawn from that resample."""
+    history = [rng.choice(plan.rates) for _ in plan.rates]
+    return [plan.capacity(rng.choice(history)) for _ in plan.runs]
 
 
 def simulate(plan: Plan, pending: Sequence[Renewal], capacities: Sequence[int]) -> dict[str, date]:
@@ -241,10 +254,7 @@ def forecast(plan: Plan, renewals: Sequence[Renewal], *, seed: int = 0) -> Forec
     p50 = simulate(plan, pending, plan.typical())
     missed = _missed(judged, p50)
     rng = random.Random(seed)
-    draws = []
-    for _ in range(DRAWS):
-        capacities = [plan.capacity(rng.choice(plan.rates)) for _ in plan.runs]
-        draws.append(simulate(plan, pending, capacities))
+    draws = [simulate(plan, pending, drawn_capacities(plan, rng)) for _ in range(DRAWS)]
     misses_per_draw = [{r.opportunity_id for r in _missed(judged, d)} for d in draws]
     at_risk = tuple(
         AtRisk(

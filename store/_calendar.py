@@ -4,7 +4,7 @@ quoting runs: what the forecast is made from."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from schemas.figures import LEAD_DAYS
 from schemas.forecast import Renewal, RunThroughput
 from schemas.opportunity import Opportunity
-from schemas.work import FailureKind, RunKind
+from schemas.work import FailureKind, ItemState, RunKind
 from store._base import StoreBase
 from store._models import EventRow, ItemRow, RenewalRow, RunRow
 
@@ -137,32 +137,62 @@ class CalendarMixin(StoreBase):
         return sorted(found, key=lambda r: (r.contract_end, r.opportunity_id))
 
     def run_throughput(self, engagement: str, *, last: int = 20) -> list[RunThroughput]:
-        """The `last` finished quoting runs of an engagement that entered quotes: each one's
-        start, its last item's move and its quotes entered (the forecast's throughput)."""
+        """The `last` finished quoting runs of an engagement that had something to quote:
+        each one's start, its last item's move and its quotes entered (the forecast's
+        throughput). A run that entered nothing is a measured zero when, as it finished,
+        a renewal of the engagement still waited to be quoted (its item was new or priced);
+        one that found nothing waiting had nothing to do and is not counted."""
         with self._read() as session:
             engagement_id = self._engagement_id(session, engagement)
             return _throughput(session, engagement_id, last)
 
 
+WAITING = (ItemState.NEW.value, ItemState.PRICED.value)
+"""An item in one of these states waits for a quoting run to enter its quote."""
+
+
 def _throughput(session: Session, engagement_id: int, last: int) -> list[RunThroughput]:
-    entered = func.sum(case((EventRow.to_state == "entered", 1), else_=0))
+    entered = func.coalesce(func.sum(case((EventRow.to_state == "entered", 1), else_=0)), 0)
     query = (
-        select(RunRow.id, RunRow.started_at, func.max(EventRow.at), entered)
-        .join(EventRow, and_(EventRow.run_id == RunRow.id))
+        select(
+            RunRow.id,
+            RunRow.started_at,
+            func.coalesce(func.max(EventRow.at), RunRow.finished_at),
+            entered,
+            RunRow.finished_at,
+        )
+        .outerjoin(EventRow, EventRow.run_id == RunRow.id)
         .where(
             RunRow.engagement_id == engagement_id,
             RunRow.kind == RunKind.QUOTE.value,
             RunRow.finished_at.is_not(None),
         )
-        .group_by(RunRow.id, RunRow.started_at)
-        .having(entered > 0)
+        .group_by(RunRow.id, RunRow.started_at, RunRow.finished_at)
         .order_by(RunRow.id.desc())
-        .limit(last)
+        .limit(last * 10)  # runs with nothing to do are skipped; a long idle spell ends it
     )
-    return [
-        RunThroughput(run_id=run_id, started_at=started, busy_until=until, entered=int(n))
-        for run_id, started, until, n in session.execute(query)
-    ][::-1]
+    found: list[RunThroughput] = []
+    for run_id, started, until, n, finished in session.execute(query).all():
+        if n or _work_waited(session, engagement_id, finished):
+            found.append(
+                RunThroughput(run_id=run_id, started_at=started, busy_until=until, entered=int(n))
+            )
+            if len(found) == last:
+                break
+    return found[::-1]
+
+
+def _work_waited(session: Session, engagement_id: int, at: datetime) -> bool:
+    """Whether some item of the engagement waited to be quoted at `at`: its last move by
+    then left it new or priced (a run that entered nothing then is a measured zero)."""
+    last_moves = (
+        select(func.max(EventRow.id))
+        .join(ItemRow, ItemRow.id == EventRow.item_id)
+        .where(ItemRow.engagement_id == engagement_id, EventRow.at <= at)
+        .group_by(EventRow.item_id)
+    )
+    waiting = select(EventRow.id).where(EventRow.id.in_(last_moves), EventRow.to_state.in_(WAITING))
+    return session.execute(waiting.limit(1)).first() is not None
 
 
 def _value_of(data: dict[str, Any] | None) -> tuple[Decimal | None, str | None]:

@@ -21,6 +21,7 @@ from test_forecast import (
     weekday_mornings,
 )
 
+from audit.forecast import rates_of
 from quotebot import cli
 from sandbox.generate import generate
 from schemas.engagement import Engagement
@@ -121,6 +122,8 @@ def test_the_command_names_the_renewals_the_schedule_misses_and_the_money(home: 
     assert f"EUR {eur:,.2f}" in out
     assert f"Will miss the 120-day line: {len(expected)} renewals" in out
     assert "2.0 quotes a run" in out
+    # Words before the figures' codes: a manager reads "likely" and "8 in 10".
+    assert "likely (P50)" in out and "8 in 10 forecasts between" in out
     assert "Smallest change:" in out and "forecast again with it: saves them all" in out
 
 
@@ -176,3 +179,31 @@ def test_the_report_carries_the_renewals_at_risk_and_the_money(home: Home) -> No
             if by_id[i].currency == row["Currency"]
         )
         assert Decimal(row["Value"]) == expected
+
+
+def test_a_run_that_entered_nothing_while_work_waited_is_a_measured_zero(tmp_path: Path) -> None:
+    clock = Clock(datetime(2026, 2, 2, 6, tzinfo=UTC))
+    with open_store(f"sqlite:///{tmp_path / 'quotebot.sqlite'}", clock=clock) as store:
+        store.ensure_engagement("acme", "acme", "http://127.0.0.1:1/")
+        stuck = store.start_run("acme", "quote")  # a renewal waits, nothing gets entered
+        item = store.ensure_item(
+            "acme", "OPP-1", contract_end=date(2026, 7, 1), account_name="A Ltd", data={}
+        )
+        clock.now += timedelta(hours=2)
+        store.finish_run(stuck.id, RunStatus.SUCCEEDED, {})
+        clock.now += timedelta(days=1)
+        worked = store.start_run("acme", "quote")
+        store.transition(item.id, "priced", run_id=worked.id)
+        clock.now += timedelta(minutes=30)
+        store.transition(item.id, "entered", run_id=worked.id)
+        clock.now += timedelta(minutes=30)
+        store.finish_run(worked.id, RunStatus.SUCCEEDED, {"entered": 1})
+        clock.now += timedelta(days=1)
+        idle = store.start_run("acme", "quote")  # nothing waits: nothing to do
+        clock.now += timedelta(minutes=5)
+        store.finish_run(idle.id, RunStatus.SUCCEEDED, {})
+        measured = store.run_throughput("acme")
+
+    assert [(r.run_id, r.entered) for r in measured] == [(stuck.id, 0), (worked.id, 1)]
+    assert measured[0].busy_until - measured[0].started_at == timedelta(hours=2)
+    assert rates_of(measured, 1) == (0.0, 2.0)

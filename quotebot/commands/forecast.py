@@ -45,8 +45,8 @@ def forecast_command(
     engagements_path: Path | None,
 ) -> None:
     """Week by week: renewals whose window opens, quotes in time and renewals that will miss
-    the 120-day line (P50 and P80 band), named with their annual value, and the smallest
-    change that saves them. Every engagement, or ENGAGEMENT."""
+    the 120-day line (likely, and where 8 in 10 forecasts fall), named with their annual
+    value, and the smallest change that saves them. Every engagement, or ENGAGEMENT."""
     from audit.forecast import NoThroughput, engagement_forecast
     from store import UnknownEngagement, open_store
 
@@ -80,26 +80,33 @@ def money(amounts: dict[str, Decimal]) -> str:
 
 
 def forecast_lines(engagement: Engagement, result: Forecast) -> list[str]:
-    """The forecast as a person reads it in a terminal."""
+    """The forecast as a person reads it in a terminal: each figure the likely one (P50),
+    then where 8 in 10 forecasts fall (the P80 band)."""
     low, high = result.missing_band
     lines = [
         f"{engagement.name}: forecast from {result.today} for {len(result.weeks)} weeks;"
         f" {result.runs} quoting runs, {result.per_run:.1f} quotes a run at the measured"
         " throughput",
-        f"{'week of':<11} {'windows open':>12} {'quoted in time (P80)':>22}"
-        f" {'miss the line (P80)':>21}  money missing (P50)",
+        "Each figure: likely (P50), then 8 in 10 forecasts between the two in brackets (P80).",
+        f"{'week of':<11} {'windows open':>12} {'quoted in time':>16} {'miss the line':>15}"
+        "  money missing, likely",
     ]
     for week in result.weeks:
         lines.append(
             f"{week.start!s:<11} {week.opening:>12}"
-            f" {f'{week.quoted_in_time} ({week.quoted_band[0]}-{week.quoted_band[1]})':>22}"
-            f" {f'{week.missing} ({week.missing_band[0]}-{week.missing_band[1]})':>21}"
+            f" {f'{week.quoted_in_time} ({week.quoted_band[0]}-{week.quoted_band[1]})':>16}"
+            f" {f'{week.missing} ({week.missing_band[0]}-{week.missing_band[1]})':>15}"
             f"  {money(week.money_missing) if week.missing else ''}"
         )
+    between = "; ".join(
+        f"{c} {a:,.2f} and {b:,.2f}" for c, (a, b) in result.money_band.items() if b
+    )
     lines.append(
-        f"Will miss the 120-day line: {len(result.at_risk)} renewals (P80 band {low}-{high});"
-        f" money at risk {money(result.money_at_risk)}"
+        f"Will miss the 120-day line: {len(result.at_risk)} renewals likely (P50), 8 in 10"
+        f" forecasts between {low} and {high} (P80); money at risk, likely:"
+        f" {money(result.money_at_risk)}"
         + (f" ({result.unvalued} of unknown value)" if result.unvalued else "")
+        + (f", 8 in 10 forecasts between {between}" if between else "")
     )
     for risk in result.at_risk:
         r = risk.renewal
