@@ -537,7 +537,7 @@ def report(
 @click.option(
     "--without-fingerprints",
     is_flag=True,
-    help="Also run the framework with fingerprints off (issue 29: their cost, same run).",
+    help="Also run the framework with fingerprints off (what keeping them costs, in the same run).",
 )
 @click.option(
     "--measure",
