@@ -150,7 +150,7 @@ def _kind(pid: int) -> str:
         return "other"
     if name.startswith("python"):
         return "python"
-    if name == "node":
+    if name.startswith("node"):  # node-MainThread
         return "driver"
     if "chrom" in name or "headless" in name:
         return "browser"
