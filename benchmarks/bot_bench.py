@@ -34,7 +34,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,9 @@ WINDOW_DAYS = 366  # the generator spreads contract ends over the year after tod
 SEED = 7
 USER_ENV, PASSWORD_ENV = "QB_BENCH_ACME_USER", "QB_BENCH_ACME_PASSWORD"
 OVERHEAD_TARGET = 1.2
+RATE_TARGET = 1.10  # issue 28: at most this much slower than as many bare scripts
+CPU_TARGET = 1.3  # issue 28: CPU per quote at most this many times the bare script's
+PROFILE_ENV = "QB_BENCH_PROFILE"
 SPEEDUP_TARGET = 3.0
 FLEET_TARGET = 1.1
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -105,6 +108,7 @@ class TreeSampler(threading.Thread):
         self.root, self.interval = root, interval
         self.peak_kb = self.peak_processes = 0
         self._ticks: dict[int, int] = {}
+        self._kinds: dict[int, str] = {}
         self._done = threading.Event()
 
     def run(self) -> None:
@@ -117,14 +121,40 @@ class TreeSampler(threading.Thread):
             for pid in tree:
                 if pid in processes:
                     self._ticks[pid] = processes[pid][1]
+                    if pid not in self._kinds:
+                        self._kinds[pid] = _kind(pid)
 
     @property
     def cpu_seconds(self) -> float:
         return sum(self._ticks.values()) / os.sysconf("SC_CLK_TCK")
 
+    @property
+    def cpu_by_kind(self) -> dict[str, float]:
+        """CPU seconds of the Python process, Playwright's driver (node) and the browser."""
+        found: dict[str, float] = {}
+        for pid, ticks in self._ticks.items():
+            kind = self._kinds.get(pid, "other")
+            found[kind] = found.get(kind, 0.0) + ticks / os.sysconf("SC_CLK_TCK")
+        return found
+
     def stop(self) -> None:
         self._done.set()
         self.join()
+
+
+def _kind(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm", encoding="ascii", errors="replace") as f:
+            name = f.read().strip()
+    except OSError:
+        return "other"
+    if name.startswith("python"):
+        return "python"
+    if name.startswith("node"):  # node-MainThread
+        return "driver"
+    if "chrom" in name or "headless" in name:
+        return "browser"
+    return "other"
 
 
 def cpu_seconds(pid: int) -> float:
@@ -199,6 +229,43 @@ def _engagement(url: str, data_dir: Path, workers: int, fingerprints: bool = Tru
         workers=workers,
         repair=Repair(fingerprints=fingerprints),
     )
+
+
+def _profiled(run: Any, folder: str | None, name: str) -> Any:
+    """`run()`, with every thread's Python profiled into `folder` when one is given (the
+    profile slows the run: its timings are not the benchmark's)."""
+    if not folder:
+        return run()
+    import cProfile
+    import io
+    import pstats
+
+    profiles: list[cProfile.Profile] = []
+
+    def start_in_thread(*_: Any) -> None:
+        sys.setprofile(None)
+        profile = cProfile.Profile(time.thread_time)  # CPU, not waiting for the portal
+        profiles.append(profile)
+        profile.enable()
+
+    threading.setprofile(start_in_thread)
+    main = cProfile.Profile(time.thread_time)
+    main.enable()
+    try:
+        return run()
+    finally:
+        main.disable()
+        threading.setprofile(None)
+        stats = pstats.Stats(main)
+        for profile in profiles:
+            profile.disable()  # the worker threads have ended: their profiles are complete
+            stats.add(profile)
+        stats.dump_stats(Path(folder) / f"{name}.pstats")
+        text = io.StringIO()
+        pstats.Stats(str(Path(folder) / f"{name}.pstats"), stream=text).sort_stats(
+            "tottime"
+        ).print_stats(40)
+        (Path(folder) / f"{name}.txt").write_text(text.getvalue(), encoding="utf-8")
 
 
 def _measure_framework(
@@ -340,6 +407,8 @@ class Measurement:
     load: float
     """The machine's 1-minute load average at the end: other work competing for the CPU."""
     counts: dict[str, int]
+    cpu_by_kind: dict[str, float] = field(default_factory=dict)
+    """CPU seconds of the Python process, Playwright's driver and the browser."""
 
     @property
     def per_minute(self) -> float:
@@ -400,6 +469,7 @@ def measure(
         portal_cpu,
         os.getloadavg()[0],
         data["counts"],
+        sampler.cpu_by_kind,
     )
 
 
@@ -471,6 +541,7 @@ def report(
             f"{one.per_minute:.1f} quotes/min = {overhead:.2f}x "
             f"(target <= {OVERHEAD_TARGET}x): {verdict}"
         )
+    _against_bare(runs, bares)
     four = next((r for r in runs if r.workers == 4), None)
     if four is not None and one is not None and one.per_minute:
         ratio = four.per_minute / one.per_minute
@@ -490,6 +561,29 @@ def report(
             f"(bots {busiest.cpu_s / busiest.seconds:.1f}, portal "
             f"{busiest.portal_cpu_s / busiest.seconds:.1f})"
         )
+
+
+def _against_bare(runs: list[Measurement], bares: list[Measurement]) -> None:
+    """At each count measured both ways: how much slower the framework is than as many bare
+    scripts, how much more CPU a quote costs, and where that CPU goes."""
+    for run in runs:
+        twin = next((b for b in bares if b.workers == run.workers), None)
+        if twin is None or not (run.quotes and twin.quotes and run.per_minute):
+            continue
+        rate = twin.per_minute / run.per_minute
+        cpu = (run.cpu_s / run.quotes) / (twin.cpu_s / twin.quotes) if twin.cpu_s else 0.0
+        click.echo(
+            f"{run.workers} workers vs {twin.workers} bare: {rate:.2f}x slower "
+            f"(target <= {RATE_TARGET}x: {'PASS' if rate <= RATE_TARGET else 'MISS'}), "
+            f"CPU per quote {cpu:.2f}x "
+            f"(target <= {CPU_TARGET}x: {'PASS' if cpu <= CPU_TARGET else 'MISS'})"
+        )
+        for r in (run, twin):
+            parts = ", ".join(
+                f"{kind} {seconds / r.quotes:.2f}"
+                for kind, seconds in sorted(r.cpu_by_kind.items())
+            )
+            click.echo(f"    {r.label} {r.workers}: CPU s per quote by process: {parts}")
 
 
 @click.command()
@@ -540,6 +634,13 @@ def report(
     help="Also run the framework with fingerprints off (what keeping them costs, in the same run).",
 )
 @click.option(
+    "--profile",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="cProfile the framework's Python (every thread) into this folder: "
+    "framework-N.pstats and the top functions in framework-N.txt.",
+)
+@click.option(
     "--measure",
     type=click.Choice(["framework", "framework-nofp", "bare", "fleet"]),
     hidden=True,
@@ -557,6 +658,7 @@ def main(
     quick: bool,
     keep: Path | None,
     without_fingerprints: bool,
+    profile: Path | None,
     measure: str | None,
     url: str | None,
     data_dir: Path | None,
@@ -576,13 +678,20 @@ def main(
             data = _measure_fleet(url, data_dir, work, int(worker_list), pg)
         else:
             fingerprints = measure != "framework-nofp"
-            data = _measure_framework(url, data_dir, work, int(worker_list), fingerprints)
+            data = _profiled(
+                lambda: _measure_framework(url, data_dir, work, int(worker_list), fingerprints),
+                os.environ.get(PROFILE_ENV),
+                f"framework-{worker_list}",
+            )
         click.echo(json.dumps(data))
         return
     counts, bare_counts = _counts(worker_list, "--workers"), _counts(bare_list, "--bare")
     fleet_counts = _counts(fleet_list, "--fleet")
     if quick:
         counts, bare_counts, opportunities = [1, 2], [1], 8
+    if profile is not None:
+        profile.mkdir(parents=True, exist_ok=True)
+        os.environ[PROFILE_ENV] = str(profile.resolve())  # read by the measuring processes
     with tempfile.TemporaryDirectory(prefix="bot-bench-") as scratch:
         root = keep or Path(scratch)
         root.mkdir(parents=True, exist_ok=True)

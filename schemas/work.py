@@ -119,6 +119,8 @@ class EvidenceKind(StrEnum):
     SCREENSHOT = "screenshot"
     TRACE = "trace"
     PDF = "pdf"
+    HTML = "html"
+    """The page's HTML as the bot met it (served as a download, never shown)."""
 
 
 class ReviewAction(StrEnum):

@@ -1,6 +1,7 @@
 """An exception nobody raised on purpose, inside a step, is a system error: the item is tried
-again, then failed with the portal page it met (screenshot and trace); the rest of the run
-finishes. The bug is planted in quotebot's own code, not in the portal or the browser."""
+again, then failed with the portal page it met (screenshot, HTML, and the trace of its
+retried attempt); the rest of the run finishes. The bug is planted in quotebot's own code,
+not in the portal or the browser."""
 
 from __future__ import annotations
 
@@ -51,8 +52,10 @@ def test_an_unexpected_exception_in_a_step_is_retried_then_failed_with_its_evide
         assert len(calls) == engagement.max_attempts, "tried again, as often as the engagement says"
 
         kept = {e.kind: home / e.path for e in quotebot_store.evidence(failed.id)}
-        assert set(kept) >= {EvidenceKind.SCREENSHOT, EvidenceKind.TRACE}, kept
+        # Its last attempt, a retried one, was traced; every failed one keeps its page.
+        assert set(kept) == {EvidenceKind.SCREENSHOT, EvidenceKind.HTML, EvidenceKind.TRACE}, kept
         assert all(path.stat().st_size > 0 for path in kept.values())
+        assert "<html" in kept[EvidenceKind.HTML].read_text(encoding="utf-8").lower()
 
         others = {o: i.state for o, i in items.items() if o != victim}
         assert others and all(

@@ -42,9 +42,11 @@ TIMINGS = {
 }
 
 
-def test_a_failed_fleet_attempt_keeps_its_screenshot_and_trace_on_the_item_page(
+def test_a_failed_fleet_attempt_keeps_its_screenshot_and_page_on_the_item_page(
     tmp_path: Path, page: Page
 ) -> None:
+    """Bad data fails an item on its first attempt: never tried again, so never traced (only
+    an item's retried attempts are); its screenshot and page HTML are kept."""
     with (
         fleet_database() as db_url,
         running_portal(tmp_path / "acme", "acme", opportunities=10) as portal,
@@ -58,7 +60,7 @@ def test_a_failed_fleet_attempt_keeps_its_screenshot_and_trace_on_the_item_page(
             home = tmp_path / "home"
             for item in failed:
                 kept = {e.kind: home / e.path for e in store.evidence(item.id)}
-                assert set(kept) == {"screenshot", "trace"}, (item.opportunity_id, kept)
+                assert set(kept) == {"screenshot", "html"}, (item.opportunity_id, kept)
                 assert all(path.stat().st_size > 0 for path in kept.values())
             store.add_user("olga", "ops", hash_password(PASSWORD), all_engagements=True)
             app = create_app(store, WebSettings(secret_key=SECRET), home=home)
@@ -66,8 +68,8 @@ def test_a_failed_fleet_attempt_keeps_its_screenshot_and_trace_on_the_item_page(
                 sign_in(page, base_url, "olga", f"/review/{failed[0].id}")
                 expect(page.get_by_test_id("screenshot").first).to_be_visible()
                 with page.expect_download() as download:
-                    page.get_by_role("link", name="Download trace").first.click()
-                assert download.value.suggested_filename.endswith("-trace.zip")
+                    page.get_by_role("link", name="Download the page's HTML").first.click()
+                assert download.value.suggested_filename.endswith("-page.html")
             (run,) = store.runs(engagement.name)
             assert run.status is RunStatus.SUCCEEDED
 

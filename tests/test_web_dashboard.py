@@ -229,8 +229,8 @@ def test_operations_see_runs_download_evidence_and_retry_a_failed_item(
     expect(row).to_contain_text(outcome_label(failed.state, failed.failure_kind))
     row.get_by_role("link", name=failed.opportunity_id).click()
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download trace").first.click()
-    assert download.value.suggested_filename.endswith("-trace.zip")
+        page.get_by_role("link", name="Download the page's HTML").first.click()
+    assert download.value.suggested_filename.endswith("-page.html")
     expect(page.get_by_test_id("screenshot").first).to_be_visible()
     if failed.failure_kind is FailureKind.BUSINESS:  # bad data goes back with a note only
         page.get_by_label("What was fixed").fill("price list corrected")

@@ -240,6 +240,7 @@ def _item_page(
         header=_compare.header(item.expected, item.snapshot),
         lines=_compare.lines(item.expected, item.snapshot),
         screenshots=[e for e in evidence if e.kind is EvidenceKind.SCREENSHOT],
+        pages=[e for e in evidence if e.kind is EvidenceKind.HTML],
         traces=[e for e in evidence if e.kind is EvidenceKind.TRACE],
         actions=_actions(store, item),
         reasons=ACCEPT_REASONS,

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 
 from schemas.people import User
 from schemas.words import kind_words, reason_and_code, run_ending
-from schemas.work import OUTCOMES, STILL_TO_DO, FailureKind, ItemState, Run, RunStatus
+from schemas.work import OUTCOMES, STILL_TO_DO, EvidenceKind, FailureKind, ItemState, Run, RunStatus
 from store import InvalidTransition, Store, UnknownRecord
 from web._auth import safe_next
 from web._deps import (
@@ -258,7 +258,8 @@ def run_again(request: Request, user: Operator, run_id: Id) -> Response:
 
 @router.get("/items/{item_id}/evidence/{evidence_id}")
 def evidence_file(user: SignedIn, request: Request, item_id: Id, evidence_id: Id) -> Response:
-    """A failed item's screenshot (shown) or trace (downloaded), by its stored id only."""
+    """A failed item's screenshot (shown), page HTML or trace (downloaded), by its stored id
+    only."""
     try:
         visible_item(request, user, item_id)
     except NotFound:
@@ -278,6 +279,10 @@ def evidence_file(user: SignedIn, request: Request, item_id: Id, evidence_id: Id
         )
     if path.suffix == ".png":
         return FileResponse(path, media_type="image/png")
+    if found[0].kind is EvidenceKind.HTML:
+        # A portal's page, scripts and all: never rendered on our origin (it would run as
+        # ours), only downloaded as text.
+        return FileResponse(path, filename=path.name, media_type="text/plain; charset=utf-8")
     return FileResponse(path, filename=path.name, media_type="application/zip")
 
 

@@ -124,12 +124,12 @@ class PortalPage:
         """The cells of `key` that its first row lacks (for `check-selectors`); none to
         report when the page shows no row."""
         cells = self.spec.cells.get(key, {})
-        first = self(key).first
-        if not cells or self(key).count() == 0:
+        if not cells:
             return []
-        found: dict[str, bool] = first.evaluate(
-            "(r, cells) => Object.fromEntries(Object.entries(cells)"
-            ".map(([k, css]) => [k, r.querySelector(css) !== null]))",
+        # One round trip (a locator's `evaluate` takes three: find, evaluate, let go).
+        found: dict[str, bool] = self(key).evaluate_all(
+            "(rows, cells) => rows.length ? Object.fromEntries(Object.entries(cells)"
+            ".map(([k, css]) => [k, rows[0].querySelector(css) !== null])) : {}",
             cells,
         )
         return [cell for cell, present in found.items() if not present]
@@ -149,7 +149,11 @@ class PortalPage:
         """The text of each key's first element, read in one round trip; drift for a key
         that matches nothing. Selectors plain CSS cannot express are read one by one."""
         selectors = {key: self.spec.selectors[key] for key in keys}
-        found: dict[str, str | None] = self.root.locator(":root").evaluate(_READ_TEXTS, selectors)
+        found: dict[str, str | None]
+        if self.spec.frame:  # waits for the frame's document to be there
+            found = self.root.locator(":root").evaluate(_READ_TEXTS_IN_FRAME, selectors)
+        else:  # one round trip (a locator's `evaluate` takes three: find, run, let go)
+            found = self.bot.page.evaluate(_READ_TEXTS_IN_PAGE, selectors)
         result: dict[str, str] = {}
         for key in keys:
             value = found.get(key, _NOT_CSS)
@@ -162,12 +166,14 @@ class PortalPage:
 
 
 _NOT_CSS = "\u0000not-css"
-_READ_TEXTS = """(root, selectors) => Object.fromEntries(Object.entries(selectors).map(([k, s]) => {
+_READ_TEXTS = """(doc, selectors) => Object.fromEntries(Object.entries(selectors).map(([k, s]) => {
     try {
-        const el = root.ownerDocument.querySelector(s);
+        const el = doc.querySelector(s);
         return [k, el ? el.innerText.trim() : null];
     } catch (e) { return [k, "\u0000not-css"]; }
 }))"""
+_READ_TEXTS_IN_PAGE = f"(selectors) => ({_READ_TEXTS})(document, selectors)"
+_READ_TEXTS_IN_FRAME = f"(root, selectors) => ({_READ_TEXTS})(root.ownerDocument, selectors)"
 
 
 _ROW_TEXTS = """(rows, cells) => rows.map(r => Object.fromEntries(
