@@ -203,7 +203,7 @@ class Attempt:
                 worker=self.worker.name,
             )
             if failed is FailureKind.BUSINESS:
-                log.warning("to review: {}: {}", found.code, found.reason)
+                log.warning("to review: {}", found.reason)  # the reason starts with its code
             else:
                 log.error("failed after {} attempts: {}", number, found.reason)
             key = run_count_key(ItemState.FAILED, failed)
