@@ -705,7 +705,7 @@ def main(
             fleets = each("fleet", fleet_counts)
     report(runs, bares, latency_ms, fleets)
     for run, off in zip(runs, plain, strict=True):
-        bare = next((b for b in bares if b.workers == 1), None)
+        bare = next((b for b in bares if b.workers == run.workers), None)
         vs_bare = (
             f"; bare / with {bare.per_minute / run.per_minute:.2f}, bare / without "
             f"{bare.per_minute / off.per_minute:.2f}"

@@ -19,7 +19,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from bots._browser import launch_options
 from bots._errors import SessionLeftOpen, SessionsFull
-from bots._repair import watch_for
+from bots._repair import KeyWatch, watch_for
 from bots._retry import InPlace
 from bots._session import is_login_url, login, logout
 from bots.portals import bot_class
@@ -47,6 +47,7 @@ class BrowserWorker:
         self._context: BrowserContext | None = None
         self._page: Page | None = None
         self._bot: PortalBot | None = None
+        self._watch: KeyWatch | None = None  # one per worker and run: each page fingerprinted once
         self.in_place = InPlace(settings.retry.overridden(engagement.retry))
         """The one retry budget of this worker's steps, shared with its bot: never nested."""
         self._logged_in_at: float | None = None
@@ -103,7 +104,9 @@ class BrowserWorker:
         self._bot = bot_class(self.engagement.flavour)(
             self._page, self.engagement.url, self.map, self._relogin, in_place=self.in_place
         )
-        self._bot.watch = watch_for(self.engagement, self.settings, self.map)
+        if self._watch is None:  # a recycled context keeps what the run has seen
+            self._watch = watch_for(self.engagement, self.settings, self.map)
+        self._bot.watch = self._watch
         self.items_in_context = 0
 
     def _relogin(self) -> None:
