@@ -10,20 +10,44 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from bot_helpers import assert_drift_stopped_the_run, engagement_for
+from bot_helpers import SELECTORS, assert_drift_stopped_the_run, engagement_for
 from playwright.sync_api import Page, expect
 from repair_helpers import acme_ui_with, watched_acme
 from sandbox_helpers import login, running_portal
 from web_helpers import SECRET, sign_in
 
 from bots import RunOptions, SelectorDrift, check_selectors, run_engagement
-from bots._repair import KeyWatch
+from bots._repair import DriftEvidence, KeyWatch
+from bots._repair._watch import Known
 from schemas.engagement import Repair
-from schemas.selector_map import load_selector_map
+from schemas.selector_map import PageSelectors, load_selector_map
 from schemas.work import ItemState, RunStatus
+from store import Store
 from web import WebServer, WebSettings, create_app
 
 KEY = "opportunity.account_name"
+PROPOSED = "[data-testid=opp-customer-name]"
+MAP = load_selector_map(SELECTORS / "acme.yaml")
+
+
+def _spec(drift: DriftEvidence) -> PageSelectors:
+    return MAP.page(drift.key.split(".", 1)[0])
+
+
+def _drifted(
+    page: Page, store: Store, engagement: str, key: str, value: Known
+) -> tuple[KeyWatch, DriftEvidence]:
+    """A run's watch over the page on screen, whose store "knows" what `value` says and which
+    records every use, and `key`'s drift with its evidence (a confident candidate)."""
+    watch = KeyWatch(
+        store.fingerprints(engagement, "acme"), known_value=value, use=lambda d, b: True
+    )
+    drift = watch.evidence(
+        page, SelectorDrift("acme", key, page.url), MAP.page(key.split(".", 1)[0])
+    )
+    assert drift.check is not None and drift.check.suggestion is not None
+    assert drift.check.suggestion.confident is not None, drift.check.suggestion.reason
+    return watch, drift
 
 
 @pytest.mark.slow
@@ -58,16 +82,9 @@ def test_a_drifted_read_key_is_read_at_its_confirmed_candidate_only_when_opted_i
         [priced, *_] = store.items("acme-w", state=ItemState.PRICED)
         login(page, portal, f"/opportunities/{priced.opportunity_id}/quote")
         expect(page.get_by_test_id("quote-editor")).to_be_visible()
-        spec = load_selector_map(selectors).page("editor")
-        watch = KeyWatch(
-            store.fingerprints("acme-w", "acme"),
-            known_value=lambda key, params: "",
-            use=lambda drift, best: True,
-        )
-        drift = watch.evidence(page, SelectorDrift("acme", "editor.external_ref", page.url), spec)
-        assert drift.write and drift.check is not None and drift.check.suggestion is not None
-        assert drift.check.suggestion.confident is not None
-        assert watch.read_at_candidate(page, drift, spec) is None and watch.used == {}
+        watch, drift = _drifted(page, store, "acme-w", "editor.external_ref", lambda k, p: "")
+        assert drift.write
+        assert watch.read_at_candidate(page, drift, _spec(drift)) is None and watch.used == {}
 
     assets = acme_ui_with(tmp_path / "ui", "app.js", '"opp-account-name"', '"opp-customer-name"')
     with running_portal(tmp_path / "bad", "acme", opportunities=6, acme_assets=assets) as portal:
@@ -83,6 +100,22 @@ def test_a_drifted_read_key_is_read_at_its_confirmed_candidate_only_when_opted_i
             assert db.find_quotes() == [], "nothing was typed into the portal"
         [ticket] = store.drift_tickets(status="open", engagement="acme")
         assert (ticket.key, ticket.run_id, ticket.healed) == (KEY, stopped.run.id, None)
+
+        # Without the value the store knows for the record on screen, or with another one,
+        # the candidate is not used; with it (looked up by the page's opportunity id), it is.
+        opportunity_id = stopped.drift.url.rsplit("/", 1)[1]
+        with portal.open_db() as db:
+            account = db.get_opportunity(opportunity_id).account_name
+        login(page, portal, f"/opportunities/{opportunity_id}")
+        for wrong in (None, f"{account} Ltd"):
+            watch, drift = _drifted(page, store, "acme", KEY, lambda k, p, v=wrong: v)
+            assert watch.read_at_candidate(page, drift, _spec(drift)) is None, wrong
+        ids = {"opportunity_id": opportunity_id}
+        watch, drift = _drifted(
+            page, store, "acme", KEY, lambda k, p: account if p == ids else None
+        )
+        assert watch.read_at_candidate(page, drift, _spec(drift)) == PROPOSED
+        assert watch.used == {KEY: PROPOSED}
 
         # The check never reads at a candidate, opted in or not: it names the drift.
         opted = engagement_for(portal, **opted_in)
@@ -119,7 +152,7 @@ def test_a_drifted_read_key_is_read_at_its_confirmed_candidate_only_when_opted_i
         words = f"Used for run {passed.run.id} by the engagement's choice; approve to keep it"
         assert (ticket.key, ticket.run_id, ticket.healed) == (KEY, passed.run.id, words)
         assert not ticket.write
-        assert ticket.proposed == "[data-testid=opp-customer-name]"
+        assert ticket.proposed == PROPOSED
         assert ticket.patch is not None and "opp-customer-name" in ticket.patch
 
         app = create_app(store, WebSettings(secret_key=SECRET), today=today, home=home)
