@@ -99,6 +99,11 @@ class Repair(Record):
 
     fingerprints: bool = True
     """Keep each map key's fingerprint during runs (off: nothing to find a drifted key by)."""
+    use_confident_reads: bool = False
+    """A read-only key that drifts during a run is read, for the rest of that run, where its
+    confident candidate is, when that candidate shows the value the store knows for the
+    record on screen; the drift ticket records it and waits for a person as ever. Keys the
+    bot types into, clicks or submits are never substituted, whatever this says."""
 
 
 class Engagement(Record):

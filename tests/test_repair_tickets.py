@@ -5,34 +5,21 @@ passes, and the map's history goes back one version (issue 29, must-shows 3 and 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
-from bot_helpers import SELECTORS, engagement_for
+from bot_helpers import engagement_for
 from playwright.sync_api import Page, expect
+from repair_helpers import acme_ui_with, watched_acme
 from sandbox_helpers import running_portal
-from web_helpers import PASSWORD, SECRET, sign_in
+from web_helpers import SECRET, sign_in
 
 from alerts import find
-from bots import RunOptions, check_selectors, run_engagement
-from sandbox.acme import STATIC_DIR
-from schemas.settings import Settings
-from store import open_store
-from web import WebServer, WebSettings, create_app, hash_password
+from bots import RunOptions, run_engagement
+from web import WebServer, WebSettings, create_app
 
 SHOTS = os.environ.get("QUOTEBOT_TEST_SHOTS")
 """A folder to keep the pages' screenshots in, for a person to look at."""
-
-
-def _renamed_external_ref(folder: Path) -> Path:
-    """The acme UI of a client whose editor renamed the external reference's test id."""
-    shutil.copytree(STATIC_DIR, folder)
-    script = folder / "editor.js"
-    text = script.read_text(encoding="utf-8")
-    assert text.count('testid: "external-ref"') == 1
-    script.write_text(text.replace('testid: "external-ref"', 'testid: "ext-reference"'), "utf-8")
-    return folder
 
 
 def _shot(page: Page, name: str) -> None:
@@ -45,21 +32,15 @@ def _shot(page: Page, name: str) -> None:
 def test_a_drifted_write_key_waits_for_a_person_who_approves_the_repair(
     tmp_path: Path, page: Page
 ) -> None:
-    home = tmp_path / "home"
-    settings = Settings(home=home)
-    selectors = tmp_path / "maps" / "acme.yaml"
-    selectors.parent.mkdir()
-    original = (SELECTORS / "acme.yaml").read_text(encoding="utf-8")
-    selectors.write_text(original, encoding="utf-8")
-    store = open_store(settings.effective_database_url)
-    store.add_user("olga", "ops", hash_password(PASSWORD), all_engagements=True)
-
     # A check on the unchanged portal keeps every key's fingerprint.
-    with running_portal(tmp_path / "good", "acme", opportunities=6) as portal:
-        engagement = engagement_for(portal, selectors=selectors)
-        assert check_selectors(engagement, settings, portal.config.today).drifts == []
+    watched = watched_acme(tmp_path)
+    home, settings, store = watched.home, watched.settings, watched.store
+    selectors, original = watched.selectors, watched.original
 
-    assets = _renamed_external_ref(tmp_path / "acme-ui")
+    # The acme UI of a client whose editor renamed the external reference's test id.
+    assets = acme_ui_with(
+        tmp_path / "acme-ui", "editor.js", 'testid: "external-ref"', 'testid: "ext-reference"'
+    )
     with running_portal(tmp_path / "bad", "acme", opportunities=6, acme_assets=assets) as portal:
         engagement = engagement_for(portal, selectors=selectors, workers=1)
         options = RunOptions(today=portal.config.today, progress=False)

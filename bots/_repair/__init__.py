@@ -39,6 +39,14 @@ now unlike its fingerprint, or that finds nothing, is raised as `DriftEvidence` 
 outlined; the engines hand it to `open_ticket`, which files the drift ticket with the map
 patch. Nothing is healed: a person approves the patch on the repair pages.
 
+One exception, the engagement's choice (`repair.use_confident_reads`, off by default): a
+drifted *read* key whose candidate is confident and shows the value the store knows for
+the record on screen (`KeyWatch.read_at_candidate`: the opportunity's account name, from
+the renewal list) is read there for the rest of that run; the map file is not written, and
+the ticket says so ("Used for run 12 by the engagement's choice; approve to keep it") and
+waits for a person as ever. A key the bot types into, clicks or submits never is; with no
+known value to confirm the candidate by, or in a selector check, the run stops as ever.
+
     kept = capture_all(page, {"title": "[data-testid=opp-title]"}, read={"title"})
     ...  # later, on a changed page
     check = check_key(page, "opportunity", "title", selector, page.locator(selector),

@@ -46,7 +46,63 @@ def watch_for(
             opened.keep_fingerprints(name, flavour, version, found)
 
     shots = settings.home / "evidence" / engagement.name / "drift"
-    return KeyWatch(known(), keep=keep, shots=shots)
+    watch = KeyWatch(known(), keep=keep, shots=shots)
+    if engagement.repair.use_confident_reads:
+        watch.known_value = lambda key, params: _in_store(store, settings, name, key, params)
+        watch.use = lambda drift, best: _record_use(store, settings, engagement, drift)
+    return watch
+
+
+KNOWN_VALUES = {"opportunity.account_name": "account_name"}
+"""Read keys whose value the store knows for the record on screen (the opportunity's work
+item, from the renewal list): what a confident candidate is confirmed by."""
+
+
+def _in_store(
+    store: Store | None, settings: Settings, engagement: str, key: str, params: dict[str, str]
+) -> str | None:
+    field = KNOWN_VALUES.get(key)
+    opportunity_id = params.get("opportunity_id")
+    if field is None or not opportunity_id:
+        return None
+    if store is not None:
+        item = store.item_for(engagement, opportunity_id)
+    else:
+        with open_store(settings.effective_database_url) as opened:
+            item = opened.item_for(engagement, opportunity_id)
+    return str(getattr(item, field)) if item is not None else None
+
+
+def used_for(run_id: int) -> str:
+    """A ticket's record of a candidate used for one run, in operations' words."""
+    return f"Used for run {run_id} by the engagement's choice; approve to keep it"
+
+
+def _record_use(
+    store: Store | None, settings: Settings, engagement: Engagement, drift: DriftEvidence
+) -> bool:
+    """The ticket records that the engagement's running run reads the key at its candidate
+    (False: no run of it is running, e.g. a selector check: nothing is used)."""
+    if store is not None:
+        return _record(store, engagement, drift)
+    with open_store(settings.effective_database_url) as opened:
+        return _record(opened, engagement, drift)
+
+
+def _record(store: Store, engagement: Engagement, drift: DriftEvidence) -> bool:
+    running = store.runs(engagement.name, status="running")
+    if not running:
+        return False
+    run_id = running[-1].id
+    ticket = _ticket(run_id, engagement, drift).model_copy(update={"healed": used_for(run_id)})
+    store.open_drift_ticket(ticket)
+    logger.bind(engagement=engagement.name, run=run_id).warning(
+        "{}: read at its confident candidate {} for this run (the engagement's choice); "
+        "the drift ticket waits for a person",
+        drift.key,
+        ticket.proposed,
+    )
+    return True
 
 
 def proposal(check: KeyCheck | None) -> Candidate | None:

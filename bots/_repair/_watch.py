@@ -5,11 +5,13 @@ scored on the live page, a screenshot with the best outlined) attached to the dr
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import FrameLocator, Locator, Page
@@ -17,8 +19,8 @@ from playwright.sync_api import FrameLocator, Locator, Page
 from bots._errors import SelectorDrift
 from bots._repair._candidates import capture_all, fingerprint_of
 from bots._repair._score import compare
-from bots._repair._verify import check_key, is_same
-from schemas.fingerprint import ElementFingerprint, KeyCheck
+from bots._repair._verify import check_key, confirmed_by_value, is_same
+from schemas.fingerprint import Candidate, ElementFingerprint, KeyCheck
 from schemas.selector_map import PageSelectors, SelectorMap
 
 CONTROLS = frozenset({"input", "select", "textarea", "button", "a"})
@@ -76,6 +78,12 @@ def is_write(fingerprint: ElementFingerprint | None) -> bool:
 
 
 Keep = Callable[[dict[str, tuple[str, ElementFingerprint]]], None]
+Known = Callable[[str, dict[str, str]], str | None]
+"""The value the store knows for a read key (page.key) on the record a page shows (the
+page's URL parameters: `opportunity_id`, ...); None: nothing known to confirm it by."""
+Use = Callable[[DriftEvidence, Candidate], bool]
+"""Record that a run reads a drifted key at its candidate (the ticket); False: no run to
+record it for, so the key is not used."""
 
 
 @dataclass
@@ -89,6 +97,11 @@ class KeyWatch:
     """The folder the drift screenshots go to."""
     capture: bool = True
     """Off: no fingerprint taken (the benchmark's switch)."""
+    known_value: Known | None = None
+    """Set when the engagement opted in to confident reads (`repair.use_confident_reads`)."""
+    use: Use | None = None
+    used: dict[str, str] = field(default_factory=dict)
+    """Read keys (page.key) read at their confident candidate for the rest of this run."""
     seen: dict[str, tuple[str, ElementFingerprint]] = field(default_factory=dict)
     pages: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -150,7 +163,46 @@ class KeyWatch:
         )
         if check.status == "matches":
             return
-        raise self.evidence(page, SelectorDrift(flavour, f"{name}.{key}", page.url), spec, check)
+        drift = self.evidence(page, SelectorDrift(flavour, f"{name}.{key}", page.url), spec, check)
+        if self.read_at_candidate(page, drift, spec) is None:
+            raise drift
+
+    def read_at_candidate(
+        self, page: Page, drift: DriftEvidence, spec: PageSelectors
+    ) -> str | None:
+        """The selector a drifted read key is read at for the rest of this run, when the
+        engagement opted in, its candidate is confident, in the map page's frame, and shows
+        the value the store knows for the record on screen, and the ticket records the use;
+        else None (the run stops). A key typed into, clicked or submitted: always None."""
+        name, key = drift.key.split(".", 1)
+        old = self.known.get(drift.key)
+        if (
+            self.known_value is None
+            or self.use is None
+            or drift.write
+            or "." in key
+            or old is None
+            or is_write(old[1])
+            or drift.check is None
+            or drift.check.suggestion is None
+        ):
+            return None
+        best = drift.check.suggestion.confident
+        if best is None or best.selector is None or best.frame != spec.frame:
+            return None
+        if best.tag in CONTROLS:
+            return None
+        value = self.known_value(drift.key, url_params(spec.url, page.url))
+        try:
+            if value is None or not confirmed_by_value(page, best, value):
+                return None
+        except PlaywrightError:
+            return None
+        if not self.use(drift, best):
+            return None
+        with self._lock:
+            self.used[drift.key] = best.selector
+        return best.selector
 
     def evidence(
         self,
@@ -209,6 +261,24 @@ class KeyWatch:
         except PlaywrightError:
             return None
         return path
+
+
+def url_params(template: str | None, url: str) -> dict[str, str]:
+    """The parameters a page's URL template (`/opportunities/{opportunity_id}`) names, as the
+    live URL fills them in; {} when it does not match."""
+    if not template:
+        return {}
+    path = template.split("?", 1)[0]
+    names: list[str] = []
+
+    def slot(found: re.Match[str]) -> str:
+        names.append(found.group(1))
+        return f"(?P<{found.group(1)}>[^/?#]*)"
+
+    pattern = re.sub(r"\\\{(\w+)\\\}", slot, re.escape(path))
+    live = urlsplit(url).path
+    found = re.search(pattern + "/?$", live)
+    return {n: unquote(found.group(n)) for n in names} if found else {}
 
 
 def spec_key(key: str) -> str:

@@ -86,6 +86,11 @@ class PortalPage:
     def __init__(self, bot: PortalBot, name: str, spec: PageSelectors) -> None:
         self.bot = bot
         self.name = name
+        used = bot.watch.used if bot.watch is not None else {}
+        prefix = f"{name}."
+        if any(k.startswith(prefix) for k in used):  # read keys used at their candidate
+            selectors = {k: used.get(prefix + k, s) for k, s in spec.selectors.items()}
+            spec = spec.model_copy(update={"selectors": selectors})
         self.spec = spec
         self.root: Page | FrameLocator = (
             bot.page.frame_locator(spec.frame) if spec.frame else bot.page
@@ -160,9 +165,26 @@ class PortalPage:
             if value == _NOT_CSS:
                 value = self(key).first.inner_text().strip() if self(key).count() else None
             if value is None:
-                raise SelectorDrift(self.bot.flavour, f"{self.name}.{key}", self.bot.page.url)
+                value = self._read_at_candidate(key)
             result[key] = value
         return result
+
+    def _read_at_candidate(self, key: str) -> str:
+        """A read key that finds nothing: drift, unless the engagement opted in and its
+        confident candidate shows the value the store knows (`KeyWatch.read_at_candidate`):
+        then it is read there, for the rest of the run."""
+        drift = SelectorDrift(self.bot.flavour, f"{self.name}.{key}", self.bot.page.url)
+        watch = self.bot.watch
+        if watch is None or watch.known_value is None:
+            raise drift  # as ever: the run stops (its runner files the ticket)
+        evidence = self.bot.drift_evidence(drift)
+        selector = watch.read_at_candidate(self.bot.page, evidence, self.spec)
+        if selector is None:
+            raise evidence
+        self.spec = self.spec.model_copy(
+            update={"selectors": {**self.spec.selectors, key: selector}}
+        )
+        return self(key).first.inner_text().strip()
 
 
 _NOT_CSS = "\u0000not-css"
@@ -452,6 +474,8 @@ class PortalBot(ABC):
             raise self.drift_evidence(drift) from None
         if self.watch is not None:
             self.watch.on_page(self.page, self.flavour, name, view.spec)
+            if any(k.startswith(f"{name}.") for k in self.watch.used):
+                view = PortalPage(self, name, view.spec)  # a read key used at its candidate
         return view
 
     def drift_evidence(self, drift: SelectorDrift) -> DriftEvidence:
@@ -528,6 +552,8 @@ class PortalBot(ABC):
 
     def check_selectors(self, today: date) -> tuple[list[SelectorDrift], list[str]]:
         """Visit the pages read-only; the keys that resolve nowhere, and the pages not visited."""
+        if self.watch is not None:  # a check names drifts: it never reads at a candidate
+            self.watch.known_value = None
         params: dict[str, object] = {
             "end_from": today.isoformat(),
             "end_to": (today + timedelta(days=730)).isoformat(),
