@@ -193,7 +193,7 @@ def run_check(engagement_name: str, kind: str, engagements_path: str) -> None:
         found = {e.name: e for e in load_engagements(Path(engagements_path))}
         if engagement_name not in found:
             raise EngagementError(Path(engagements_path), "engagements", f"no '{engagement_name}'")
-        report = check_selectors(found[engagement_name], _settings, date.today())
+        report = check_selectors(found[engagement_name], _settings, date.today(), tickets=store)
     except Exception as exc:  # noqa: BLE001 - recorded; the scheduler carries on
         store.record_selector_check(engagement_name, [], error=first_line(exc))
         log.warning("selector check could not look: {}", first_line(exc))

@@ -8,13 +8,14 @@ from datetime import date
 
 from bots._attempt import Kit
 from bots._errors import SelectorDrift
-from bots._repair import DriftEvidence
+from bots._repair import DriftEvidence, open_ticket
 from bots._repair._tickets import proposal, proposed_map
 from bots._worker import BrowserWorker
 from schemas.engagement import Engagement
 from schemas.fingerprint import KeyCheck
 from schemas.selector_map import SelectorMap
 from schemas.settings import Settings
+from store import Store
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,14 @@ class SelectorReport:
     """The map's text with every drifted key that has a candidate patched (`--suggest`)."""
 
 
-def check_selectors(engagement: Engagement, settings: Settings, today: date) -> SelectorReport:
+def check_selectors(
+    engagement: Engagement, settings: Settings, today: date, *, tickets: Store | None = None
+) -> SelectorReport:
     """Log in, visit every page of the map that can be reached without typing, and report.
 
-    Raises `SelectorMapError` for a bad map, `EngagementRefused` for missing credentials or
-    a refused login.
+    With `tickets` (the store), each drift opens (or refreshes) its repair ticket, as a run
+    stopped by it does. Raises `SelectorMapError` for a bad map, `EngagementRefused` for
+    missing credentials or a refused login.
     """
     kit = Kit.load(engagement, settings)
     selector_map = kit.map
@@ -51,6 +55,9 @@ def check_selectors(engagement: Engagement, settings: Settings, today: date) -> 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="check") as pool:
         drifts, unchecked = pool.submit(visit).result()
     total = sum(len(p.keys()) for p in selector_map.pages.values())
+    if tickets is not None:  # the morning check's repairs wait for a person too
+        for drift in drifts:
+            open_ticket(tickets, None, engagement, drift)
     checks = key_checks(selector_map, drifts)
     text = engagement.selectors.read_text(encoding="utf-8")
     patched = text

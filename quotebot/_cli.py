@@ -98,8 +98,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "quotebot.commands.forecast",
         "forecast_command",
         "Week by week: renewals whose window opens, quotes in time and renewals that will miss "
-        "the 120-day line (P50 and P80 band), named with their annual value, and the smallest "
-        "change that saves them. Every engagement, or ENGAGEMENT.",
+        "the 120-day line (likely, and where 8 in 10 forecasts fall), named with their annual "
+        "value, and the smallest change that saves them. Every engagement, or ENGAGEMENT.",
     ),
 }
 

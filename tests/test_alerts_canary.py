@@ -56,6 +56,10 @@ def test_a_check_schedule_raises_drift_before_any_run_and_clears_it(tmp_path: Pa
             first = json.loads(endpoint.calls[0].body)["data"]
             assert first["cause"] == "portal pages changed" and first["status"] == "new"
             assert "'opportunities.table' matches nothing" in first["summary"]
+            with open_store(Settings(home=home).effective_database_url) as store:
+                tickets = store.drift_tickets(status="open")
+            assert [(t.engagement, t.key) for t in tickets] == [("acme", "opportunities.table")]
+            assert first["link"].endswith(f"/repairs/{tickets[0].id}"), "the alert shows the repair"
             write_engagements(
                 config,
                 [engagement.model_copy(update={"selectors": engagement_for(portal).selectors})],

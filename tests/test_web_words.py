@@ -35,7 +35,8 @@ from schemas.words import (
 )
 from schemas.work import OUTCOMES, ItemState, RunStatus
 
-pytestmark = pytest.mark.slow
+# One bot run (`output`) serves every test here: in parallel runs they share a worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("words")]
 
 CODES = sorted(
     {
